@@ -1,0 +1,587 @@
+//! One generic interface table for every engine: the `extern "C"` members
+//! below are generic over [`Engine`], so `kvidxInterfaceSqlite3` is
+//! `table::<Sqlite>()`. Each member checks its pointers, locks the instance,
+//! calls one [`Store`] method, writes the results and records any error.
+
+use std::ffi::{c_char, c_void};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use super::boundary::{I, bytes, c_path, data_ptr, guard, put, record};
+use super::config::{config_from_c, stats_to_c, store_effective};
+use super::types::{kvidxError, kvidxErrorRaw, kvidxInterface, kvidxStats};
+use crate::config::Config;
+use crate::engine::{Engine, OpenRequest};
+use crate::error::{Error, Result};
+use crate::store::{Cursor, EntryRef, Shared, Store};
+
+const HANDLE_MAGIC: u64 = 0x6b76_6964_785f_6831;
+
+/// What `kvidxInstance.kvidxdata` points to for a built-in engine. The tag
+/// at offset 0 lets every member check that the instance really belongs to
+/// its engine.
+#[repr(C)]
+pub(crate) struct Handle<E: Engine> {
+    tag: u64,
+    shared: Arc<Shared>,
+    store: Mutex<Store<E>>,
+}
+
+impl<E: Engine> Handle<E> {
+    fn new(store: Store<E>) -> Self {
+        Handle {
+            tag: HANDLE_MAGIC ^ E::ID as u64,
+            shared: store.shared.clone(),
+            store: Mutex::new(store),
+        }
+    }
+}
+
+/// The instance's handle, or why there is none.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
+    if i.is_null() {
+        return Err(Error::invalid("instance is NULL"));
+    }
+    let p = unsafe { (*i).kvidxdata } as *const Handle<E>;
+    if p.is_null() {
+        return Err(Error::invalid("instance is not open"));
+    }
+    // SAFETY: a non-NULL kvidxdata was set by an open member; the tag says whose.
+    let h = unsafe { &*p };
+    if h.tag != HANDLE_MAGIC ^ E::ID as u64 {
+        return Err(Error::invalid(format!(
+            "instance was not opened by the {} engine",
+            E::NAME
+        )));
+    }
+    Ok(h)
+}
+
+/// Locks the instance, runs `f`, mirrors the transaction state into the
+/// instance and records an error (while still holding the lock).
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[inline]
+unsafe fn with<E: Engine, R>(
+    i: I,
+    op: &str,
+    fail: impl Fn(&Error) -> R,
+    f: impl FnOnce(&mut Store<E>) -> Result<R>,
+) -> R {
+    let h = match unsafe { handle::<E>(i) } {
+        Ok(h) => h,
+        Err(e) => {
+            unsafe { record(i, op, &e) };
+            return fail(&e);
+        }
+    };
+    let mut s = h.store.lock();
+    let r = f(&mut s);
+    unsafe {
+        let t = s.in_transaction();
+        if (*i).transactionActive != t {
+            (*i).transactionActive = t;
+        }
+    }
+    match r {
+        Ok(v) => v,
+        Err(e) => {
+            unsafe { record(i, op, &e) };
+            fail(&e)
+        }
+    }
+}
+
+fn f_false(_: &Error) -> bool {
+    false
+}
+
+fn f_code(e: &Error) -> kvidxErrorRaw {
+    e.code() as u32
+}
+
+const OK: kvidxErrorRaw = kvidxError::KVIDX_OK as u32;
+const INTERNAL: kvidxErrorRaw = kvidxError::KVIDX_ERROR_INTERNAL as u32;
+
+/// Writes an entry to the caller's out-parameters (all optional).
+unsafe fn write_entry(
+    e: EntryRef<'_>,
+    key: *mut u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) {
+    unsafe {
+        put(key, e.key);
+        put(term, e.term);
+        put(cmd, e.cmd);
+        put(data, data_ptr(e.data));
+        put(len, e.data.len());
+    }
+}
+
+// ----------------------------------------------------------------------
+// Members
+
+unsafe extern "C" fn open<E: Engine>(
+    i: I,
+    filename: *const c_char,
+    err: *mut *const c_char,
+) -> bool {
+    guard(i, false, || unsafe {
+        let fail = |e: Error| {
+            record(i, "Open", &e);
+            put(err, (*i).lastErrorMessage.as_ptr());
+            false
+        };
+        if i.is_null() {
+            put(err, c"Invalid instance (NULL)".as_ptr());
+            return false;
+        }
+        if filename.is_null() {
+            return fail(Error::invalid("filename is NULL"));
+        }
+        if !(*i).kvidxdata.is_null() {
+            return fail(Error::invalid("instance is already open"));
+        }
+        let cfg = if (*i).configInitialized {
+            match config_from_c(&(*i).config) {
+                Ok(c) => Some(c),
+                Err(e) => return fail(e),
+            }
+        } else {
+            None
+        };
+        let req = OpenRequest {
+            path: c_path(filename),
+            config: cfg.as_ref(),
+        };
+        match Store::<E>::open_request(&req) {
+            Ok(store) => {
+                store_effective(i, store.config());
+                (*i).kvidxdata = Box::into_raw(Box::new(Handle::new(store))) as *mut c_void;
+                (*i).transactionActive = false;
+                if let Some(init) = (*i).customInit {
+                    init(i);
+                }
+                true
+            }
+            Err(e) => fail(e),
+        }
+    })
+}
+
+unsafe extern "C" fn close<E: Engine>(i: I) -> bool {
+    guard(i, false, || unsafe {
+        if let Err(e) = handle::<E>(i) {
+            record(i, "Close", &e);
+            return false;
+        }
+        let boxed = Box::from_raw((*i).kvidxdata as *mut Handle<E>);
+        let Handle { shared, store, .. } = *boxed;
+        drop(shared);
+        match store.into_inner().close() {
+            Ok(()) => {
+                (*i).kvidxdata = std::ptr::null_mut();
+                (*i).transactionActive = false;
+                true
+            }
+            Err((store, e)) => {
+                (*i).kvidxdata = Box::into_raw(Box::new(Handle::new(store))) as *mut c_void;
+                record(i, "Close", &e);
+                false
+            }
+        }
+    })
+}
+
+unsafe extern "C" fn fsync<E: Engine>(i: I) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Fsync", f_false, |s| s.fsync().map(|_| true))
+    })
+}
+
+unsafe extern "C" fn begin<E: Engine>(i: I) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Begin", f_false, |s| s.begin().map(|_| true))
+    })
+}
+
+unsafe extern "C" fn commit<E: Engine>(i: I) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Commit", f_false, |s| s.commit().map(|_| true))
+    })
+}
+
+unsafe extern "C" fn abort<E: Engine>(i: I) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Abort", f_false, |s| s.abort().map(|_| true))
+    })
+}
+
+unsafe extern "C" fn get<E: Engine>(
+    i: I,
+    key: u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Get", f_false, |s| match s.get(key)? {
+            Some(e) => {
+                write_entry(e, std::ptr::null_mut(), term, cmd, data, len);
+                Ok(true)
+            }
+            None => Err(Error::not_found_key(key)),
+        })
+    })
+}
+
+unsafe extern "C" fn get_prev<E: Engine>(
+    i: I,
+    next_key: u64,
+    prev_key: *mut u64,
+    prev_term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "GetPrev", f_false, |s| match s.prev(next_key)? {
+            Some(e) => {
+                write_entry(e, prev_key, prev_term, cmd, data, len);
+                Ok(true)
+            }
+            None => Err(Error::NotFound(format!("no key before {next_key}"))),
+        })
+    })
+}
+
+unsafe extern "C" fn get_next<E: Engine>(
+    i: I,
+    previous_key: u64,
+    next_key: *mut u64,
+    next_term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "GetNext", f_false, |s| match s.next(previous_key)? {
+            Some(e) => {
+                write_entry(e, next_key, next_term, cmd, data, len);
+                Ok(true)
+            }
+            None => Err(Error::NotFound(format!("no key after {previous_key}"))),
+        })
+    })
+}
+
+unsafe extern "C" fn exists<E: Engine>(i: I, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Exists", f_false, |s| s.exists(key))
+    })
+}
+
+unsafe extern "C" fn exists_dual<E: Engine>(i: I, key: u64, term: u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "ExistsDual", f_false, |s| s.exists_dual(key, term))
+    })
+}
+
+unsafe extern "C" fn max_key<E: Engine>(i: I, key: *mut u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "MaxKey", f_false, |s| match s.max_key()? {
+            Some(k) => {
+                put(key, k);
+                Ok(true)
+            }
+            None => Err(Error::NotFound("database is empty".into())),
+        })
+    })
+}
+
+unsafe extern "C" fn insert<E: Engine>(
+    i: I,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Insert", f_false, |s| {
+            let d = bytes(data, len)?;
+            s.insert(key, term, cmd, d).map(|_| true)
+        })
+    })
+}
+
+unsafe extern "C" fn remove<E: Engine>(i: I, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "Remove", f_false, |s| s.remove(key).map(|_| true))
+    })
+}
+
+unsafe extern "C" fn remove_after<E: Engine>(i: I, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "RemoveAfterNInclusive", f_false, |s| {
+            s.remove_after_inclusive(key).map(|_| true)
+        })
+    })
+}
+
+unsafe extern "C" fn remove_before<E: Engine>(i: I, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        with::<E, _>(i, "RemoveBeforeNInclusive", f_false, |s| {
+            s.remove_before_inclusive(key).map(|_| true)
+        })
+    })
+}
+
+unsafe extern "C" fn get_stats<E: Engine>(i: I, stats: *mut kvidxStats) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if stats.is_null() {
+            return super::boundary::invalid(i, "GetStats", "stats is NULL");
+        }
+        *stats = kvidxStats::default();
+        with::<E, _>(i, "GetStats", f_code, |s| {
+            *stats = stats_to_c(&s.stats()?);
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn get_key_count<E: Engine>(i: I, count: *mut u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if count.is_null() {
+            return super::boundary::invalid(i, "GetKeyCount", "count is NULL");
+        }
+        with::<E, _>(i, "GetKeyCount", f_code, |s| {
+            *count = s.key_count()?;
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn get_min_key<E: Engine>(i: I, key: *mut u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if key.is_null() {
+            return super::boundary::invalid(i, "GetMinKey", "key is NULL");
+        }
+        with::<E, _>(i, "GetMinKey", f_code, |s| match s.min_key()? {
+            Some(k) => {
+                *key = k;
+                Ok(OK)
+            }
+            None => Err(Error::NotFound("database is empty".into())),
+        })
+    })
+}
+
+unsafe extern "C" fn get_data_size<E: Engine>(i: I, bytes_out: *mut u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if bytes_out.is_null() {
+            return super::boundary::invalid(i, "GetDataSize", "bytes is NULL");
+        }
+        with::<E, _>(i, "GetDataSize", f_code, |s| {
+            *bytes_out = s.data_size()?;
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn remove_range<E: Engine>(
+    i: I,
+    start: u64,
+    end: u64,
+    start_inclusive: bool,
+    end_inclusive: bool,
+    deleted: *mut u64,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(deleted, 0);
+        with::<E, _>(i, "RemoveRange", f_code, |s| {
+            put(
+                deleted,
+                s.remove_range(start, end, start_inclusive, end_inclusive)?,
+            );
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn count_range<E: Engine>(
+    i: I,
+    start: u64,
+    end: u64,
+    count: *mut u64,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if count.is_null() {
+            return super::boundary::invalid(i, "CountRange", "count is NULL");
+        }
+        with::<E, _>(i, "CountRange", f_code, |s| {
+            *count = s.count_range(start, end)?;
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn exists_in_range<E: Engine>(
+    i: I,
+    start: u64,
+    end: u64,
+    exists: *mut bool,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if exists.is_null() {
+            return super::boundary::invalid(i, "ExistsInRange", "exists is NULL");
+        }
+        with::<E, _>(i, "ExistsInRange", f_code, |s| {
+            *exists = s.exists_in_range(start, end)?;
+            Ok(OK)
+        })
+    })
+}
+
+/// The interface table of engine `E`. Members whose capability the engine
+/// does not provide yet are NULL; the generic layer answers
+/// KVIDX_ERROR_NOT_SUPPORTED (or emulates, as the original) for them.
+pub(crate) const fn table<E: Engine>() -> kvidxInterface {
+    kvidxInterface {
+        begin: Some(begin::<E>),
+        commit: Some(commit::<E>),
+        get: Some(get::<E>),
+        getPrev: Some(get_prev::<E>),
+        getNext: Some(get_next::<E>),
+        exists: Some(exists::<E>),
+        existsDual: Some(exists_dual::<E>),
+        maxKey: Some(max_key::<E>),
+        insert: Some(insert::<E>),
+        remove: Some(remove::<E>),
+        removeAfterNInclusive: Some(remove_after::<E>),
+        removeBeforeNInclusive: Some(remove_before::<E>),
+        fsync: Some(fsync::<E>),
+        copyStorageForReplication: None,
+        copyStorageForReplicationReceive: None,
+        copyStorageForBackup: None,
+        applyToStateMachine: None,
+        open: Some(open::<E>),
+        close: Some(close::<E>),
+        getStats: Some(get_stats::<E>),
+        getKeyCount: Some(get_key_count::<E>),
+        getMinKey: Some(get_min_key::<E>),
+        getDataSize: Some(get_data_size::<E>),
+        removeRange: Some(remove_range::<E>),
+        countRange: Some(count_range::<E>),
+        existsInRange: Some(exists_in_range::<E>),
+        exportData: None,
+        importData: None,
+        insertEx: None,
+        abort: Some(abort::<E>),
+        getAndSet: None,
+        getAndRemove: None,
+        compareAndSwap: None,
+        append: None,
+        prepend: None,
+        getValueRange: None,
+        setValueRange: None,
+        setExpire: None,
+        setExpireAt: None,
+        getTTL: None,
+        persist: None,
+        expireScan: None,
+    }
+}
+
+// ----------------------------------------------------------------------
+// Native operations the generic layer uses when an instance runs on one of
+// our engines (configuration, chunked iteration).
+
+/// The shared state an iterator remembers between steps.
+pub(crate) type IterShared = Option<Arc<Shared>>;
+
+pub(crate) struct NativeOps {
+    pub(crate) table: &'static kvidxInterface,
+    pub(crate) update_config: unsafe fn(I, &Config) -> Result<Config>,
+    pub(crate) advance: unsafe fn(I, &mut Cursor, &mut IterShared) -> Result<bool>,
+    pub(crate) seek: unsafe fn(I, &mut Cursor, &mut IterShared, u64) -> Result<bool>,
+}
+
+unsafe fn update_config<E: Engine>(i: I, cfg: &Config) -> Result<Config> {
+    let h = unsafe { handle::<E>(i)? };
+    let mut s = h.store.lock();
+    s.update_config(cfg).cloned()
+}
+
+/// Locks the instance for an iterator step, noticing a re-opened instance.
+unsafe fn locked_cursor<E: Engine, R>(
+    i: I,
+    cursor: &mut Cursor,
+    shared: &mut IterShared,
+    f: impl FnOnce(&mut Cursor, &mut Store<E>) -> Result<R>,
+) -> Result<R> {
+    let h = unsafe { handle::<E>(i)? };
+    let mut s = h.store.lock();
+    if !shared.as_ref().is_some_and(|a| Arc::ptr_eq(a, &h.shared)) {
+        *shared = Some(h.shared.clone());
+        cursor.invalidate();
+    }
+    f(cursor, &mut s)
+}
+
+unsafe fn advance<E: Engine>(
+    i: I,
+    cursor: &mut Cursor,
+    shared: &mut IterShared,
+) -> Result<bool> {
+    unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.advance(s)) }
+}
+
+unsafe fn seek<E: Engine>(
+    i: I,
+    cursor: &mut Cursor,
+    shared: &mut IterShared,
+    key: u64,
+) -> Result<bool> {
+    unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.seek(s, key)) }
+}
+
+pub(crate) const fn native<E: Engine>(table: &'static kvidxInterface) -> NativeOps {
+    NativeOps {
+        table,
+        update_config: update_config::<E>,
+        advance: advance::<E>,
+        seek: seek::<E>,
+    }
+}
+
+/// The native operations for `i` if its interface is one of ours (compared
+/// member by member with the exported tables, so a caller's own table —
+/// even a partly copied one — takes the generic path).
+///
+/// # Safety
+/// `i` is a valid instance.
+pub(crate) unsafe fn native_ops(i: I) -> Option<&'static NativeOps> {
+    let t = unsafe { &(*i).interface };
+    super::registry::NATIVE.iter().copied().find(|ops| {
+        let o = ops.table;
+        fn_eq(t.open.map(|f| f as usize), o.open.map(|f| f as usize))
+            && fn_eq(t.get.map(|f| f as usize), o.get.map(|f| f as usize))
+            && fn_eq(t.getNext.map(|f| f as usize), o.getNext.map(|f| f as usize))
+            && fn_eq(t.getPrev.map(|f| f as usize), o.getPrev.map(|f| f as usize))
+            && fn_eq(t.maxKey.map(|f| f as usize), o.maxKey.map(|f| f as usize))
+    })
+}
+
+fn fn_eq(a: Option<usize>, b: Option<usize>) -> bool {
+    a.is_some() && a == b
+}

@@ -1,0 +1,217 @@
+//! Conversions between the C `kvidxConfig` / `kvidxStats` and the core types,
+//! and the configuration entry points.
+
+use std::ffi::{CStr, c_char};
+
+use super::boundary::{I, guard, invalid, record};
+use super::types::{kvidxConfig, kvidxError, kvidxErrorRaw, kvidxInstance, kvidxStats};
+use crate::config::{Config, JournalMode, Stats, SyncMode};
+use crate::error::{Error, Result};
+
+/// Reads a C configuration, validating its enum fields (A2).
+///
+/// # Safety
+/// `vfsName` is NULL or a valid C string.
+pub(crate) unsafe fn config_from_c(c: &kvidxConfig) -> Result<Config> {
+    let journal_mode = JournalMode::from_raw(c.journalMode)
+        .ok_or_else(|| Error::invalid(format!("journalMode {} is out of range", c.journalMode)))?;
+    let sync_mode = SyncMode::from_raw(c.syncMode)
+        .ok_or_else(|| Error::invalid(format!("syncMode {} is out of range", c.syncMode)))?;
+    let vfs_name = if c.vfsName.is_null() {
+        None
+    } else {
+        let s = unsafe { CStr::from_ptr(c.vfsName) };
+        Some(
+            s.to_str()
+                .map_err(|_| Error::invalid("vfsName is not valid UTF-8"))?
+                .to_string(),
+        )
+    };
+    let cfg = Config {
+        cache_size_bytes: c.cacheSizeBytes,
+        vfs_name,
+        journal_mode,
+        sync_mode,
+        recursive_triggers: c.enableRecursiveTriggers,
+        foreign_keys: c.enableForeignKeys,
+        read_only: c.readOnly,
+        busy_timeout_ms: c.busyTimeoutMs,
+        mmap_size_bytes: c.mmapSizeBytes,
+        page_size: c.pageSize,
+    };
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// A C configuration for `cfg`; `vfs` is the caller's own string pointer
+/// (the library never hands out pointers to strings it owns here).
+pub(crate) fn config_to_c(cfg: &Config, vfs: *const c_char) -> kvidxConfig {
+    kvidxConfig {
+        cacheSizeBytes: cfg.cache_size_bytes,
+        vfsName: vfs,
+        journalMode: cfg.journal_mode.raw(),
+        syncMode: cfg.sync_mode.raw(),
+        enableRecursiveTriggers: cfg.recursive_triggers,
+        enableForeignKeys: cfg.foreign_keys,
+        readOnly: cfg.read_only,
+        busyTimeoutMs: cfg.busy_timeout_ms,
+        mmapSizeBytes: cfg.mmap_size_bytes,
+        pageSize: cfg.page_size,
+    }
+}
+
+/// Stores the configuration in effect in the instance (GetConfig reports it).
+///
+/// # Safety
+/// `i` is a valid instance.
+pub(crate) unsafe fn store_effective(i: I, cfg: &Config) {
+    unsafe {
+        let vfs = if (*i).configInitialized && cfg.vfs_name.is_some() {
+            (*i).config.vfsName
+        } else {
+            std::ptr::null()
+        };
+        (*i).config = config_to_c(cfg, vfs);
+        (*i).configInitialized = true;
+    }
+}
+
+pub(crate) fn stats_to_c(s: &Stats) -> kvidxStats {
+    kvidxStats {
+        totalKeys: s.total_keys,
+        minKey: s.min_key,
+        maxKey: s.max_key,
+        totalDataBytes: s.total_data_bytes,
+        databaseFileSize: s.database_file_size,
+        walFileSize: s.wal_file_size,
+        pageCount: s.page_count,
+        pageSize: s.page_size,
+        freePages: s.free_pages,
+    }
+}
+
+/// The default configuration: 32 MiB cache, WAL, synchronous NORMAL,
+/// recursive triggers on, foreign keys off, busy timeout 5000 ms.
+#[unsafe(no_mangle)]
+pub extern "C" fn kvidxConfigDefault() -> kvidxConfig {
+    config_to_c(&Config::default(), std::ptr::null())
+}
+
+/// Opens `filename` and applies `config` (NULL: `kvidxConfigDefault()`).
+/// Built-in engines apply it from the start; a custom adapter only has it
+/// stored. On failure `*err` (optional) explains why.
+///
+/// # Safety
+/// `i` is NULL or a valid instance; `filename` is NULL or a C string;
+/// `config` is NULL or valid; `err` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxOpenWithConfig(
+    i: *mut kvidxInstance,
+    filename: *const c_char,
+    config: *const kvidxConfig,
+    err: *mut *const c_char,
+) -> bool {
+    guard(i, false, || unsafe {
+        const MSG: &CStr = c"Invalid arguments: instance and filename required";
+        if i.is_null() || filename.is_null() {
+            invalid(i, "OpenWithConfig", "instance and filename required");
+            if !err.is_null() {
+                *err = MSG.as_ptr();
+            }
+            return false;
+        }
+        let cfg = if config.is_null() {
+            kvidxConfigDefault()
+        } else {
+            *config
+        };
+        if let Err(e) = config_from_c(&cfg) {
+            record(i, "OpenWithConfig", &e);
+            if !err.is_null() {
+                *err = (*i).lastErrorMessage.as_ptr();
+            }
+            return false;
+        }
+        (*i).config = cfg;
+        (*i).configInitialized = true;
+        let ok = super::dispatch::open_dispatch(i, filename, err);
+        if !ok {
+            (*i).configInitialized = false;
+        }
+        ok
+    })
+}
+
+/// Applies `config` to an open instance of a built-in engine (a custom
+/// adapter only has it stored). On error the previous configuration stays
+/// in force and is still what `kvidxGetConfig` reports.
+///
+/// # Safety
+/// `i` and `config` are NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxUpdateConfig(
+    i: *mut kvidxInstance,
+    config: *const kvidxConfig,
+) -> kvidxErrorRaw {
+    guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
+        if i.is_null() || config.is_null() {
+            return invalid(i, "UpdateConfig", "instance and config required");
+        }
+        let c = *config;
+        let cfg = match config_from_c(&c) {
+            Ok(cfg) => cfg,
+            Err(e) => {
+                record(i, "UpdateConfig", &e);
+                return e.code() as u32;
+            }
+        };
+        match super::adapter::native_ops(i) {
+            Some(ops) => match (ops.update_config)(i, &cfg) {
+                Ok(effective) => {
+                    let vfs = c.vfsName;
+                    (*i).config = config_to_c(
+                        &effective,
+                        if effective.vfs_name.is_some() {
+                            vfs
+                        } else {
+                            std::ptr::null()
+                        },
+                    );
+                    (*i).configInitialized = true;
+                    0
+                }
+                Err(e) => {
+                    record(i, "UpdateConfig", &e);
+                    e.code() as u32
+                }
+            },
+            None => {
+                (*i).config = c;
+                (*i).configInitialized = true;
+                0
+            }
+        }
+    })
+}
+
+/// Copies the configuration in effect (the default one if none was ever set).
+///
+/// # Safety
+/// `i` and `config` are NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetConfig(
+    i: *const kvidxInstance,
+    config: *mut kvidxConfig,
+) -> kvidxErrorRaw {
+    guard(i as I, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
+        if i.is_null() || config.is_null() {
+            return invalid(i as I, "GetConfig", "instance and config required");
+        }
+        *config = if (*i).configInitialized {
+            (*i).config
+        } else {
+            kvidxConfigDefault()
+        };
+        0
+    })
+}

@@ -1,0 +1,1258 @@
+//! The generic `kvidx*` entry points. Each checks its arguments, then calls
+//! through `i->interface` exactly as the original does, so a caller's own
+//! adapter table keeps working. A NULL member answers
+//! KVIDX_ERROR_NOT_SUPPORTED ("<Name> not supported by this backend"), or is
+//! emulated where the original emulates it.
+
+use std::ffi::{c_char, c_void};
+
+use super::boundary::{I, guard, invalid, put, set_error};
+use super::types::*;
+
+const OK: kvidxErrorRaw = kvidxError::KVIDX_OK as u32;
+const INTERNAL: kvidxErrorRaw = kvidxError::KVIDX_ERROR_INTERNAL as u32;
+const NOT_SUPPORTED: kvidxErrorRaw = kvidxError::KVIDX_ERROR_NOT_SUPPORTED as u32;
+const NOT_FOUND: kvidxErrorRaw = kvidxError::KVIDX_ERROR_NOT_FOUND as u32;
+
+/// The member `sel` of the instance's interface, or NOT_SUPPORTED recorded.
+///
+/// # Safety
+/// `i` is a valid (non-NULL) instance.
+#[inline]
+unsafe fn member<F: Copy>(
+    i: I,
+    name: &str,
+    sel: impl FnOnce(&kvidxInterface) -> Option<F>,
+) -> Option<F> {
+    let f = sel(unsafe { &(*i).interface });
+    if f.is_none() {
+        unsafe { not_supported(i, name) };
+    }
+    f
+}
+
+unsafe fn not_supported(i: I, name: &str) -> kvidxErrorRaw {
+    unsafe {
+        set_error(
+            i,
+            NOT_SUPPORTED,
+            &format!("{name} not supported by this backend"),
+        )
+    };
+    NOT_SUPPORTED
+}
+
+fn null_with_len(data: *const c_void, len: usize) -> bool {
+    data.is_null() && len != 0
+}
+
+// ----------------------------------------------------------------------
+// Open / close / durability
+
+/// Dispatches `open` after the generic checks; used by kvidxOpen and
+/// kvidxOpenWithConfig (which has stored a configuration first).
+///
+/// # Safety
+/// `i` is a valid instance; `filename` a C string; `err` NULL or writable.
+pub(crate) unsafe fn open_dispatch(i: I, filename: *const c_char, err: *mut *const c_char) -> bool {
+    unsafe {
+        if !(*i).kvidxdata.is_null() {
+            invalid(i, "Open", "instance is already open");
+            put(err, (*i).lastErrorMessage.as_ptr());
+            return false;
+        }
+        let Some(f) = member(i, "Open", |t| t.open) else {
+            put(err, (*i).lastErrorMessage.as_ptr());
+            return false;
+        };
+        let ok = f(i, filename, err);
+        if ok {
+            (*i).transactionActive = false;
+        }
+        ok
+    }
+}
+
+/// Opens a database (SQLite3: a file; LMDB: a directory). On failure
+/// `*err` (optional) points to a message valid until the next error on the
+/// instance. Opening an instance that is already open fails.
+///
+/// # Safety
+/// `i` is NULL or a valid instance; `filename` NULL or a C string; `err`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxOpen(
+    i: *mut kvidxInstance,
+    filename: *const c_char,
+    err: *mut *const c_char,
+) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            put(err, c"Invalid instance (NULL)".as_ptr());
+            return false;
+        }
+        if filename.is_null() {
+            invalid(i, "Open", "filename is NULL");
+            put(err, (*i).lastErrorMessage.as_ptr());
+            return false;
+        }
+        if (*i).kvidxdata.is_null() {
+            // A plain open uses the engine's own settings.
+            (*i).configInitialized = false;
+        }
+        open_dispatch(i, filename, err)
+    })
+}
+
+/// Closes the instance, rolling back an open transaction.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxClose(i: *mut kvidxInstance) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "Close", |t| t.close) else {
+            return false;
+        };
+        let ok = f(i);
+        if ok {
+            (*i).transactionActive = false;
+        }
+        ok
+    })
+}
+
+/// Durability barrier: when it returns true everything committed survives a
+/// power cut. The configured sync mode is not changed.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxFsync(i: *mut kvidxInstance) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "Fsync", |t| t.fsync) else {
+            return false;
+        };
+        f(i)
+    })
+}
+
+// ----------------------------------------------------------------------
+// Transactions (one semantics on every engine)
+
+/// Begins a transaction; false with KVIDX_ERROR_TRANSACTION_ACTIVE if one is open.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxBegin(i: *mut kvidxInstance) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        if (*i).transactionActive {
+            set_error(
+                i,
+                kvidxError::KVIDX_ERROR_TRANSACTION_ACTIVE.raw(),
+                "Begin: a transaction is already active",
+            );
+            return false;
+        }
+        let Some(f) = member(i, "Begin", |t| t.begin) else {
+            return false;
+        };
+        let ok = f(i);
+        if ok {
+            (*i).transactionActive = true;
+        }
+        ok
+    })
+}
+
+/// Commits; false with KVIDX_ERROR_NO_TRANSACTION if none is open.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxCommit(i: *mut kvidxInstance) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        if !(*i).transactionActive {
+            set_error(
+                i,
+                kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(),
+                "Commit: no transaction is active",
+            );
+            return false;
+        }
+        let Some(f) = member(i, "Commit", |t| t.commit) else {
+            return false;
+        };
+        let ok = f(i);
+        if ok {
+            (*i).transactionActive = false;
+        }
+        ok
+    })
+}
+
+/// Rolls back the open transaction; false with KVIDX_ERROR_NO_TRANSACTION
+/// if none is open.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxAbort(i: *mut kvidxInstance) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        if !(*i).transactionActive {
+            set_error(
+                i,
+                kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(),
+                "Abort: no transaction is active",
+            );
+            return false;
+        }
+        let Some(f) = member(i, "Abort", |t| t.abort) else {
+            return false;
+        };
+        let ok = f(i);
+        if ok {
+            (*i).transactionActive = false;
+        }
+        ok
+    })
+}
+
+// ----------------------------------------------------------------------
+// Reads
+
+/// The entry at `key`. Out-parameters are optional; `*data` points into the
+/// instance (NULL for an empty value) and is valid until the next call on
+/// the instance.
+///
+/// # Safety
+/// `i` is NULL or a valid instance; out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGet(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "Get", |t| t.get) else {
+            return false;
+        };
+        f(i, key, term, cmd, data, len)
+    })
+}
+
+/// The entry with the largest key strictly less than `nextKey`.
+///
+/// # Safety
+/// As [`kvidxGet`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetPrev(
+    i: *mut kvidxInstance,
+    nextKey: u64,
+    prevKey: *mut u64,
+    prevTerm: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "GetPrev", |t| t.getPrev) else {
+            return false;
+        };
+        f(i, nextKey, prevKey, prevTerm, cmd, data, len)
+    })
+}
+
+/// The entry with the smallest key strictly greater than `previousKey`.
+///
+/// # Safety
+/// As [`kvidxGet`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetNext(
+    i: *mut kvidxInstance,
+    previousKey: u64,
+    nextKey: *mut u64,
+    nextTerm: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "GetNext", |t| t.getNext) else {
+            return false;
+        };
+        f(i, previousKey, nextKey, nextTerm, cmd, data, len)
+    })
+}
+
+/// True if `key` exists.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxExists(i: *mut kvidxInstance, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "Exists", |t| t.exists) else {
+            return false;
+        };
+        f(i, key)
+    })
+}
+
+/// True if `key` exists with this `term`.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxExistsDual(i: *mut kvidxInstance, key: u64, term: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "ExistsDual", |t| t.existsDual) else {
+            return false;
+        };
+        f(i, key, term)
+    })
+}
+
+/// The largest key (unsigned order); false when empty.
+///
+/// # Safety
+/// `i` is NULL or a valid instance; `key` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxMaxKey(i: *mut kvidxInstance, key: *mut u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "MaxKey", |t| t.maxKey) else {
+            return false;
+        };
+        f(i, key)
+    })
+}
+
+// ----------------------------------------------------------------------
+// Writes
+
+/// Inserts a new entry. An existing key gives false with
+/// KVIDX_ERROR_DUPLICATE_KEY and leaves it unchanged (overwrite with
+/// kvidxInsertEx(..., KVIDX_SET_ALWAYS)).
+///
+/// # Safety
+/// `i` is NULL or a valid instance; `data` NULL or valid for `dataLen` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsert(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        if null_with_len(data, dataLen) {
+            invalid(
+                i,
+                "Insert",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+            return false;
+        }
+        let Some(f) = member(i, "Insert", |t| t.insert) else {
+            return false;
+        };
+        f(i, key, term, cmd, data, dataLen)
+    })
+}
+
+/// Removes `key` (true also when it did not exist).
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxRemove(i: *mut kvidxInstance, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "Remove", |t| t.remove) else {
+            return false;
+        };
+        f(i, key)
+    })
+}
+
+/// Removes every key >= `key` (unsigned order).
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxRemoveAfterNInclusive(i: *mut kvidxInstance, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive) else {
+            return false;
+        };
+        f(i, key)
+    })
+}
+
+/// Removes every key <= `key` (unsigned order).
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxRemoveBeforeNInclusive(i: *mut kvidxInstance, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        let Some(f) = member(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive) else {
+            return false;
+        };
+        f(i, key)
+    })
+}
+
+/// Calls the caller's `state.applyToStateMachine(i, key)`.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxApplyToStateMachine(i: *mut kvidxInstance, key: u64) -> bool {
+    guard(i, false, || unsafe {
+        if i.is_null() {
+            return false;
+        }
+        match (*i).state.applyToStateMachine {
+            Some(f) => f(i, key),
+            None => {
+                not_supported(i, "ApplyToStateMachine");
+                false
+            }
+        }
+    })
+}
+
+// ----------------------------------------------------------------------
+// Batches (generic: Begin + Insert x n + Commit through the interface)
+
+/// Inserts `count` entries; equivalent to kvidxInsertBatchEx without a filter.
+///
+/// # Safety
+/// As [`kvidxInsertBatchEx`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsertBatch(
+    i: *mut kvidxInstance,
+    entries: *const kvidxEntry,
+    count: usize,
+    insertedCount: *mut usize,
+) -> bool {
+    unsafe { kvidxInsertBatchEx(i, entries, count, None, std::ptr::null_mut(), insertedCount) }
+}
+
+/// Inserts entries in order, skipping those the callback rejects. Stops at
+/// the first failing entry: the entries before it are kept, false is
+/// returned and `*insertedCount` says how many went in. Outside a
+/// transaction the batch runs in its own; inside one it joins it.
+///
+/// # Safety
+/// `i` is NULL or a valid instance; `entries` NULL or valid for `count`
+/// entries; `insertedCount` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsertBatchEx(
+    i: *mut kvidxInstance,
+    entries: *const kvidxEntry,
+    count: usize,
+    callback: kvidxBatchCallback,
+    userData: *mut c_void,
+    insertedCount: *mut usize,
+) -> bool {
+    guard(i, false, || unsafe {
+        put(insertedCount, 0);
+        if i.is_null() {
+            return false;
+        }
+        if entries.is_null() {
+            invalid(i, "InsertBatch", "entries is NULL");
+            return false;
+        }
+        if count == 0 {
+            return true;
+        }
+        let own = !(*i).transactionActive;
+        if own && !kvidxBegin(i) {
+            return false;
+        }
+        let mut inserted = 0usize;
+        let mut failed = false;
+        for idx in 0..count {
+            let e = entries.add(idx);
+            if let Some(cb) = callback
+                && !cb(idx, e, userData)
+            {
+                continue;
+            }
+            if !kvidxInsert(i, (*e).key, (*e).term, (*e).cmd, (*e).data, (*e).dataLen) {
+                failed = true;
+                break;
+            }
+            inserted += 1;
+        }
+        if own && !kvidxCommit(i) {
+            let code = (*i).lastError;
+            let msg = std::ffi::CStr::from_ptr((*i).lastErrorMessage.as_ptr())
+                .to_string_lossy()
+                .into_owned();
+            if (*i).transactionActive {
+                kvidxAbort(i);
+            }
+            set_error(i, code, &msg);
+            return false;
+        }
+        put(insertedCount, inserted);
+        !failed
+    })
+}
+
+// ----------------------------------------------------------------------
+// Statistics and ranges (argument-checked)
+
+macro_rules! checked {
+    ($i:ident, $name:literal, [$($p:ident),*], $member:ident, ($($arg:expr),*)) => {
+        guard($i, INTERNAL, || unsafe {
+            if $i.is_null() $(|| $p.is_null())* {
+                return invalid($i, $name, "NULL argument");
+            }
+            match member($i, $name, |t| t.$member) {
+                Some(f) => f($i, $($arg),*),
+                None => NOT_SUPPORTED,
+            }
+        })
+    };
+}
+
+/// Fills `stats` (counts, key bounds, sizes read from the engine).
+///
+/// # Safety
+/// `i` and `stats` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetStats(
+    i: *mut kvidxInstance,
+    stats: *mut kvidxStats,
+) -> kvidxErrorRaw {
+    checked!(i, "GetStats", [stats], getStats, (stats))
+}
+
+/// Number of keys.
+///
+/// # Safety
+/// `i` and `count` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetKeyCount(i: *mut kvidxInstance, count: *mut u64) -> kvidxErrorRaw {
+    checked!(i, "GetKeyCount", [count], getKeyCount, (count))
+}
+
+/// Smallest key; KVIDX_ERROR_NOT_FOUND when empty.
+///
+/// # Safety
+/// `i` and `key` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetMinKey(i: *mut kvidxInstance, key: *mut u64) -> kvidxErrorRaw {
+    checked!(i, "GetMinKey", [key], getMinKey, (key))
+}
+
+/// Sum of all value lengths.
+///
+/// # Safety
+/// `i` and `bytes` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetDataSize(i: *mut kvidxInstance, bytes: *mut u64) -> kvidxErrorRaw {
+    checked!(i, "GetDataSize", [bytes], getDataSize, (bytes))
+}
+
+/// Removes the keys between `startKey` and `endKey`, each bound included
+/// or not; start > end removes nothing (KVIDX_OK). `deletedCount` optional.
+///
+/// # Safety
+/// `i` NULL or valid; `deletedCount` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxRemoveRange(
+    i: *mut kvidxInstance,
+    startKey: u64,
+    endKey: u64,
+    startInclusive: bool,
+    endInclusive: bool,
+    deletedCount: *mut u64,
+) -> kvidxErrorRaw {
+    checked!(
+        i,
+        "RemoveRange",
+        [],
+        removeRange,
+        (startKey, endKey, startInclusive, endInclusive, deletedCount)
+    )
+}
+
+/// Number of keys in `[startKey, endKey]`.
+///
+/// # Safety
+/// `i` and `count` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxCountRange(
+    i: *mut kvidxInstance,
+    startKey: u64,
+    endKey: u64,
+    count: *mut u64,
+) -> kvidxErrorRaw {
+    checked!(
+        i,
+        "CountRange",
+        [count],
+        countRange,
+        (startKey, endKey, count)
+    )
+}
+
+/// Whether any key lies in `[startKey, endKey]`.
+///
+/// # Safety
+/// `i` and `exists` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxExistsInRange(
+    i: *mut kvidxInstance,
+    startKey: u64,
+    endKey: u64,
+    exists: *mut bool,
+) -> kvidxErrorRaw {
+    checked!(
+        i,
+        "ExistsInRange",
+        [exists],
+        existsInRange,
+        (startKey, endKey, exists)
+    )
+}
+
+// ----------------------------------------------------------------------
+// Export / import
+
+/// Default export options: BINARY, keys 0..UINT64_MAX, metadata, compact.
+#[unsafe(no_mangle)]
+pub extern "C" fn kvidxExportOptionsDefault() -> kvidxExportOptions {
+    kvidxExportOptions {
+        format: 0,
+        startKey: 0,
+        endKey: u64::MAX,
+        includeMetadata: true,
+        prettyPrint: false,
+    }
+}
+
+/// Default import options: auto-detect, validate, no skipping, no clearing.
+#[unsafe(no_mangle)]
+pub extern "C" fn kvidxImportOptionsDefault() -> kvidxImportOptions {
+    kvidxImportOptions {
+        format: 0,
+        validateData: true,
+        skipDuplicates: false,
+        clearBeforeImport: false,
+    }
+}
+
+/// Exports entries to a file.
+///
+/// # Safety
+/// `i` NULL or valid; `filename` NULL or a C string; `options` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxExport(
+    i: *mut kvidxInstance,
+    filename: *const c_char,
+    options: *const kvidxExportOptions,
+    callback: kvidxProgressCallback,
+    userData: *mut c_void,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() || filename.is_null() {
+            return invalid(i, "Export", "instance and filename required");
+        }
+        let opts = if options.is_null() {
+            kvidxExportOptionsDefault()
+        } else {
+            *options
+        };
+        if opts.format > 2 {
+            return invalid(
+                i,
+                "Export",
+                &format!("format {} is out of range", opts.format),
+            );
+        }
+        match member(i, "Export", |t| t.exportData) {
+            Some(f) => f(i, filename, &opts, callback, userData),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Imports entries from a file.
+///
+/// # Safety
+/// `i` NULL or valid; `filename` NULL or a C string; `options` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxImport(
+    i: *mut kvidxInstance,
+    filename: *const c_char,
+    options: *const kvidxImportOptions,
+    callback: kvidxProgressCallback,
+    userData: *mut c_void,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() || filename.is_null() {
+            return invalid(i, "Import", "instance and filename required");
+        }
+        let opts = if options.is_null() {
+            kvidxImportOptionsDefault()
+        } else {
+            *options
+        };
+        if opts.format > 2 {
+            return invalid(
+                i,
+                "Import",
+                &format!("format {} is out of range", opts.format),
+            );
+        }
+        match member(i, "Import", |t| t.importData) {
+            Some(f) => f(i, filename, &opts, callback, userData),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+// ----------------------------------------------------------------------
+// Storage primitives
+
+/// Conditional write: ALWAYS (insert or overwrite), IF_NOT_EXISTS, IF_EXISTS.
+///
+/// # Safety
+/// `i` NULL or valid; `data` NULL or valid for `dataLen` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsertEx(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+    condition: kvidxSetConditionRaw,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "InsertEx", "instance is NULL");
+        }
+        if condition > 2 {
+            return invalid(
+                i,
+                "InsertEx",
+                &format!("condition {condition} is out of range"),
+            );
+        }
+        if null_with_len(data, dataLen) {
+            return invalid(
+                i,
+                "InsertEx",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+        }
+        match member(i, "InsertEx", |t| t.insertEx) {
+            Some(f) => f(i, key, term, cmd, data, dataLen, condition),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Inserts only if the key does not exist (KVIDX_ERROR_CONDITION_FAILED otherwise).
+///
+/// # Safety
+/// As [`kvidxInsertEx`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsertNX(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+) -> kvidxErrorRaw {
+    unsafe { kvidxInsertEx(i, key, term, cmd, data, dataLen, 1) }
+}
+
+/// Updates only if the key exists (KVIDX_ERROR_CONDITION_FAILED otherwise).
+///
+/// # Safety
+/// As [`kvidxInsertEx`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxInsertXX(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+) -> kvidxErrorRaw {
+    unsafe { kvidxInsertEx(i, key, term, cmd, data, dataLen, 2) }
+}
+
+/// Writes a new value and returns the old one (`*oldData` allocated with
+/// malloc; release it with free()).
+///
+/// # Safety
+/// `i` NULL or valid; `data` NULL or valid for `dataLen`; outs NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetAndSet(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+    oldTerm: *mut u64,
+    oldCmd: *mut u64,
+    oldData: *mut *mut c_void,
+    oldDataLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(oldTerm, 0);
+        put(oldCmd, 0);
+        put(oldData, std::ptr::null_mut());
+        put(oldDataLen, 0);
+        if i.is_null() {
+            return invalid(i, "GetAndSet", "instance is NULL");
+        }
+        if null_with_len(data, dataLen) {
+            return invalid(
+                i,
+                "GetAndSet",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+        }
+        match member(i, "GetAndSet", |t| t.getAndSet) {
+            Some(f) => f(
+                i, key, term, cmd, data, dataLen, oldTerm, oldCmd, oldData, oldDataLen,
+            ),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Removes `key` and returns its entry (`*data` from malloc; free() it).
+///
+/// # Safety
+/// `i` NULL or valid; outs NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetAndRemove(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *mut c_void,
+    dataLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(data, std::ptr::null_mut());
+        put(dataLen, 0);
+        if i.is_null() {
+            return invalid(i, "GetAndRemove", "instance is NULL");
+        }
+        match member(i, "GetAndRemove", |t| t.getAndRemove) {
+            Some(f) => f(i, key, term, cmd, data, dataLen),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Replaces the entry if its value equals the expected bytes.
+///
+/// # Safety
+/// `i` NULL or valid; buffers NULL or valid for their lengths; `swapped`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxCompareAndSwap(
+    i: *mut kvidxInstance,
+    key: u64,
+    expectedData: *const c_void,
+    expectedLen: usize,
+    newTerm: u64,
+    newCmd: u64,
+    newData: *const c_void,
+    newDataLen: usize,
+    swapped: *mut bool,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() || swapped.is_null() {
+            return invalid(i, "CompareAndSwap", "instance and swapped required");
+        }
+        *swapped = false;
+        if null_with_len(expectedData, expectedLen) || null_with_len(newData, newDataLen) {
+            return invalid(i, "CompareAndSwap", "data is NULL but its length is not 0");
+        }
+        match member(i, "CompareAndSwap", |t| t.compareAndSwap) {
+            Some(f) => f(
+                i,
+                key,
+                expectedData,
+                expectedLen,
+                newTerm,
+                newCmd,
+                newData,
+                newDataLen,
+                swapped,
+            ),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Replaces the entry if its term equals `expectedTerm`.
+///
+/// # Safety
+/// As [`kvidxCompareAndSwap`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxCompareTermAndSwap(
+    i: *mut kvidxInstance,
+    key: u64,
+    expectedTerm: u64,
+    newTerm: u64,
+    newCmd: u64,
+    newData: *const c_void,
+    newDataLen: usize,
+    swapped: *mut bool,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() || swapped.is_null() {
+            return invalid(i, "CompareTermAndSwap", "instance and swapped required");
+        }
+        *swapped = false;
+        if null_with_len(newData, newDataLen) {
+            return invalid(
+                i,
+                "CompareTermAndSwap",
+                "newData is NULL but newDataLen is not 0",
+            );
+        }
+        let Some(cas) = member(i, "CompareTermAndSwap", |t| t.compareAndSwap) else {
+            return NOT_SUPPORTED;
+        };
+        // Generic path (a caller's adapter): read, compare the term, then
+        // swap if the value is still the one read. The value is copied so
+        // the comparison never reads a buffer the swap may reuse.
+        let (mut term, mut data, mut len) = (0u64, std::ptr::null::<u8>(), 0usize);
+        if !kvidxGet(i, key, &mut term, std::ptr::null_mut(), &mut data, &mut len) {
+            set_error(
+                i,
+                NOT_FOUND,
+                &format!("CompareTermAndSwap: key {key} not found"),
+            );
+            return NOT_FOUND;
+        }
+        if term != expectedTerm {
+            return OK;
+        }
+        let copy: Vec<u8> = if data.is_null() {
+            Vec::new()
+        } else {
+            std::slice::from_raw_parts(data, len).to_vec()
+        };
+        cas(
+            i,
+            key,
+            copy.as_ptr() as *const c_void,
+            copy.len(),
+            newTerm,
+            newCmd,
+            newData,
+            newDataLen,
+            swapped,
+        )
+    })
+}
+
+/// Appends bytes to the value (creating the entry if absent).
+///
+/// # Safety
+/// `i` NULL or valid; `data` NULL or valid for `dataLen`; `newLen` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxAppend(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+    newLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "Append", "instance is NULL");
+        }
+        if null_with_len(data, dataLen) {
+            return invalid(
+                i,
+                "Append",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+        }
+        match member(i, "Append", |t| t.append) {
+            Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Prepends bytes to the value (creating the entry if absent).
+///
+/// # Safety
+/// As [`kvidxAppend`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxPrepend(
+    i: *mut kvidxInstance,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    dataLen: usize,
+    newLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "Prepend", "instance is NULL");
+        }
+        if null_with_len(data, dataLen) {
+            return invalid(
+                i,
+                "Prepend",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+        }
+        match member(i, "Prepend", |t| t.prepend) {
+            Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Reads part of a value (`length` 0 = to the end; `*data` from malloc).
+///
+/// # Safety
+/// `i` NULL or valid; outs NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetValueRange(
+    i: *mut kvidxInstance,
+    key: u64,
+    offset: usize,
+    length: usize,
+    data: *mut *mut c_void,
+    actualLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(data, std::ptr::null_mut());
+        put(actualLen, 0);
+        if i.is_null() {
+            return invalid(i, "GetValueRange", "instance is NULL");
+        }
+        match member(i, "GetValueRange", |t| t.getValueRange) {
+            Some(f) => f(i, key, offset, length, data, actualLen),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Overwrites part of a value, extending it with zeros if needed.
+///
+/// # Safety
+/// `i` NULL or valid; `data` NULL or valid for `dataLen`; `newLen` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxSetValueRange(
+    i: *mut kvidxInstance,
+    key: u64,
+    offset: usize,
+    data: *const c_void,
+    dataLen: usize,
+    newLen: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "SetValueRange", "instance is NULL");
+        }
+        if null_with_len(data, dataLen) {
+            return invalid(
+                i,
+                "SetValueRange",
+                &format!("data is NULL but dataLen is {dataLen}"),
+            );
+        }
+        if offset.checked_add(dataLen).is_none() {
+            return invalid(i, "SetValueRange", "offset + dataLen overflows");
+        }
+        match member(i, "SetValueRange", |t| t.setValueRange) {
+            Some(f) => f(i, key, offset, data, dataLen, newLen),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+// ----------------------------------------------------------------------
+// TTL
+
+/// Sets the key to expire `ttlMs` milliseconds from now.
+///
+/// # Safety
+/// `i` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxSetExpire(
+    i: *mut kvidxInstance,
+    key: u64,
+    ttlMs: u64,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "SetExpire", "instance is NULL");
+        }
+        match member(i, "SetExpire", |t| t.setExpire) {
+            Some(f) => f(i, key, ttlMs),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Sets the key to expire at `timestampMs` (Unix milliseconds).
+///
+/// # Safety
+/// `i` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxSetExpireAt(
+    i: *mut kvidxInstance,
+    key: u64,
+    timestampMs: u64,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "SetExpireAt", "instance is NULL");
+        }
+        match member(i, "SetExpireAt", |t| t.setExpireAt) {
+            Some(f) => f(i, key, timestampMs),
+            None => NOT_SUPPORTED,
+        }
+    })
+}
+
+/// Milliseconds until the key expires; KVIDX_TTL_NONE (-1) without expiry,
+/// KVIDX_TTL_NOT_FOUND (-2) if the key does not exist.
+///
+/// # Safety
+/// `i` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetTTL(i: *mut kvidxInstance, key: u64) -> i64 {
+    guard(i, -2, || unsafe {
+        if i.is_null() {
+            return -2;
+        }
+        match (*i).interface.getTTL {
+            Some(f) => f(i, key),
+            None => {
+                if kvidxExists(i, key) {
+                    -1
+                } else {
+                    -2
+                }
+            }
+        }
+    })
+}
+
+/// Removes the key's expiry.
+///
+/// # Safety
+/// `i` NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxPersist(i: *mut kvidxInstance, key: u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "Persist", "instance is NULL");
+        }
+        match (*i).interface.persist {
+            Some(f) => f(i, key),
+            None => {
+                if kvidxExists(i, key) {
+                    OK
+                } else {
+                    set_error(i, NOT_FOUND, &format!("Persist: key {key} not found"));
+                    NOT_FOUND
+                }
+            }
+        }
+    })
+}
+
+/// Deletes up to `maxKeys` expired keys (0 = all); `*expiredCount` optional.
+///
+/// # Safety
+/// `i` NULL or valid; `expiredCount` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxExpireScan(
+    i: *mut kvidxInstance,
+    maxKeys: u64,
+    expiredCount: *mut u64,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if i.is_null() {
+            return invalid(i, "ExpireScan", "instance is NULL");
+        }
+        match (*i).interface.expireScan {
+            Some(f) => f(i, maxKeys, expiredCount),
+            None => {
+                put(expiredCount, 0);
+                OK
+            }
+        }
+    })
+}

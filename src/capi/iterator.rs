@@ -1,0 +1,328 @@
+//! `kvidxkitIterator.h`: iterators over an inclusive key range. On a
+//! built-in engine the iterator reads entries in chunks through the core
+//! [`Cursor`]; on a caller's adapter it steps with Get/GetNext/GetPrev
+//! through the interface. Either way the iterator owns the value it hands
+//! out (valid until it moves or is destroyed).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::adapter::{NativeOps, native_ops};
+use super::boundary::{I, data_ptr, guard, put, record, set_error};
+use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
+use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
+use crate::engine::Dir;
+use crate::store::{Cursor, Shared};
+
+pub(crate) struct IterState {
+    inst: I,
+    mode: Mode,
+}
+
+enum Mode {
+    Native {
+        ops: &'static NativeOps,
+        cursor: Cursor,
+        shared: Option<Arc<Shared>>,
+    },
+    Generic(GenericCursor),
+}
+
+/// Step-by-step iteration through a caller's interface table.
+struct GenericCursor {
+    lo: u64,
+    hi: u64,
+    dir: Dir,
+    started: bool,
+    valid: bool,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: Vec<u8>,
+}
+
+impl GenericCursor {
+    /// Loads the entry `found` by one of the dispatch reads into the cursor.
+    unsafe fn take(
+        &mut self,
+        ok: bool,
+        key: u64,
+        term: u64,
+        cmd: u64,
+        data: *const u8,
+        len: usize,
+    ) -> bool {
+        let in_range = ok && key >= self.lo && key <= self.hi;
+        self.started = true;
+        self.valid = in_range;
+        if in_range {
+            self.key = key;
+            self.term = term;
+            self.cmd = cmd;
+            self.data.clear();
+            if !data.is_null() && len > 0 {
+                self.data
+                    .extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
+            }
+        }
+        in_range
+    }
+
+    /// Exact `key`, else its neighbour in the iteration direction (strict).
+    unsafe fn position(&mut self, i: I, key: u64) -> bool {
+        let (mut k, mut t, mut c, mut d, mut l) =
+            (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        unsafe {
+            if kvidxGet(i, key, &mut t, &mut c, &mut d, &mut l) {
+                return self.take(true, key, t, c, d, l);
+            }
+            let ok = match self.dir {
+                Dir::Forward => kvidxGetNext(i, key, &mut k, &mut t, &mut c, &mut d, &mut l),
+                Dir::Backward => kvidxGetPrev(i, key, &mut k, &mut t, &mut c, &mut d, &mut l),
+            };
+            self.take(ok, k, t, c, d, l)
+        }
+    }
+
+    unsafe fn next(&mut self, i: I) -> bool {
+        if !self.started {
+            let start = if self.dir == Dir::Forward {
+                self.lo
+            } else {
+                self.hi
+            };
+            return unsafe { self.position(i, start) };
+        }
+        if !self.valid {
+            return false;
+        }
+        let at_end = match self.dir {
+            Dir::Forward => self.key == u64::MAX,
+            Dir::Backward => self.key == 0,
+        };
+        if at_end {
+            self.valid = false;
+            return false;
+        }
+        let (mut k, mut t, mut c, mut d, mut l) =
+            (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        unsafe {
+            let ok = match self.dir {
+                Dir::Forward => kvidxGetNext(i, self.key, &mut k, &mut t, &mut c, &mut d, &mut l),
+                Dir::Backward => kvidxGetPrev(i, self.key, &mut k, &mut t, &mut c, &mut d, &mut l),
+            };
+            self.take(ok, k, t, c, d, l)
+        }
+    }
+}
+
+/// Creates an iterator over `[startKey, endKey]` (inclusive). Any direction
+/// other than KVIDX_ITER_FORWARD iterates backward. NULL for a NULL
+/// instance or when startKey > endKey.
+///
+/// # Safety
+/// `i` is NULL or a valid instance that outlives the iterator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorCreate(
+    i: *mut kvidxInstance,
+    startKey: u64,
+    endKey: u64,
+    direction: kvidxIterDirectionRaw,
+) -> *mut kvidxIterator {
+    guard(i, std::ptr::null_mut(), || unsafe {
+        if i.is_null() {
+            return std::ptr::null_mut();
+        }
+        if startKey > endKey {
+            set_error(
+                i,
+                kvidxError::KVIDX_ERROR_RANGE.raw(),
+                &format!("IteratorCreate: startKey {startKey} > endKey {endKey}"),
+            );
+            return std::ptr::null_mut();
+        }
+        let dir = if direction == 0 {
+            Dir::Forward
+        } else {
+            Dir::Backward
+        };
+        let mode = match native_ops(i) {
+            Some(ops) => Mode::Native {
+                ops,
+                cursor: Cursor::new(startKey, endKey, dir),
+                shared: None,
+            },
+            None => Mode::Generic(GenericCursor {
+                lo: startKey,
+                hi: endKey,
+                dir,
+                started: false,
+                valid: false,
+                key: 0,
+                term: 0,
+                cmd: 0,
+                data: Vec::new(),
+            }),
+        };
+        Box::into_raw(Box::new(kvidxIterator {
+            inner: IterState { inst: i, mode },
+        }))
+    })
+}
+
+/// Moves to the next entry; false when the range is exhausted.
+///
+/// # Safety
+/// `it` is NULL or a live iterator whose instance is still valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
+    if it.is_null() {
+        return false;
+    }
+    let st = unsafe { &mut (*it).inner };
+    let inst = st.inst;
+    guard(inst, false, || unsafe {
+        if inst.is_null() {
+            return false;
+        }
+        match &mut st.mode {
+            Mode::Native {
+                ops,
+                cursor,
+                shared,
+            } => {
+                if let Some(sh) = shared
+                    && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
+                {
+                    return r;
+                }
+                match (ops.advance)(inst, cursor, shared) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        record(inst, "IteratorNext", &e);
+                        false
+                    }
+                }
+            }
+            Mode::Generic(g) => g.next(inst),
+        }
+    })
+}
+
+/// Copies the current entry to the out-parameters (all optional). `*data`
+/// belongs to the iterator: valid until it moves or is destroyed.
+///
+/// # Safety
+/// `it` is NULL or a live iterator; out-parameters NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorGet(
+    it: *const kvidxIterator,
+    key: *mut u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> bool {
+    if it.is_null() {
+        return false;
+    }
+    let st = unsafe { &(*it).inner };
+    guard(st.inst, false, || unsafe {
+        let (k, t, c, d) = match &st.mode {
+            Mode::Native { cursor, .. } => match cursor.current() {
+                Some(e) => (e.key, e.term, e.cmd, e.data),
+                None => return false,
+            },
+            Mode::Generic(g) if g.valid => (g.key, g.term, g.cmd, g.data.as_slice()),
+            Mode::Generic(_) => return false,
+        };
+        put(key, k);
+        put(term, t);
+        put(cmd, c);
+        put(data, data_ptr(d));
+        put(len, d.len());
+        true
+    })
+}
+
+/// The current key (0 when the iterator is NULL or not positioned).
+///
+/// # Safety
+/// `it` is NULL or a live iterator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorKey(it: *const kvidxIterator) -> u64 {
+    if it.is_null() {
+        return 0;
+    }
+    match unsafe { &(*it).inner.mode } {
+        Mode::Native { cursor, .. } => cursor.current().map_or(0, |e| e.key),
+        Mode::Generic(g) if g.valid => g.key,
+        Mode::Generic(_) => 0,
+    }
+}
+
+/// True while the iterator is positioned on an entry.
+///
+/// # Safety
+/// `it` is NULL or a live iterator.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorValid(it: *const kvidxIterator) -> bool {
+    if it.is_null() {
+        return false;
+    }
+    match unsafe { &(*it).inner.mode } {
+        Mode::Native { cursor, .. } => cursor.valid(),
+        Mode::Generic(g) => g.valid,
+    }
+}
+
+/// Positions on `key`, or on the next entry in the iteration direction if
+/// `key` is absent. A key outside the range leaves the iterator exhausted.
+///
+/// # Safety
+/// `it` is NULL or a live iterator whose instance is still valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorSeek(it: *mut kvidxIterator, key: u64) -> bool {
+    if it.is_null() {
+        return false;
+    }
+    let st = unsafe { &mut (*it).inner };
+    let inst = st.inst;
+    guard(inst, false, || unsafe {
+        if inst.is_null() {
+            return false;
+        }
+        match &mut st.mode {
+            Mode::Native {
+                ops,
+                cursor,
+                shared,
+            } => match (ops.seek)(inst, cursor, shared, key) {
+                Ok(r) => r,
+                Err(e) => {
+                    record(inst, "IteratorSeek", &e);
+                    false
+                }
+            },
+            Mode::Generic(g) => {
+                if key < g.lo || key > g.hi {
+                    g.started = true;
+                    g.valid = false;
+                    return false;
+                }
+                g.position(inst, key)
+            }
+        }
+    })
+}
+
+/// Frees the iterator (NULL is allowed).
+///
+/// # Safety
+/// `it` is NULL or an iterator not yet destroyed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxIteratorDestroy(it: *mut kvidxIterator) {
+    if !it.is_null() {
+        drop(unsafe { Box::from_raw(it) });
+    }
+}

@@ -1,0 +1,66 @@
+//! The exported interface tables and the engine registry (`kvidxkitRegistry.h`).
+
+use std::ffi::c_char;
+
+use super::adapter::{NativeOps, native, table};
+use super::types::{kvidxAdapterInfo, kvidxInterface};
+use crate::engines::Sqlite;
+
+/// Interface table of the SQLite3 engine; copy it into `kvidxInstance.interface`.
+#[unsafe(no_mangle)]
+pub static kvidxInterfaceSqlite3: kvidxInterface = table::<Sqlite>();
+
+static SQLITE_NATIVE: NativeOps = native::<Sqlite>(&kvidxInterfaceSqlite3);
+
+/// Native operations of every built-in engine.
+pub(crate) static NATIVE: [&NativeOps; 1] = [&SQLITE_NATIVE];
+
+static REGISTRY: [kvidxAdapterInfo; 1] = [kvidxAdapterInfo {
+    name: c"SQLite3".as_ptr(),
+    iface: &kvidxInterfaceSqlite3,
+    pathSuffix: c".sqlite3".as_ptr(),
+    isDirectory: false,
+}];
+
+/// Number of engines built into the library.
+#[unsafe(no_mangle)]
+pub extern "C" fn kvidxGetAdapterCount() -> usize {
+    REGISTRY.len()
+}
+
+/// Engine `index` (0-based), or NULL when out of range. Valid forever.
+#[unsafe(no_mangle)]
+pub extern "C" fn kvidxGetAdapterByIndex(index: usize) -> *const kvidxAdapterInfo {
+    REGISTRY
+        .get(index)
+        .map_or(std::ptr::null(), |a| a as *const _)
+}
+
+/// Engine by name, ASCII case-insensitive ("sqlite3", "LMDB"); NULL if none.
+///
+/// # Safety
+/// `name` is NULL or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxGetAdapterByName(name: *const c_char) -> *const kvidxAdapterInfo {
+    if name.is_null() {
+        return std::ptr::null();
+    }
+    let wanted = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes();
+    REGISTRY
+        .iter()
+        .find(|a| {
+            unsafe { std::ffi::CStr::from_ptr(a.name) }
+                .to_bytes()
+                .eq_ignore_ascii_case(wanted)
+        })
+        .map_or(std::ptr::null(), |a| a as *const _)
+}
+
+/// True if an engine of that name is built in.
+///
+/// # Safety
+/// `name` is NULL or a C string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn kvidxHasAdapter(name: *const c_char) -> bool {
+    !unsafe { kvidxGetAdapterByName(name) }.is_null()
+}

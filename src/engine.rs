@@ -1,0 +1,107 @@
+//! The small trait a storage engine implements. Everything that is the same
+//! on every engine (unsigned key order rules, neighbours, batches, range
+//! bounds, atomicity of compound calls, iterators, statistics assembly) is
+//! written once in [`crate::Store`] on top of it.
+//!
+//! Keys are `u64` in **unsigned** order everywhere in this trait; an engine
+//! that stores them differently (SQLite keeps the bits in a signed integer)
+//! maps ranges itself.
+
+use crate::config::{Config, FileStats};
+use crate::error::Result;
+
+/// Direction of a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    Forward,
+    Backward,
+}
+
+/// One stored entry, borrowed from the engine for the duration of a callback.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub key: u64,
+    pub term: u64,
+    pub cmd: u64,
+    pub data: &'a [u8],
+}
+
+/// How an engine was opened: the path and, for `kvidxOpenWithConfig`, the
+/// configuration to apply from the start (`None`: the original's plain-open
+/// settings).
+pub struct OpenRequest<'a> {
+    pub path: &'a std::path::Path,
+    pub config: Option<&'a Config>,
+}
+
+/// A storage engine. All methods run on the instance's single connection /
+/// environment; the store serialises calls.
+pub trait Engine: Sized + Send + 'static {
+    /// Registry name ("SQLite3").
+    const NAME: &'static str;
+    /// Distinguishes handles of different engines (checked on every C call).
+    const ID: u32;
+
+    /// Opens (creating if needed). Returns the engine and the configuration
+    /// now in effect.
+    fn open(req: &OpenRequest<'_>) -> Result<(Self, Config)>;
+    /// Closes; on failure hands the engine back so the instance stays usable.
+    fn close(self) -> std::result::Result<(), (Self, crate::Error)>;
+
+    // Transactions. `savepoint*` nest inside an open transaction so that a
+    // compound call stays atomic within the caller's transaction.
+    fn begin(&mut self) -> Result<()>;
+    fn commit(&mut self) -> Result<()>;
+    fn rollback(&mut self) -> Result<()>;
+    fn savepoint(&mut self) -> Result<()>;
+    fn release_savepoint(&mut self) -> Result<()>;
+    fn rollback_savepoint(&mut self) -> Result<()>;
+    /// True while a transaction is open on the connection. An engine may end
+    /// a transaction by itself after some errors; the store re-reads this.
+    fn in_transaction(&self) -> bool;
+
+    // Reads.
+    /// Term and cmd of `key`, its value copied into `data` (cleared first).
+    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>>;
+    fn exists(&mut self, key: u64) -> Result<bool>;
+    /// Term of `key` without reading its value.
+    fn term(&mut self, key: u64) -> Result<Option<u64>>;
+    /// Visits the entries with `lo <= key <= hi` (unsigned) in `dir` order
+    /// until `f` returns false.
+    fn scan(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        f: &mut dyn FnMut(Row<'_>) -> bool,
+    ) -> Result<()>;
+    /// Number of entries with `lo <= key <= hi`.
+    fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
+    /// Sum of the value lengths of all entries.
+    fn data_size(&mut self) -> Result<u64> {
+        let mut total = 0u64;
+        self.scan(0, u64::MAX, Dir::Forward, &mut |r| {
+            total += r.data.len() as u64;
+            true
+        })?;
+        Ok(total)
+    }
+
+    // Writes.
+    /// Inserts a new entry; `Ok(false)` if the key exists (nothing changed).
+    fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool>;
+    /// Inserts or replaces.
+    fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()>;
+    /// Deletes; `Ok(false)` if absent.
+    fn delete(&mut self, key: u64) -> Result<bool>;
+    /// Deletes every entry with `lo <= key <= hi`; returns how many.
+    fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64>;
+
+    // Engine facts.
+    fn file_stats(&mut self) -> Result<FileStats>;
+    /// Applies a configuration to the open engine and returns what is now in
+    /// effect. On error the previous settings stay in force.
+    fn apply_config(&mut self, cfg: &Config) -> Result<Config>;
+    /// Durability barrier: everything committed reaches stable storage.
+    fn sync(&mut self) -> Result<()>;
+}

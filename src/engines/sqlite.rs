@@ -1,0 +1,558 @@
+//! The SQLite3 engine. File format identical to the original kvidxkit:
+//! table `log (id INTEGER PRIMARY KEY, created INTEGER, term INTEGER,
+//! cmd INTEGER, data BLOB)`, the key stored as the same 64 bits in a signed
+//! integer, term and cmd likewise. Unsigned key ranges are mapped onto the
+//! two signed halves here, so the rest of the library sees unsigned order.
+
+use std::borrow::Cow;
+use std::ffi::{CString, c_int, c_void};
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, params};
+
+use crate::config::{Config, FileStats, JournalMode, SyncMode};
+use crate::engine::{Dir, Engine, OpenRequest, Row};
+use crate::error::{Error, Result};
+
+/// Page size of files created by a plain open (the original's bundled build).
+pub const DEFAULT_PAGE_SIZE: i32 = 8192;
+/// cache_size (KiB) set by a plain open, as the original.
+const PLAIN_CACHE_KIB: i64 = 31_250;
+
+const SCHEMA: &str = "\
+CREATE TABLE IF NOT EXISTS controlBlock (id INTEGER PRIMARY KEY, what TEXT, how TEXT);
+CREATE INDEX IF NOT EXISTS controlBlock_what_idx ON controlBlock (what);
+CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, created INTEGER, term INTEGER, cmd INTEGER, data BLOB);
+CREATE TABLE IF NOT EXISTS _kvidx_ttl (id INTEGER PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS _kvidx_ttl_expires ON _kvidx_ttl(expires_at);";
+
+const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
+const EXISTS: &str = "SELECT 1 FROM log WHERE id = ?1";
+const TERM: &str = "SELECT term FROM log WHERE id = ?1";
+const SCAN_ASC: &str =
+    "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id ASC";
+const SCAN_DESC: &str =
+    "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC";
+const COUNT_RANGE: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
+const COUNT_ALL: &str = "SELECT COUNT(*) FROM log";
+const DATA_SIZE: &str = "SELECT COALESCE(SUM(OCTET_LENGTH(data)), 0) FROM log";
+const INSERT: &str =
+    "INSERT OR IGNORE INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4)";
+const PUT: &str = "INSERT INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4) \
+                   ON CONFLICT(id) DO UPDATE SET term = excluded.term, cmd = excluded.cmd, data = excluded.data";
+const DELETE: &str = "DELETE FROM log WHERE id = ?1";
+const DELETE_RANGE: &str = "DELETE FROM log WHERE id BETWEEN ?1 AND ?2";
+
+/// The signed-integer intervals that make up the unsigned interval
+/// `[lo, hi]`, in unsigned ascending order (at most two).
+pub(crate) fn signed_halves(lo: u64, hi: u64) -> ([(i64, i64); 2], usize) {
+    const H: u64 = 1 << 63;
+    let empty = [(0, 0); 2];
+    if lo > hi {
+        (empty, 0)
+    } else if hi < H || lo >= H {
+        ([(lo as i64, hi as i64), (0, 0)], 1)
+    } else {
+        ([(lo as i64, i64::MAX), (i64::MIN, hi as i64)], 2)
+    }
+}
+
+fn blob(v: ValueRef<'_>) -> Cow<'_, [u8]> {
+    match v {
+        ValueRef::Blob(b) | ValueRef::Text(b) => Cow::Borrowed(b),
+        ValueRef::Null => Cow::Borrowed(&[]),
+        ValueRef::Integer(n) => Cow::Owned(n.to_string().into_bytes()),
+        ValueRef::Real(f) => Cow::Owned(f.to_string().into_bytes()),
+    }
+}
+
+fn int(v: ValueRef<'_>) -> u64 {
+    match v {
+        ValueRef::Integer(n) => n as u64,
+        ValueRef::Real(f) => f as i64 as u64,
+        _ => 0,
+    }
+}
+
+/// The SQLite3 engine.
+pub struct Sqlite {
+    conn: Connection,
+    /// File path (None for in-memory and temporary databases).
+    file: Option<PathBuf>,
+    opened_read_only: bool,
+    vfs: Option<String>,
+}
+
+impl Sqlite {
+    /// The raw connection handle (for schema work on an open database).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn pragma_i64(&self, name: &str) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))?)
+    }
+
+    fn set_pragma(&self, name: &str, value: &str) -> Result<()> {
+        // PRAGMAs may return a row (journal_mode, mmap_size); step through it.
+        let sql = format!("PRAGMA {name} = {value}");
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+        Ok(())
+    }
+
+    fn journal_mode(&self) -> Result<JournalMode> {
+        let s: String = self
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        JournalMode::from_keyword(&s)
+            .ok_or_else(|| Error::Internal(format!("unknown journal mode {s}")))
+    }
+
+    /// Reads back every setting now in effect.
+    fn effective(&self, vfs_name: Option<String>) -> Result<Config> {
+        let page_size = self.pragma_i64("page_size")?;
+        let cache = self.pragma_i64("cache_size")?;
+        let cache_bytes = if cache < 0 {
+            (-cache) as u64 * 1024
+        } else {
+            cache as u64 * page_size as u64
+        };
+        let sync = self.pragma_i64("synchronous")?;
+        Ok(Config {
+            cache_size_bytes: cache_bytes as usize,
+            vfs_name,
+            journal_mode: self.journal_mode()?,
+            sync_mode: SyncMode::from_raw(sync as u32).unwrap_or(SyncMode::Full),
+            recursive_triggers: self.pragma_i64("recursive_triggers")? != 0,
+            foreign_keys: self.pragma_i64("foreign_keys")? != 0,
+            read_only: self.opened_read_only || self.pragma_i64("query_only")? != 0,
+            busy_timeout_ms: self.pragma_i64("busy_timeout")?.clamp(0, i32::MAX as i64) as i32,
+            mmap_size_bytes: self.pragma_i64("mmap_size")?.clamp(0, i32::MAX as i64) as i32,
+            page_size: page_size as i32,
+        })
+    }
+
+    /// Applies every field of `cfg` that can change on an open connection.
+    fn apply_fields(&mut self, cfg: &Config) -> Result<()> {
+        if cfg.read_only != (self.opened_read_only || self.pragma_i64("query_only")? != 0) {
+            if !cfg.read_only && self.opened_read_only {
+                return Err(Error::ReadOnly(
+                    "the database was opened read-only; reopen it to write".into(),
+                ));
+            }
+            self.set_pragma("query_only", if cfg.read_only { "ON" } else { "OFF" })?;
+        }
+        self.conn.busy_timeout(std::time::Duration::from_millis(
+            cfg.busy_timeout_ms.max(0) as u64
+        ))?;
+        if cfg.cache_size_bytes > 0 {
+            let kib = cfg.cache_size_bytes.div_ceil(1024).min(i32::MAX as usize);
+            self.set_pragma("cache_size", &format!("-{kib}"))?;
+        }
+        if self.file.is_some()
+            || cfg.journal_mode == JournalMode::Off
+            || cfg.journal_mode == JournalMode::Memory
+        {
+            let want = cfg.journal_mode;
+            if self.journal_mode()? != want {
+                let got: String = self.conn.query_row(
+                    &format!("PRAGMA journal_mode = {}", want.keyword()),
+                    [],
+                    |r| r.get(0),
+                )?;
+                if !got.eq_ignore_ascii_case(want.keyword()) {
+                    return Err(Error::Internal(format!(
+                        "journal mode {} could not be set (still {got})",
+                        want.keyword()
+                    )));
+                }
+            }
+        }
+        self.set_pragma("synchronous", cfg.sync_mode.keyword())?;
+        self.set_pragma(
+            "recursive_triggers",
+            if cfg.recursive_triggers { "ON" } else { "OFF" },
+        )?;
+        self.set_pragma("foreign_keys", if cfg.foreign_keys { "ON" } else { "OFF" })?;
+        if cfg.mmap_size_bytes > 0 {
+            self.set_pragma("mmap_size", &cfg.mmap_size_bytes.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn open_conn(req: &OpenRequest<'_>) -> Result<Self> {
+        let path = req.path;
+        let memory = path.as_os_str() == ":memory:" || path.as_os_str().is_empty();
+        let read_only = req.config.is_some_and(|c| c.read_only);
+        let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        flags |= if read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+        };
+        let requested_vfs = req.config.and_then(|c| c.vfs_name.clone());
+        let vfs = match &requested_vfs {
+            Some(v) => Some(v.clone()),
+            None if memory => None,
+            None => Some("unix-excl".to_string()),
+        };
+        let conn = match &vfs {
+            Some(v) => {
+                let name = CString::new(v.as_str())
+                    .map_err(|_| Error::invalid("vfsName contains a NUL byte"))?;
+                Connection::open_with_flags_and_vfs(path, flags, name.as_c_str())
+            }
+            None => Connection::open_with_flags(path, flags),
+        }
+        .map_err(|e| match Error::from(e) {
+            Error::Internal(m) if requested_vfs.is_some() => {
+                Error::invalid(format!("cannot open with VFS: {m}"))
+            }
+            other => other,
+        })?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(Sqlite {
+            conn,
+            file: if memory {
+                None
+            } else {
+                Some(PathBuf::from(path))
+            },
+            opened_read_only: read_only,
+            vfs: requested_vfs,
+        })
+    }
+
+    fn init(&mut self, cfg: Option<&Config>) -> Result<Config> {
+        // Busy timeout first, so that the statements below wait for a lock if asked to.
+        let busy = cfg.map_or(0, |c| c.busy_timeout_ms.max(0));
+        self.conn
+            .busy_timeout(std::time::Duration::from_millis(busy as u64))?;
+        if !self.opened_read_only {
+            // Only effective for a new file; must precede WAL and the schema.
+            let ps = cfg.map_or(DEFAULT_PAGE_SIZE, |c| {
+                if c.page_size > 0 {
+                    c.page_size
+                } else {
+                    DEFAULT_PAGE_SIZE
+                }
+            });
+            self.set_pragma("page_size", &ps.to_string())?;
+        }
+        match cfg {
+            None => {
+                // The original's plain open: WAL, 31 250 KiB cache, recursive
+                // triggers; synchronous left at FULL.
+                self.set_pragma("journal_mode", "WAL")?;
+                self.set_pragma("cache_size", &format!("-{PLAIN_CACHE_KIB}"))?;
+                self.set_pragma("recursive_triggers", "ON")?;
+                self.set_pragma("synchronous", "FULL")?;
+            }
+            Some(c) => self.apply_fields(c)?,
+        }
+        if self.opened_read_only {
+            let has_log: bool = self.conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'log')",
+                [],
+                |r| r.get(0),
+            )?;
+            if !has_log {
+                return Err(Error::Schema(
+                    "not a kvidxkit database (no table 'log')".into(),
+                ));
+            }
+        } else {
+            self.conn.execute_batch(SCHEMA)?;
+        }
+        self.effective(self.vfs.clone())
+    }
+
+    /// SQLite's own file object for the database or its journal/WAL, so that
+    /// syncing never opens (and closes) a second descriptor, which would drop
+    /// SQLite's POSIX locks.
+    fn sync_sqlite_file(&self, op: c_int) -> Result<()> {
+        use libsqlite3_sys as ffi;
+        let mut file: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        let main = c"main";
+        // SAFETY: the connection is open and owned by us; the file pointer
+        // returned stays valid while the connection is open and idle.
+        unsafe {
+            let rc = ffi::sqlite3_file_control(
+                self.conn.handle(),
+                main.as_ptr(),
+                op,
+                &mut file as *mut *mut ffi::sqlite3_file as *mut c_void,
+            );
+            if rc != ffi::SQLITE_OK || file.is_null() || (*file).pMethods.is_null() {
+                return Ok(());
+            }
+            if let Some(sync) = (*(*file).pMethods).xSync {
+                let rc = sync(file, ffi::SQLITE_SYNC_FULL);
+                if rc != ffi::SQLITE_OK {
+                    return Err(Error::Io(format!("fsync failed (SQLite code {rc})")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Engine for Sqlite {
+    const NAME: &'static str = "SQLite3";
+    const ID: u32 = 1;
+
+    fn open(req: &OpenRequest<'_>) -> Result<(Self, Config)> {
+        if let Some(c) = req.config {
+            c.validate()?;
+        }
+        let mut engine = Self::open_conn(req)?;
+        let cfg = engine.init(req.config)?;
+        Ok((engine, cfg))
+    }
+
+    fn close(self) -> std::result::Result<(), (Self, Error)> {
+        let Sqlite {
+            conn,
+            file,
+            opened_read_only,
+            vfs,
+        } = self;
+        conn.close().map_err(|(conn, e)| {
+            (
+                Sqlite {
+                    conn,
+                    file,
+                    opened_read_only,
+                    vfs,
+                },
+                Error::from(e),
+            )
+        })
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.conn.prepare_cached("COMMIT")?.execute([])?;
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn.prepare_cached("ROLLBACK")?.execute([])?;
+        }
+        Ok(())
+    }
+
+    fn savepoint(&mut self) -> Result<()> {
+        self.conn
+            .prepare_cached("SAVEPOINT kvidx_op")?
+            .execute([])?;
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> Result<()> {
+        self.conn.prepare_cached("RELEASE kvidx_op")?.execute([])?;
+        Ok(())
+    }
+
+    fn rollback_savepoint(&mut self) -> Result<()> {
+        if !self.conn.is_autocommit() {
+            self.conn
+                .prepare_cached("ROLLBACK TO kvidx_op")?
+                .execute([])?;
+            self.conn.prepare_cached("RELEASE kvidx_op")?.execute([])?;
+        }
+        Ok(())
+    }
+
+    fn in_transaction(&self) -> bool {
+        !self.conn.is_autocommit()
+    }
+
+    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
+        let mut stmt = self.conn.prepare_cached(GET)?;
+        let mut rows = stmt.query([key as i64])?;
+        data.clear();
+        match rows.next()? {
+            Some(row) => {
+                data.extend_from_slice(&blob(row.get_ref(2)?));
+                Ok(Some((int(row.get_ref(0)?), int(row.get_ref(1)?))))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn exists(&mut self, key: u64) -> Result<bool> {
+        let mut stmt = self.conn.prepare_cached(EXISTS)?;
+        Ok(stmt.query([key as i64])?.next()?.is_some())
+    }
+
+    fn term(&mut self, key: u64) -> Result<Option<u64>> {
+        let mut stmt = self.conn.prepare_cached(TERM)?;
+        let mut rows = stmt.query([key as i64])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(int(row.get_ref(0)?)),
+            None => None,
+        })
+    }
+
+    fn scan(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        f: &mut dyn FnMut(Row<'_>) -> bool,
+    ) -> Result<()> {
+        let (halves, n) = signed_halves(lo, hi);
+        let sql = if dir == Dir::Forward {
+            SCAN_ASC
+        } else {
+            SCAN_DESC
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        for idx in 0..n {
+            let (a, b) = halves[if dir == Dir::Forward {
+                idx
+            } else {
+                n - 1 - idx
+            }];
+            let mut rows = stmt.query(params![a, b])?;
+            while let Some(row) = rows.next()? {
+                let data = blob(row.get_ref(3)?);
+                let r = Row {
+                    key: int(row.get_ref(0)?),
+                    term: int(row.get_ref(1)?),
+                    cmd: int(row.get_ref(2)?),
+                    data: &data,
+                };
+                if !f(r) {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        if lo == 0 && hi == u64::MAX {
+            let n: i64 = self
+                .conn
+                .prepare_cached(COUNT_ALL)?
+                .query_row([], |r| r.get(0))?;
+            return Ok(n as u64);
+        }
+        let (halves, n) = signed_halves(lo, hi);
+        let mut stmt = self.conn.prepare_cached(COUNT_RANGE)?;
+        let mut total = 0u64;
+        for &(a, b) in &halves[..n] {
+            let c: i64 = stmt.query_row(params![a, b], |r| r.get(0))?;
+            total += c as u64;
+        }
+        Ok(total)
+    }
+
+    fn data_size(&mut self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached(DATA_SIZE)?
+            .query_row([], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        let n = self.conn.prepare_cached(INSERT)?.execute(params![
+            key as i64,
+            term as i64,
+            cmd as i64,
+            data
+        ])?;
+        Ok(n > 0)
+    }
+
+    fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
+        self.conn.prepare_cached(PUT)?.execute(params![
+            key as i64,
+            term as i64,
+            cmd as i64,
+            data
+        ])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, key: u64) -> Result<bool> {
+        Ok(self.conn.prepare_cached(DELETE)?.execute([key as i64])? > 0)
+    }
+
+    fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        let (halves, n) = signed_halves(lo, hi);
+        let mut stmt = self.conn.prepare_cached(DELETE_RANGE)?;
+        let mut total = 0u64;
+        for &(a, b) in &halves[..n] {
+            total += stmt.execute(params![a, b])? as u64;
+        }
+        Ok(total)
+    }
+
+    fn file_stats(&mut self) -> Result<FileStats> {
+        let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let (db, wal) = match &self.file {
+            Some(f) => {
+                let mut w = f.clone().into_os_string();
+                w.push("-wal");
+                (size(f), size(Path::new(&w)))
+            }
+            None => (0, 0),
+        };
+        Ok(FileStats {
+            database_file_size: db,
+            wal_file_size: wal,
+            page_count: self.pragma_i64("page_count")? as u64,
+            page_size: self.pragma_i64("page_size")? as u64,
+            free_pages: self.pragma_i64("freelist_count")? as u64,
+        })
+    }
+
+    fn apply_config(&mut self, cfg: &Config) -> Result<Config> {
+        cfg.validate()?;
+        if let Some(v) = &cfg.vfs_name
+            && self.vfs.as_deref() != Some(v.as_str())
+        {
+            return Err(Error::invalid("vfsName can only be chosen when opening"));
+        }
+        let before = self.effective(self.vfs.clone())?;
+        if let Err(e) = self.apply_fields(cfg) {
+            // Leave the previous configuration in force.
+            let _ = self.apply_fields(&before);
+            return Err(e);
+        }
+        self.effective(self.vfs.clone())
+    }
+
+    fn sync(&mut self) -> Result<()> {
+        use libsqlite3_sys as ffi;
+        let Some(path) = &self.file else {
+            return Ok(());
+        };
+        self.sync_sqlite_file(ffi::SQLITE_FCNTL_JOURNAL_POINTER)?;
+        self.sync_sqlite_file(ffi::SQLITE_FCNTL_FILE_POINTER)?;
+        // The directory entry of a newly created file (or WAL) must be durable too.
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        if let Ok(d) = std::fs::File::open(dir) {
+            d.sync_all()
+                .map_err(|e| Error::Io(format!("fsync of directory failed: {e}")))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,19 @@
+//! kvidxkit: an ordered key-value index of `u64` keys, each holding a term,
+//! a cmd and a byte value, behind the C ABI of the original kvidxkit 0.8
+//! and a safe Rust API ([`Store`]).
+//!
+//! Layers: [`capi`] (the C ABI) → [`Store`] (everything written once) →
+//! [`Engine`] (what differs between engines: [`engines::Sqlite`]).
+
+pub mod capi;
+pub mod config;
+pub mod engine;
+pub mod engines;
+pub mod error;
+pub mod store;
+
+pub use config::{Config, JournalMode, Stats, SyncMode};
+pub use engine::{Dir, Engine};
+pub use engines::Sqlite;
+pub use error::{Error, ErrorCode, Result};
+pub use store::{BatchOutcome, Entry, EntryRef, Iter, Store};
