@@ -538,11 +538,7 @@ unsafe fn locked_cursor<E: Engine, R>(
     f(cursor, &mut s)
 }
 
-unsafe fn advance<E: Engine>(
-    i: I,
-    cursor: &mut Cursor,
-    shared: &mut IterShared,
-) -> Result<bool> {
+unsafe fn advance<E: Engine>(i: I, cursor: &mut Cursor, shared: &mut IterShared) -> Result<bool> {
     unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.advance(s)) }
 }
 
