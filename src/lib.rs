@@ -10,6 +10,7 @@ pub mod config;
 pub mod engine;
 pub mod engines;
 pub mod error;
+pub mod schema;
 pub mod store;
 
 pub use config::{Config, JournalMode, Stats, SyncMode};

@@ -502,6 +502,18 @@ pub(crate) const fn table<E: Engine>() -> kvidxInterface {
     }
 }
 
+/// The SQLite connection handle of an open SQLite3 instance (for schema
+/// work on the instance's own database).
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
+pub(crate) unsafe fn sqlite_handle(i: I) -> Result<*mut libsqlite3_sys::sqlite3> {
+    let h = unsafe { handle::<crate::engines::Sqlite>(i)? };
+    let s = h.store.lock();
+    // SAFETY: the handle stays valid while the instance is open.
+    Ok(unsafe { s.engine().connection().handle() })
+}
+
 // ----------------------------------------------------------------------
 // Native operations the generic layer uses when an instance runs on one of
 // our engines (configuration, chunked iteration).
