@@ -43,10 +43,7 @@ impl JournalMode {
     }
 
     pub(crate) fn from_keyword(s: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|m| m.keyword().eq_ignore_ascii_case(s))
+        Self::ALL.iter().copied().find(|m| m.keyword().eq_ignore_ascii_case(s))
     }
 }
 
@@ -60,12 +57,7 @@ pub enum SyncMode {
 }
 
 impl SyncMode {
-    pub(crate) const ALL: [SyncMode; 4] = [
-        SyncMode::Off,
-        SyncMode::Normal,
-        SyncMode::Full,
-        SyncMode::Extra,
-    ];
+    pub(crate) const ALL: [SyncMode; 4] = [SyncMode::Off, SyncMode::Normal, SyncMode::Full, SyncMode::Extra];
 
     pub fn from_raw(v: u32) -> Option<Self> {
         Self::ALL.get(v as usize).copied()
@@ -126,10 +118,7 @@ impl Config {
     /// Checks the values that are independent of the engine.
     pub(crate) fn validate(&self) -> crate::Result<()> {
         if self.mmap_size_bytes < 0 {
-            return Err(crate::Error::invalid(format!(
-                "mmapSizeBytes {} is negative",
-                self.mmap_size_bytes
-            )));
+            return Err(crate::Error::invalid(format!("mmapSizeBytes {} is negative", self.mmap_size_bytes)));
         }
         let p = self.page_size;
         if p != 0 && (!(512..=65536).contains(&p) || (p & (p - 1)) != 0) {

@@ -68,13 +68,7 @@ pub trait Engine: Sized + Send + 'static {
     fn term(&mut self, key: u64) -> Result<Option<u64>>;
     /// Visits the entries with `lo <= key <= hi` (unsigned) in `dir` order
     /// until `f` returns false.
-    fn scan(
-        &mut self,
-        lo: u64,
-        hi: u64,
-        dir: Dir,
-        f: &mut dyn FnMut(Row<'_>) -> bool,
-    ) -> Result<()>;
+    fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()>;
     /// Number of entries with `lo <= key <= hi`.
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
     /// Sum of the value lengths of all entries.
@@ -92,10 +86,29 @@ pub trait Engine: Sized + Send + 'static {
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool>;
     /// Inserts or replaces.
     fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()>;
+    /// Replaces an existing entry; `Ok(false)` if the key is absent.
+    fn update(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        if !self.exists(key)? {
+            return Ok(false);
+        }
+        self.put(key, term, cmd, data)?;
+        Ok(true)
+    }
     /// Deletes; `Ok(false)` if absent.
     fn delete(&mut self, key: u64) -> Result<bool>;
     /// Deletes every entry with `lo <= key <= hi`; returns how many.
     fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64>;
+
+    // The TTL keyspace: absolute expiry (Unix milliseconds) per key, kept
+    // beside the data (SQLite table / LMDB sub-database `_kvidx_ttl`).
+    /// Visits every TTL record.
+    fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()>;
+    /// Sets the expiry of `key`.
+    fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()>;
+    /// Deletes the TTL record of `key` (absent is fine).
+    fn ttl_delete(&mut self, key: u64) -> Result<()>;
+    /// Deletes the TTL records of every key in `[lo, hi]`.
+    fn ttl_delete_range(&mut self, lo: u64, hi: u64) -> Result<()>;
 
     // Engine facts.
     fn file_stats(&mut self) -> Result<FileStats>;

@@ -125,9 +125,7 @@ impl From<rusqlite::Error> for Error {
                     C::DatabaseBusy | C::DatabaseLocked => Error::Locked(text),
                     C::ReadOnly => Error::ReadOnly(text),
                     C::DiskFull => Error::DiskFull(text),
-                    C::SystemIoFailure | C::CannotOpen | C::FileLockingProtocolFailed => {
-                        Error::Io(text)
-                    }
+                    C::SystemIoFailure | C::CannotOpen | C::FileLockingProtocolFailed => Error::Io(text),
                     C::DatabaseCorrupt | C::NotADatabase => Error::Corrupt(text),
                     C::OutOfMemory => Error::NoMem(text),
                     C::TooBig => Error::TooBig(text),

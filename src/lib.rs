@@ -12,9 +12,10 @@ pub mod engines;
 pub mod error;
 pub mod schema;
 pub mod store;
+pub mod ttl;
 
 pub use config::{Config, JournalMode, Stats, SyncMode};
 pub use engine::{Dir, Engine};
 pub use engines::Sqlite;
 pub use error::{Error, ErrorCode, Result};
-pub use store::{BatchOutcome, Entry, EntryRef, Iter, Store};
+pub use store::{BatchOutcome, Entry, EntryRef, Iter, SetCondition, Store, Ttl};

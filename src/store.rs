@@ -9,6 +9,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::config::{Config, Stats};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
+use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
+
+/// Condition of [`Store::insert_ex`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetCondition {
+    /// Insert or overwrite.
+    Always,
+    /// Only if the key is absent (or expired).
+    IfNotExists,
+    /// Only if the key exists and is live.
+    IfExists,
+}
+
+/// Time to live of a key ([`Store::ttl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// The key does not exist (or has expired).
+    NotFound,
+    /// The key exists and never expires.
+    Persistent,
+    /// Milliseconds until the key expires (> 0).
+    Remaining(u64),
+}
 
 /// An entry owned by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,12 +54,7 @@ pub struct EntryRef<'a> {
 
 impl EntryRef<'_> {
     pub fn to_owned(&self) -> Entry {
-        Entry {
-            key: self.key,
-            term: self.term,
-            cmd: self.cmd,
-            data: self.data.to_vec(),
-        }
+        Entry { key: self.key, term: self.term, cmd: self.cmd, data: self.data.to_vec() }
     }
 }
 
@@ -55,6 +73,9 @@ pub struct Store<E: Engine> {
     /// Value of the last point read (the C API hands out pointers into it).
     buf: Vec<u8>,
     pub(crate) shared: Arc<Shared>,
+    ttl: TtlIndex,
+    /// Nesting depth of atomic units in progress.
+    depth: usize,
 }
 
 /// Result of a batch insert: how many entries went in, and the error that
@@ -69,30 +90,56 @@ impl<E: Engine> Store<E> {
     /// Opens with the original's plain-open settings (SQLite: WAL, synchronous
     /// FULL, 31 250 KiB cache, recursive triggers).
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
-        Self::open_request(&OpenRequest {
-            path: path.as_ref(),
-            config: None,
-        })
+        Self::open_request(&OpenRequest { path: path.as_ref(), config: None })
     }
 
     /// Opens and applies `config` from the start (read-only, VFS, page size
     /// for new files, and every runtime setting).
     pub fn open_with_config(path: impl AsRef<std::path::Path>, config: &Config) -> Result<Self> {
-        Self::open_request(&OpenRequest {
-            path: path.as_ref(),
-            config: Some(config),
-        })
+        Self::open_request(&OpenRequest { path: path.as_ref(), config: Some(config) })
     }
 
     pub(crate) fn open_request(req: &OpenRequest<'_>) -> Result<Self> {
         let (engine, config) = E::open(req)?;
-        Ok(Store {
+        let mut store = Store {
             engine,
             in_txn: false,
             config,
             buf: Vec::new(),
             shared: Arc::new(Shared::default()),
-        })
+            ttl: TtlIndex::default(),
+            depth: 0,
+        };
+        store.load_ttl()?;
+        Ok(store)
+    }
+
+    /// Loads the TTL records. A record without an entry (the original left
+    /// them behind on delete, and a re-inserted key inherited them) is
+    /// dropped: removed from the file when it is writable, ignored otherwise.
+    fn load_ttl(&mut self) -> Result<()> {
+        let mut records = Vec::new();
+        self.engine.ttl_scan(&mut |k, at| records.push((k, at)))?;
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut orphans = Vec::new();
+        for (k, at) in records {
+            if self.engine.exists(k)? {
+                self.ttl.set(k, Some(at), false);
+            } else {
+                orphans.push(k);
+            }
+        }
+        if !orphans.is_empty() && !self.config.read_only {
+            let _ = self.atomic(|s| {
+                for &k in &orphans {
+                    s.engine.ttl_delete(k)?;
+                }
+                Ok(())
+            });
+        }
+        Ok(())
     }
 
     /// Closes, rolling back an open transaction. On failure the store is
@@ -105,25 +152,8 @@ impl<E: Engine> Store<E> {
             }
             self.in_txn = false;
         }
-        let Store {
-            engine,
-            in_txn,
-            config,
-            buf,
-            shared,
-        } = self;
-        engine.close().map_err(|(engine, e)| {
-            (
-                Store {
-                    engine,
-                    in_txn,
-                    config,
-                    buf,
-                    shared,
-                },
-                e,
-            )
-        })
+        let Store { engine, in_txn, config, buf, shared, ttl, depth } = self;
+        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, depth }, e))
     }
 
     /// The engine, for engine-specific work.
@@ -141,28 +171,88 @@ impl<E: Engine> Store<E> {
     fn sync_txn<T>(&mut self, r: Result<T>) -> Result<T> {
         if r.is_err() && self.in_txn && !self.engine.in_transaction() {
             self.in_txn = false;
+            self.ttl.rollback_to(0);
+            self.ttl.forget_undo();
         }
         r
     }
 
+    /// True while changes may still be rolled back (record TTL undo).
+    #[inline]
+    fn recording(&self) -> bool {
+        self.in_txn || self.depth > 0
+    }
+
     /// Runs `f` as one atomic unit: its own transaction when none is open,
     /// a savepoint inside the caller's transaction otherwise.
-    fn atomic<R>(&mut self, f: impl FnOnce(&mut E) -> Result<R>) -> Result<R> {
-        self.engine.savepoint()?;
-        let r = match f(&mut self.engine) {
+    fn atomic<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        let r = self.engine.savepoint();
+        self.sync_txn(r)?;
+        self.depth += 1;
+        let mark = self.ttl.mark();
+        let r = match f(self) {
             Ok(v) => match self.engine.release_savepoint() {
                 Ok(()) => Ok(v),
                 Err(e) => {
                     let _ = self.engine.rollback_savepoint();
+                    self.ttl.rollback_to(mark);
                     Err(e)
                 }
             },
             Err(e) => {
                 let _ = self.engine.rollback_savepoint();
+                self.ttl.rollback_to(mark);
                 Err(e)
             }
         };
+        self.depth -= 1;
+        if !self.in_txn && self.depth == 0 {
+            self.ttl.forget_undo();
+        }
         self.sync_txn(r)
+    }
+
+    /// Sets or clears the expiry of `key` in the engine and the index.
+    fn ttl_write(&mut self, key: u64, at: Option<u64>) -> Result<()> {
+        match at {
+            Some(t) => self.engine.ttl_put(key, t)?,
+            None => {
+                if self.ttl.get(key).is_none() {
+                    return Ok(());
+                }
+                self.engine.ttl_delete(key)?
+            }
+        }
+        let rec = self.recording();
+        self.ttl.set(key, at, rec);
+        Ok(())
+    }
+
+    /// True if `key` has expired (a TTL at or before now).
+    #[inline]
+    fn is_expired(&self, key: u64) -> bool {
+        match self.ttl.get(key) {
+            Some(at) => at <= now_ms(),
+            None => false,
+        }
+    }
+
+    /// For a read-modify-write: the live entry at `key` (term, cmd; value in
+    /// `self.buf`). An expired entry is removed with its TTL, so the key is
+    /// absent for what follows. Call inside [`Store::atomic`].
+    fn live_entry(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
+        let found = self.engine.get(key, &mut self.buf)?;
+        if let Some(at) = self.ttl.get(key) {
+            if found.is_some() && at <= now_ms() {
+                self.engine.delete(key)?;
+                self.ttl_write(key, None)?;
+                return Ok(None);
+            }
+            if found.is_none() {
+                self.ttl_write(key, None)?;
+            }
+        }
+        Ok(found)
     }
 
     // ------------------------------------------------------------------
@@ -189,6 +279,12 @@ impl<E: Engine> Store<E> {
         let r = self.engine.commit();
         // A failed commit may leave the transaction open (e.g. busy).
         self.in_txn = self.engine.in_transaction();
+        if r.is_ok() {
+            self.ttl.forget_undo();
+        } else if !self.in_txn {
+            self.ttl.rollback_to(0);
+            self.ttl.forget_undo();
+        }
         r
     }
 
@@ -199,6 +295,10 @@ impl<E: Engine> Store<E> {
         self.touch();
         let r = self.engine.rollback();
         self.in_txn = self.engine.in_transaction();
+        if !self.in_txn {
+            self.ttl.rollback_to(0);
+            self.ttl.forget_undo();
+        }
         r
     }
 
@@ -207,25 +307,29 @@ impl<E: Engine> Store<E> {
 
     /// The entry at `key`.
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
+        if self.is_expired(key) {
+            return Ok(None);
+        }
         let r = self.engine.get(key, &mut self.buf);
         match self.sync_txn(r)? {
-            Some((term, cmd)) => Ok(Some(EntryRef {
-                key,
-                term,
-                cmd,
-                data: &self.buf,
-            })),
+            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: &self.buf })),
             None => Ok(None),
         }
     }
 
     pub fn exists(&mut self, key: u64) -> Result<bool> {
+        if self.is_expired(key) {
+            return Ok(false);
+        }
         let r = self.engine.exists(key);
         self.sync_txn(r)
     }
 
     /// True if `key` exists and its term equals `term`.
     pub fn exists_dual(&mut self, key: u64, term: u64) -> Result<bool> {
+        if self.is_expired(key) {
+            return Ok(false);
+        }
         let r = self.engine.term(key);
         Ok(self.sync_txn(r)? == Some(term))
     }
@@ -236,24 +340,27 @@ impl<E: Engine> Store<E> {
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
         let buf = &mut self.buf;
         let mut found = None;
+        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
+            if ttl.expired(row.key, now) {
+                return true;
+            }
             buf.clear();
             buf.extend_from_slice(row.data);
             found = Some((row.key, row.term, row.cmd));
             false
         });
         self.sync_txn(r)?;
-        Ok(found.map(|(key, term, cmd)| EntryRef {
-            key,
-            term,
-            cmd,
-            data: &self.buf,
-        }))
+        Ok(found.map(|(key, term, cmd)| EntryRef { key, term, cmd, data: &self.buf }))
     }
 
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {
         let mut found = None;
+        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
+            if ttl.expired(row.key, now) {
+                return true;
+            }
             found = Some(row.key);
             false
         });
@@ -289,9 +396,20 @@ impl<E: Engine> Store<E> {
     // Writes
 
     /// Inserts a new entry; an existing key is [`Error::DuplicateKey`] and
-    /// leaves the entry unchanged.
+    /// leaves the entry unchanged. An expired key counts as absent.
     pub fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
         self.touch();
+        if self.ttl.get(key).is_some() {
+            return self.atomic(|s| {
+                if s.live_entry(key)?.is_some() {
+                    return Err(Error::DuplicateKey(key));
+                }
+                match s.engine.insert(key, term, cmd, data)? {
+                    true => Ok(()),
+                    false => Err(Error::DuplicateKey(key)),
+                }
+            });
+        }
         let r = self.engine.insert(key, term, cmd, data);
         match self.sync_txn(r)? {
             true => Ok(()),
@@ -299,40 +417,49 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    /// Removes `key`; returns whether it existed.
+    /// Removes `key` (and its TTL); returns whether a live entry existed.
     pub fn remove(&mut self, key: u64) -> Result<bool> {
         self.touch();
+        if self.ttl.get(key).is_some() {
+            return self.atomic(|s| {
+                let live = !s.is_expired(key);
+                let existed = s.engine.delete(key)?;
+                s.ttl_write(key, None)?;
+                Ok(existed && live)
+            });
+        }
         let r = self.engine.delete(key);
         self.sync_txn(r)
     }
 
-    /// Removes every key in the range; the flags say whether each bound is
-    /// included. An empty range (start > end, or exclusive bounds that
-    /// meet) removes nothing.
-    pub fn remove_range(
-        &mut self,
-        start: u64,
-        end: u64,
-        start_inclusive: bool,
-        end_inclusive: bool,
-    ) -> Result<u64> {
-        let lo = if start_inclusive {
-            Some(start)
-        } else {
-            start.checked_add(1)
-        };
-        let hi = if end_inclusive {
-            Some(end)
-        } else {
-            end.checked_sub(1)
-        };
+    /// Removes every key in the range (and their TTLs); the flags say
+    /// whether each bound is included. An empty range (start > end, or
+    /// exclusive bounds that meet) removes nothing. Returns how many live
+    /// entries were removed.
+    pub fn remove_range(&mut self, start: u64, end: u64, start_inclusive: bool, end_inclusive: bool) -> Result<u64> {
+        let lo = if start_inclusive { Some(start) } else { start.checked_add(1) };
+        let hi = if end_inclusive { Some(end) } else { end.checked_sub(1) };
         match (lo, hi) {
             (Some(lo), Some(hi)) if lo <= hi => {
                 self.touch();
-                self.atomic(|e| e.delete_range(lo, hi))
+                self.atomic(|s| s.delete_range_with_ttl(lo, hi))
             }
             _ => Ok(0),
         }
+    }
+
+    fn delete_range_with_ttl(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        let expired = self.ttl.expired_in(lo, hi, now_ms());
+        let n = self.engine.delete_range(lo, hi)?;
+        let keys = self.ttl.keys_in(lo, hi);
+        if !keys.is_empty() {
+            self.engine.ttl_delete_range(lo, hi)?;
+            let rec = self.recording();
+            for k in keys {
+                self.ttl.set(k, None, rec);
+            }
+        }
+        Ok(n.saturating_sub(expired))
     }
 
     /// Removes every key >= `key`.
@@ -354,10 +481,7 @@ impl<E: Engine> Store<E> {
     {
         let own = !self.in_txn;
         if own && let Err(e) = self.begin() {
-            return BatchOutcome {
-                inserted: 0,
-                error: Some(e),
-            };
+            return BatchOutcome { inserted: 0, error: Some(e) };
         }
         let mut inserted = 0;
         let mut error = None;
@@ -373,19 +497,12 @@ impl<E: Engine> Store<E> {
         if own {
             if !self.in_txn {
                 // The engine ended (rolled back) the transaction by itself.
-                let error = error
-                    .unwrap_or_else(|| Error::Internal("batch transaction ended early".into()));
-                return BatchOutcome {
-                    inserted: 0,
-                    error: Some(error),
-                };
+                let error = error.unwrap_or_else(|| Error::Internal("batch transaction ended early".into()));
+                return BatchOutcome { inserted: 0, error: Some(error) };
             }
             if let Err(e) = self.commit() {
                 let _ = self.abort();
-                return BatchOutcome {
-                    inserted: 0,
-                    error: Some(e),
-                };
+                return BatchOutcome { inserted: 0, error: Some(e) };
             }
         }
         BatchOutcome { inserted, error }
@@ -400,7 +517,8 @@ impl<E: Engine> Store<E> {
             return Ok(0);
         }
         let r = self.engine.count(start, end);
-        self.sync_txn(r)
+        let n = self.sync_txn(r)?;
+        Ok(n.saturating_sub(self.ttl.expired_in(start, end, now_ms())))
     }
 
     /// True if any key lies in `[start, end]`.
@@ -418,7 +536,16 @@ impl<E: Engine> Store<E> {
     /// Sum of all value lengths.
     pub fn data_size(&mut self) -> Result<u64> {
         let r = self.engine.data_size();
-        self.sync_txn(r)
+        let mut total = self.sync_txn(r)?;
+        if !self.ttl.is_empty() {
+            for k in self.ttl.all_expired(now_ms()) {
+                let r = self.engine.get(k, &mut self.buf);
+                if self.sync_txn(r)?.is_some() {
+                    total = total.saturating_sub(self.buf.len() as u64);
+                }
+            }
+        }
+        Ok(total)
     }
 
     pub fn stats(&mut self) -> Result<Stats> {
@@ -463,23 +590,263 @@ impl<E: Engine> Store<E> {
     }
 
     // ------------------------------------------------------------------
+    // Storage primitives: each call is one atomic unit.
+
+    /// Conditional write. Overwriting a live key keeps its TTL; an expired
+    /// key counts as absent (and loses its TTL).
+    pub fn insert_ex(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], cond: SetCondition) -> Result<()> {
+        self.touch();
+        if self.ttl.is_empty() {
+            // No expiry anywhere: one statement each.
+            let r = match cond {
+                SetCondition::Always => self.engine.put(key, term, cmd, data).map(|_| true),
+                SetCondition::IfNotExists => self.engine.insert(key, term, cmd, data),
+                SetCondition::IfExists => self.engine.update(key, term, cmd, data),
+            };
+            return match self.sync_txn(r)? {
+                true => Ok(()),
+                false => Err(Error::ConditionFailed(match cond {
+                    SetCondition::IfExists => format!("key {key} does not exist"),
+                    _ => format!("key {key} already exists"),
+                })),
+            };
+        }
+        self.atomic(|s| {
+            let live = s.live_entry(key)?.is_some();
+            match (cond, live) {
+                (SetCondition::IfNotExists, true) => Err(Error::ConditionFailed(format!("key {key} already exists"))),
+                (SetCondition::IfExists, false) => Err(Error::ConditionFailed(format!("key {key} does not exist"))),
+                _ => s.engine.put(key, term, cmd, data),
+            }
+        })
+    }
+
+    /// Writes a new entry and returns the previous live one (if any).
+    pub fn get_and_set(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<Option<Entry>> {
+        self.get_and_set_with(key, term, cmd, data, |old| Ok(old.map(|e| e.to_owned())))
+    }
+
+    /// [`Store::get_and_set`] handing the previous entry to `f` inside the
+    /// atomic unit, before the write: an error from `f` changes nothing.
+    pub fn get_and_set_with<R>(
+        &mut self,
+        key: u64,
+        term: u64,
+        cmd: u64,
+        data: &[u8],
+        f: impl FnOnce(Option<EntryRef<'_>>) -> Result<R>,
+    ) -> Result<R> {
+        self.touch();
+        self.atomic(|s| {
+            let old = s.live_entry(key)?;
+            let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
+            s.engine.put(key, term, cmd, data)?;
+            Ok(r)
+        })
+    }
+
+    /// Removes `key` and returns its entry; `None` if it was absent.
+    pub fn get_and_remove(&mut self, key: u64) -> Result<Option<Entry>> {
+        self.get_and_remove_with(key, |old| Ok(old.map(|e| e.to_owned())))
+    }
+
+    /// [`Store::get_and_remove`] handing the entry to `f` inside the atomic
+    /// unit, before the delete: an error from `f` changes nothing.
+    pub fn get_and_remove_with<R>(&mut self, key: u64, f: impl FnOnce(Option<EntryRef<'_>>) -> Result<R>) -> Result<R> {
+        self.touch();
+        self.atomic(|s| {
+            let old = s.live_entry(key)?;
+            let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
+            if old.is_some() {
+                s.engine.delete(key)?;
+                s.ttl_write(key, None)?;
+            }
+            Ok(r)
+        })
+    }
+
+    /// Replaces the entry if its value equals `expected`; returns whether it
+    /// did. [`Error::NotFound`] if the key is absent.
+    pub fn compare_and_swap(&mut self, key: u64, expected: &[u8], term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        self.touch();
+        self.atomic(|s| match s.live_entry(key)? {
+            None => Err(Error::not_found_key(key)),
+            Some(_) if s.buf[..] != *expected => Ok(false),
+            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+        })
+    }
+
+    /// Replaces the entry if its term equals `expected_term` (compared and
+    /// swapped in one atomic step); returns whether it did.
+    pub fn compare_term_and_swap(
+        &mut self,
+        key: u64,
+        expected_term: u64,
+        term: u64,
+        cmd: u64,
+        data: &[u8],
+    ) -> Result<bool> {
+        self.touch();
+        self.atomic(|s| match s.live_entry(key)? {
+            None => Err(Error::not_found_key(key)),
+            Some((t, _)) if t != expected_term => Ok(false),
+            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+        })
+    }
+
+    fn concat(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], append: bool) -> Result<usize> {
+        self.touch();
+        self.atomic(|s| match s.live_entry(key)? {
+            None => {
+                s.engine.put(key, term, cmd, data)?;
+                Ok(data.len())
+            }
+            Some((t, c)) => {
+                let len = s
+                    .buf
+                    .len()
+                    .checked_add(data.len())
+                    .ok_or_else(|| Error::TooBig("value length overflows".into()))?;
+                if append {
+                    s.buf.extend_from_slice(data);
+                } else {
+                    s.buf.splice(0..0, data.iter().copied());
+                }
+                let value = std::mem::take(&mut s.buf);
+                let r = s.engine.put(key, t, c, &value);
+                s.buf = value;
+                r.map(|_| len)
+            }
+        })
+    }
+
+    /// Appends `data` to the value (the entry keeps its term and cmd); an
+    /// absent key is created with `term`, `cmd`. Returns the new length.
+    pub fn append(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<usize> {
+        self.concat(key, term, cmd, data, true)
+    }
+
+    /// Prepends `data` to the value; otherwise as [`Store::append`].
+    pub fn prepend(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<usize> {
+        self.concat(key, term, cmd, data, false)
+    }
+
+    /// Bytes `offset..offset+length` of the value (`length` 0: to the end;
+    /// an offset at or past the end gives an empty slice).
+    pub fn get_value_range(&mut self, key: u64, offset: usize, length: usize) -> Result<&[u8]> {
+        let (len, start) = match self.get(key)? {
+            None => return Err(Error::not_found_key(key)),
+            Some(e) => (e.data.len(), offset),
+        };
+        if start >= len {
+            return Ok(&[]);
+        }
+        let n = if length == 0 || length > len - start { len - start } else { length };
+        Ok(&self.buf[start..start + n])
+    }
+
+    /// Overwrites bytes of the value at `offset`, extending it with zeros
+    /// when `offset` is past the end. Returns the new length.
+    pub fn set_value_range(&mut self, key: u64, offset: usize, data: &[u8]) -> Result<usize> {
+        let end = offset.checked_add(data.len()).ok_or_else(|| Error::invalid("offset + length overflows"))?;
+        self.touch();
+        self.atomic(|s| match s.live_entry(key)? {
+            None => Err(Error::not_found_key(key)),
+            Some((t, c)) => {
+                if s.buf.len() < end {
+                    s.buf.resize(end, 0);
+                }
+                s.buf[offset..end].copy_from_slice(data);
+                let value = std::mem::take(&mut s.buf);
+                let r = s.engine.put(key, t, c, &value);
+                let len = value.len();
+                s.buf = value;
+                r.map(|_| len)
+            }
+        })
+    }
+
+    // ------------------------------------------------------------------
+    // TTL (lazy expiry: an expired key is absent for every operation)
+
+    /// Makes `key` expire `ttl_ms` milliseconds from now (0: now).
+    pub fn set_expire(&mut self, key: u64, ttl_ms: u64) -> Result<()> {
+        self.set_expire_at(key, now_ms().saturating_add(ttl_ms))
+    }
+
+    /// Makes `key` expire at `timestamp_ms` (Unix milliseconds; a past time
+    /// expires it at once). Times beyond 2^63-1 are stored as 2^63-1.
+    pub fn set_expire_at(&mut self, key: u64, timestamp_ms: u64) -> Result<()> {
+        self.touch();
+        let at = timestamp_ms.min(MAX_EXPIRY);
+        self.atomic(|s| {
+            if s.is_expired(key) || !s.engine.exists(key)? {
+                return Err(Error::not_found_key(key));
+            }
+            s.ttl_write(key, Some(at))
+        })
+    }
+
+    /// Time to live of `key`.
+    pub fn ttl(&mut self, key: u64) -> Result<Ttl> {
+        let now = now_ms();
+        match self.ttl.get(key) {
+            Some(at) if at <= now => Ok(Ttl::NotFound),
+            Some(at) => Ok(if self.exists(key)? { Ttl::Remaining(at - now) } else { Ttl::NotFound }),
+            None => Ok(if self.exists(key)? { Ttl::Persistent } else { Ttl::NotFound }),
+        }
+    }
+
+    /// Removes the expiry of `key`.
+    pub fn persist(&mut self, key: u64) -> Result<()> {
+        self.touch();
+        self.atomic(|s| {
+            if s.is_expired(key) || !s.engine.exists(key)? {
+                return Err(Error::not_found_key(key));
+            }
+            s.ttl_write(key, None)
+        })
+    }
+
+    /// Deletes up to `max_keys` expired entries (0: all), soonest expired
+    /// first, in one atomic unit. Returns how many entries it removed.
+    pub fn expire_scan(&mut self, max_keys: u64) -> Result<u64> {
+        let keys = self.ttl.expired_keys(now_ms(), max_keys);
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        self.touch();
+        self.atomic(|s| {
+            let mut n = 0;
+            for k in keys {
+                if s.engine.delete(k)? {
+                    n += 1;
+                }
+                s.ttl_write(k, None)?;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Number of keys that carry a TTL record.
+    pub fn ttl_count(&self) -> usize {
+        self.ttl.len()
+    }
+
+    // ------------------------------------------------------------------
     // Iteration
 
     /// Appends up to `limit` entries of `[lo, hi]` in `dir` order to `out`.
-    pub(crate) fn scan_chunk(
-        &mut self,
-        lo: u64,
-        hi: u64,
-        dir: Dir,
-        limit: usize,
-        out: &mut Chunk,
-    ) -> Result<()> {
+    pub(crate) fn scan_chunk(&mut self, lo: u64, hi: u64, dir: Dir, limit: usize, out: &mut Chunk) -> Result<()> {
         out.clear();
         if lo > hi || limit == 0 {
             return Ok(());
         }
+        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
-            out.push(row);
+            if !ttl.expired(row.key, now) {
+                out.push(row);
+            }
             out.len() < limit
         });
         self.sync_txn(r)
@@ -488,10 +855,7 @@ impl<E: Engine> Store<E> {
     /// An iterator over `[start, end]` (inclusive) in `dir` order, yielding
     /// owned entries.
     pub fn iter(&mut self, start: u64, end: u64, dir: Dir) -> Iter<'_, E> {
-        Iter {
-            store: self,
-            cursor: Cursor::new(start, end, dir),
-        }
+        Iter { store: self, cursor: Cursor::new(start, end, dir) }
     }
 }
 
@@ -520,14 +884,12 @@ impl Chunk {
     }
 
     fn get(&self, i: usize) -> Option<EntryRef<'_>> {
-        self.rows
-            .get(i)
-            .map(|&(key, term, cmd, off, len)| EntryRef {
-                key,
-                term,
-                cmd,
-                data: &self.arena[off..off + len],
-            })
+        self.rows.get(i).map(|&(key, term, cmd, off, len)| EntryRef {
+            key,
+            term,
+            cmd,
+            data: &self.arena[off..off + len],
+        })
     }
 }
 
@@ -580,11 +942,7 @@ impl Cursor {
     }
 
     pub(crate) fn current(&self) -> Option<EntryRef<'_>> {
-        if self.pos == Position::At {
-            self.chunk.get(self.idx)
-        } else {
-            None
-        }
+        if self.pos == Position::At { self.chunk.get(self.idx) } else { None }
     }
 
     fn current_key(&self) -> Option<u64> {
@@ -662,13 +1020,7 @@ impl Cursor {
         false
     }
 
-    fn fill<E: Engine>(
-        &mut self,
-        store: &mut Store<E>,
-        lo: u64,
-        hi: u64,
-        generation: u64,
-    ) -> Result<bool> {
+    fn fill<E: Engine>(&mut self, store: &mut Store<E>, lo: u64, hi: u64, generation: u64) -> Result<bool> {
         let size = self.next_size;
         if let Err(e) = store.scan_chunk(lo, hi, self.dir, size, &mut self.chunk) {
             self.exhaust();

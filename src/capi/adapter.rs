@@ -30,11 +30,7 @@ pub(crate) struct Handle<E: Engine> {
 
 impl<E: Engine> Handle<E> {
     fn new(store: Store<E>) -> Self {
-        Handle {
-            tag: HANDLE_MAGIC ^ E::ID as u64,
-            shared: store.shared.clone(),
-            store: Mutex::new(store),
-        }
+        Handle { tag: HANDLE_MAGIC ^ E::ID as u64, shared: store.shared.clone(), store: Mutex::new(store) }
     }
 }
 
@@ -53,10 +49,7 @@ unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
     // SAFETY: a non-NULL kvidxdata was set by an open member; the tag says whose.
     let h = unsafe { &*p };
     if h.tag != HANDLE_MAGIC ^ E::ID as u64 {
-        return Err(Error::invalid(format!(
-            "instance was not opened by the {} engine",
-            E::NAME
-        )));
+        return Err(Error::invalid(format!("instance was not opened by the {} engine", E::NAME)));
     }
     Ok(h)
 }
@@ -129,11 +122,7 @@ unsafe fn write_entry(
 // ----------------------------------------------------------------------
 // Members
 
-unsafe extern "C" fn open<E: Engine>(
-    i: I,
-    filename: *const c_char,
-    err: *mut *const c_char,
-) -> bool {
+unsafe extern "C" fn open<E: Engine>(i: I, filename: *const c_char, err: *mut *const c_char) -> bool {
     guard(i, false, || unsafe {
         let fail = |e: Error| {
             record(i, "Open", &e);
@@ -158,10 +147,7 @@ unsafe extern "C" fn open<E: Engine>(
         } else {
             None
         };
-        let req = OpenRequest {
-            path: c_path(filename),
-            config: cfg.as_ref(),
-        };
+        let req = OpenRequest { path: c_path(filename), config: cfg.as_ref() };
         match Store::<E>::open_request(&req) {
             Ok(store) => {
                 store_effective(i, store.config());
@@ -202,27 +188,19 @@ unsafe extern "C" fn close<E: Engine>(i: I) -> bool {
 }
 
 unsafe extern "C" fn fsync<E: Engine>(i: I) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Fsync", f_false, |s| s.fsync().map(|_| true))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Fsync", f_false, |s| s.fsync().map(|_| true)) })
 }
 
 unsafe extern "C" fn begin<E: Engine>(i: I) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Begin", f_false, |s| s.begin().map(|_| true))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Begin", f_false, |s| s.begin().map(|_| true)) })
 }
 
 unsafe extern "C" fn commit<E: Engine>(i: I) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Commit", f_false, |s| s.commit().map(|_| true))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Commit", f_false, |s| s.commit().map(|_| true)) })
 }
 
 unsafe extern "C" fn abort<E: Engine>(i: I) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Abort", f_false, |s| s.abort().map(|_| true))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Abort", f_false, |s| s.abort().map(|_| true)) })
 }
 
 unsafe extern "C" fn get<E: Engine>(
@@ -285,15 +263,11 @@ unsafe extern "C" fn get_next<E: Engine>(
 }
 
 unsafe extern "C" fn exists<E: Engine>(i: I, key: u64) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Exists", f_false, |s| s.exists(key))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Exists", f_false, |s| s.exists(key)) })
 }
 
 unsafe extern "C" fn exists_dual<E: Engine>(i: I, key: u64, term: u64) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "ExistsDual", f_false, |s| s.exists_dual(key, term))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "ExistsDual", f_false, |s| s.exists_dual(key, term)) })
 }
 
 unsafe extern "C" fn max_key<E: Engine>(i: I, key: *mut u64) -> bool {
@@ -308,14 +282,7 @@ unsafe extern "C" fn max_key<E: Engine>(i: I, key: *mut u64) -> bool {
     })
 }
 
-unsafe extern "C" fn insert<E: Engine>(
-    i: I,
-    key: u64,
-    term: u64,
-    cmd: u64,
-    data: *const c_void,
-    len: usize,
-) -> bool {
+unsafe extern "C" fn insert<E: Engine>(i: I, key: u64, term: u64, cmd: u64, data: *const c_void, len: usize) -> bool {
     guard(i, false, || unsafe {
         with::<E, _>(i, "Insert", f_false, |s| {
             let d = bytes(data, len)?;
@@ -325,24 +292,18 @@ unsafe extern "C" fn insert<E: Engine>(
 }
 
 unsafe extern "C" fn remove<E: Engine>(i: I, key: u64) -> bool {
-    guard(i, false, || unsafe {
-        with::<E, _>(i, "Remove", f_false, |s| s.remove(key).map(|_| true))
-    })
+    guard(i, false, || unsafe { with::<E, _>(i, "Remove", f_false, |s| s.remove(key).map(|_| true)) })
 }
 
 unsafe extern "C" fn remove_after<E: Engine>(i: I, key: u64) -> bool {
     guard(i, false, || unsafe {
-        with::<E, _>(i, "RemoveAfterNInclusive", f_false, |s| {
-            s.remove_after_inclusive(key).map(|_| true)
-        })
+        with::<E, _>(i, "RemoveAfterNInclusive", f_false, |s| s.remove_after_inclusive(key).map(|_| true))
     })
 }
 
 unsafe extern "C" fn remove_before<E: Engine>(i: I, key: u64) -> bool {
     guard(i, false, || unsafe {
-        with::<E, _>(i, "RemoveBeforeNInclusive", f_false, |s| {
-            s.remove_before_inclusive(key).map(|_| true)
-        })
+        with::<E, _>(i, "RemoveBeforeNInclusive", f_false, |s| s.remove_before_inclusive(key).map(|_| true))
     })
 }
 
@@ -409,21 +370,13 @@ unsafe extern "C" fn remove_range<E: Engine>(
     guard(i, INTERNAL, || unsafe {
         put(deleted, 0);
         with::<E, _>(i, "RemoveRange", f_code, |s| {
-            put(
-                deleted,
-                s.remove_range(start, end, start_inclusive, end_inclusive)?,
-            );
+            put(deleted, s.remove_range(start, end, start_inclusive, end_inclusive)?);
             Ok(OK)
         })
     })
 }
 
-unsafe extern "C" fn count_range<E: Engine>(
-    i: I,
-    start: u64,
-    end: u64,
-    count: *mut u64,
-) -> kvidxErrorRaw {
+unsafe extern "C" fn count_range<E: Engine>(i: I, start: u64, end: u64, count: *mut u64) -> kvidxErrorRaw {
     guard(i, INTERNAL, || unsafe {
         if count.is_null() {
             return super::boundary::invalid(i, "CountRange", "count is NULL");
@@ -435,12 +388,7 @@ unsafe extern "C" fn count_range<E: Engine>(
     })
 }
 
-unsafe extern "C" fn exists_in_range<E: Engine>(
-    i: I,
-    start: u64,
-    end: u64,
-    exists: *mut bool,
-) -> kvidxErrorRaw {
+unsafe extern "C" fn exists_in_range<E: Engine>(i: I, start: u64, end: u64, exists: *mut bool) -> kvidxErrorRaw {
     guard(i, INTERNAL, || unsafe {
         if exists.is_null() {
             return super::boundary::invalid(i, "ExistsInRange", "exists is NULL");
@@ -452,9 +400,273 @@ unsafe extern "C" fn exists_in_range<E: Engine>(
     })
 }
 
-/// The interface table of engine `E`. Members whose capability the engine
-/// does not provide yet are NULL; the generic layer answers
-/// KVIDX_ERROR_NOT_SUPPORTED (or emulates, as the original) for them.
+/// A copy of `d` from the C allocator (the caller frees it with free());
+/// NULL for an empty value.
+fn malloc_copy(d: &[u8]) -> Result<*mut c_void> {
+    if d.is_empty() {
+        return Ok(std::ptr::null_mut());
+    }
+    // SAFETY: plain allocation and copy of d.len() bytes.
+    unsafe {
+        let p = libc::malloc(d.len());
+        if p.is_null() {
+            return Err(Error::NoMem(format!("cannot allocate {} bytes", d.len())));
+        }
+        std::ptr::copy_nonoverlapping(d.as_ptr(), p as *mut u8, d.len());
+        Ok(p)
+    }
+}
+
+fn condition(raw: u32) -> Result<crate::store::SetCondition> {
+    use crate::store::SetCondition::*;
+    match raw {
+        0 => Ok(Always),
+        1 => Ok(IfNotExists),
+        2 => Ok(IfExists),
+        _ => Err(Error::invalid(format!("condition {raw} is out of range"))),
+    }
+}
+
+unsafe extern "C" fn insert_ex<E: Engine>(
+    i: I,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    cond: u32,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, "InsertEx", f_code, |s| {
+            let c = condition(cond)?;
+            s.insert_ex(key, term, cmd, bytes(data, len)?, c).map(|_| OK)
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn get_and_set<E: Engine>(
+    i: I,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    old_term: *mut u64,
+    old_cmd: *mut u64,
+    old_data: *mut *mut c_void,
+    old_len: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, "GetAndSet", f_code, |s| {
+            let d = bytes(data, len)?;
+            s.get_and_set_with(key, term, cmd, d, |old| {
+                if let Some(o) = old {
+                    let copy = if old_data.is_null() { std::ptr::null_mut() } else { malloc_copy(o.data)? };
+                    put(old_term, o.term);
+                    put(old_cmd, o.cmd);
+                    put(old_data, copy);
+                    put(old_len, o.data.len());
+                }
+                Ok(OK)
+            })
+        })
+    })
+}
+
+unsafe extern "C" fn get_and_remove<E: Engine>(
+    i: I,
+    key: u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *mut c_void,
+    len: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, "GetAndRemove", f_code, |s| {
+            s.get_and_remove_with(key, |old| match old {
+                None => Err(Error::not_found_key(key)),
+                Some(o) => {
+                    let copy = if data.is_null() { std::ptr::null_mut() } else { malloc_copy(o.data)? };
+                    put(term, o.term);
+                    put(cmd, o.cmd);
+                    put(data, copy);
+                    put(len, o.data.len());
+                    Ok(OK)
+                }
+            })
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn compare_and_swap<E: Engine>(
+    i: I,
+    key: u64,
+    expected: *const c_void,
+    expected_len: usize,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    swapped: *mut bool,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        if swapped.is_null() {
+            return super::boundary::invalid(i, "CompareAndSwap", "swapped is NULL");
+        }
+        *swapped = false;
+        with::<E, _>(i, "CompareAndSwap", f_code, |s| {
+            *swapped = s.compare_and_swap(key, bytes(expected, expected_len)?, term, cmd, bytes(data, len)?)?;
+            Ok(OK)
+        })
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe fn compare_term_and_swap<E: Engine>(
+    i: I,
+    key: u64,
+    expected_term: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    swapped: *mut bool,
+) -> kvidxErrorRaw {
+    unsafe {
+        with::<E, _>(i, "CompareTermAndSwap", f_code, |s| {
+            *swapped = s.compare_term_and_swap(key, expected_term, term, cmd, bytes(data, len)?)?;
+            Ok(OK)
+        })
+    }
+}
+
+unsafe fn concat<E: Engine>(
+    i: I,
+    op: &str,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    new_len: *mut usize,
+    append: bool,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, op, f_code, |s| {
+            let d = bytes(data, len)?;
+            let n = if append { s.append(key, term, cmd, d)? } else { s.prepend(key, term, cmd, d)? };
+            put(new_len, n);
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn append<E: Engine>(
+    i: I,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    new_len: *mut usize,
+) -> kvidxErrorRaw {
+    unsafe { concat::<E>(i, "Append", key, term, cmd, data, len, new_len, true) }
+}
+
+unsafe extern "C" fn prepend<E: Engine>(
+    i: I,
+    key: u64,
+    term: u64,
+    cmd: u64,
+    data: *const c_void,
+    len: usize,
+    new_len: *mut usize,
+) -> kvidxErrorRaw {
+    unsafe { concat::<E>(i, "Prepend", key, term, cmd, data, len, new_len, false) }
+}
+
+unsafe extern "C" fn get_value_range<E: Engine>(
+    i: I,
+    key: u64,
+    offset: usize,
+    length: usize,
+    data: *mut *mut c_void,
+    actual: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(data, std::ptr::null_mut());
+        put(actual, 0);
+        with::<E, _>(i, "GetValueRange", f_code, |s| {
+            let part = s.get_value_range(key, offset, length)?;
+            if !data.is_null() {
+                *data = malloc_copy(part)?;
+            }
+            put(actual, part.len());
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn set_value_range<E: Engine>(
+    i: I,
+    key: u64,
+    offset: usize,
+    data: *const c_void,
+    len: usize,
+    new_len: *mut usize,
+) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, "SetValueRange", f_code, |s| {
+            put(new_len, s.set_value_range(key, offset, bytes(data, len)?)?);
+            Ok(OK)
+        })
+    })
+}
+
+unsafe extern "C" fn set_expire<E: Engine>(i: I, key: u64, ttl_ms: u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "SetExpire", f_code, |s| s.set_expire(key, ttl_ms).map(|_| OK)) })
+}
+
+unsafe extern "C" fn set_expire_at<E: Engine>(i: I, key: u64, at: u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "SetExpireAt", f_code, |s| s.set_expire_at(key, at).map(|_| OK)) })
+}
+
+unsafe extern "C" fn get_ttl<E: Engine>(i: I, key: u64) -> i64 {
+    use crate::store::Ttl;
+    guard(i, -2, || unsafe {
+        with::<E, _>(
+            i,
+            "GetTTL",
+            |_| -2,
+            |s| {
+                Ok(match s.ttl(key)? {
+                    Ttl::NotFound => -2,
+                    Ttl::Persistent => -1,
+                    Ttl::Remaining(ms) => ms.min(i64::MAX as u64) as i64,
+                })
+            },
+        )
+    })
+}
+
+unsafe extern "C" fn persist<E: Engine>(i: I, key: u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "Persist", f_code, |s| s.persist(key).map(|_| OK)) })
+}
+
+unsafe extern "C" fn expire_scan<E: Engine>(i: I, max_keys: u64, count: *mut u64) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe {
+        put(count, 0);
+        with::<E, _>(i, "ExpireScan", f_code, |s| {
+            put(count, s.expire_scan(max_keys)?);
+            Ok(OK)
+        })
+    })
+}
+
+/// The interface table of engine `E`. Members the original leaves NULL
+/// (replication, backup, state machine) stay NULL.
 pub(crate) const fn table<E: Engine>() -> kvidxInterface {
     kvidxInterface {
         begin: Some(begin::<E>),
@@ -485,20 +697,20 @@ pub(crate) const fn table<E: Engine>() -> kvidxInterface {
         existsInRange: Some(exists_in_range::<E>),
         exportData: None,
         importData: None,
-        insertEx: None,
+        insertEx: Some(insert_ex::<E>),
         abort: Some(abort::<E>),
-        getAndSet: None,
-        getAndRemove: None,
-        compareAndSwap: None,
-        append: None,
-        prepend: None,
-        getValueRange: None,
-        setValueRange: None,
-        setExpire: None,
-        setExpireAt: None,
-        getTTL: None,
-        persist: None,
-        expireScan: None,
+        getAndSet: Some(get_and_set::<E>),
+        getAndRemove: Some(get_and_remove::<E>),
+        compareAndSwap: Some(compare_and_swap::<E>),
+        append: Some(append::<E>),
+        prepend: Some(prepend::<E>),
+        getValueRange: Some(get_value_range::<E>),
+        setValueRange: Some(set_value_range::<E>),
+        setExpire: Some(set_expire::<E>),
+        setExpireAt: Some(set_expire_at::<E>),
+        getTTL: Some(get_ttl::<E>),
+        persist: Some(persist::<E>),
+        expireScan: Some(expire_scan::<E>),
     }
 }
 
@@ -526,7 +738,10 @@ pub(crate) struct NativeOps {
     pub(crate) update_config: unsafe fn(I, &Config) -> Result<Config>,
     pub(crate) advance: unsafe fn(I, &mut Cursor, &mut IterShared) -> Result<bool>,
     pub(crate) seek: unsafe fn(I, &mut Cursor, &mut IterShared, u64) -> Result<bool>,
+    pub(crate) compare_term_and_swap: CtasFn,
 }
+
+pub(crate) type CtasFn = unsafe fn(I, u64, u64, u64, u64, *const c_void, usize, *mut bool) -> kvidxErrorRaw;
 
 unsafe fn update_config<E: Engine>(i: I, cfg: &Config) -> Result<Config> {
     let h = unsafe { handle::<E>(i)? };
@@ -554,12 +769,7 @@ unsafe fn advance<E: Engine>(i: I, cursor: &mut Cursor, shared: &mut IterShared)
     unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.advance(s)) }
 }
 
-unsafe fn seek<E: Engine>(
-    i: I,
-    cursor: &mut Cursor,
-    shared: &mut IterShared,
-    key: u64,
-) -> Result<bool> {
+unsafe fn seek<E: Engine>(i: I, cursor: &mut Cursor, shared: &mut IterShared, key: u64) -> Result<bool> {
     unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.seek(s, key)) }
 }
 
@@ -569,6 +779,7 @@ pub(crate) const fn native<E: Engine>(table: &'static kvidxInterface) -> NativeO
         update_config: update_config::<E>,
         advance: advance::<E>,
         seek: seek::<E>,
+        compare_term_and_swap: compare_term_and_swap::<E>,
     }
 }
 

@@ -22,13 +22,7 @@ pub(crate) fn guard<R>(i: I, on_panic: R, f: impl FnOnce() -> R) -> R {
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
             // SAFETY: `i` is either NULL or the caller's instance.
-            unsafe {
-                set_error(
-                    i,
-                    kvidxError::KVIDX_ERROR_INTERNAL.raw(),
-                    &format!("internal error: {what}"),
-                )
-            };
+            unsafe { set_error(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), &format!("internal error: {what}")) };
             on_panic
         }
     }
@@ -93,11 +87,7 @@ pub(crate) unsafe fn put<T>(p: *mut T, v: T) {
 /// When `data` is not NULL it is valid for `len` bytes.
 pub(crate) unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Result<&'a [u8], Error> {
     if data.is_null() {
-        if len == 0 {
-            Ok(&[])
-        } else {
-            Err(Error::invalid(format!("data is NULL but length is {len}")))
-        }
+        if len == 0 { Ok(&[]) } else { Err(Error::invalid(format!("data is NULL but length is {len}"))) }
     } else if len > isize::MAX as usize {
         Err(Error::TooBig(format!("length {len} is too large")))
     } else {
@@ -108,11 +98,7 @@ pub(crate) unsafe fn bytes<'a>(data: *const c_void, len: usize) -> Result<&'a [u
 /// Pointer to hand out for a value: NULL for an empty one.
 #[inline]
 pub(crate) fn data_ptr(d: &[u8]) -> *const u8 {
-    if d.is_empty() {
-        std::ptr::null()
-    } else {
-        d.as_ptr()
-    }
+    if d.is_empty() { std::ptr::null() } else { d.as_ptr() }
 }
 
 /// A C string argument as a path.

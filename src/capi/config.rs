@@ -21,11 +21,7 @@ pub(crate) unsafe fn config_from_c(c: &kvidxConfig) -> Result<Config> {
         None
     } else {
         let s = unsafe { CStr::from_ptr(c.vfsName) };
-        Some(
-            s.to_str()
-                .map_err(|_| Error::invalid("vfsName is not valid UTF-8"))?
-                .to_string(),
-        )
+        Some(s.to_str().map_err(|_| Error::invalid("vfsName is not valid UTF-8"))?.to_string())
     };
     let cfg = Config {
         cache_size_bytes: c.cacheSizeBytes,
@@ -66,11 +62,7 @@ pub(crate) fn config_to_c(cfg: &Config, vfs: *const c_char) -> kvidxConfig {
 /// `i` is a valid instance.
 pub(crate) unsafe fn store_effective(i: I, cfg: &Config) {
     unsafe {
-        let vfs = if (*i).configInitialized && cfg.vfs_name.is_some() {
-            (*i).config.vfsName
-        } else {
-            std::ptr::null()
-        };
+        let vfs = if (*i).configInitialized && cfg.vfs_name.is_some() { (*i).config.vfsName } else { std::ptr::null() };
         (*i).config = config_to_c(cfg, vfs);
         (*i).configInitialized = true;
     }
@@ -120,11 +112,7 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
             }
             return false;
         }
-        let cfg = if config.is_null() {
-            kvidxConfigDefault()
-        } else {
-            *config
-        };
+        let cfg = if config.is_null() { kvidxConfigDefault() } else { *config };
         if let Err(e) = config_from_c(&cfg) {
             record(i, "OpenWithConfig", &e);
             if !err.is_null() {
@@ -149,10 +137,7 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
 /// # Safety
 /// `i` and `config` are NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxUpdateConfig(
-    i: *mut kvidxInstance,
-    config: *const kvidxConfig,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const kvidxConfig) -> kvidxErrorRaw {
     guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
         if i.is_null() || config.is_null() {
             return invalid(i, "UpdateConfig", "instance and config required");
@@ -169,14 +154,8 @@ pub unsafe extern "C" fn kvidxUpdateConfig(
             Some(ops) => match (ops.update_config)(i, &cfg) {
                 Ok(effective) => {
                     let vfs = c.vfsName;
-                    (*i).config = config_to_c(
-                        &effective,
-                        if effective.vfs_name.is_some() {
-                            vfs
-                        } else {
-                            std::ptr::null()
-                        },
-                    );
+                    (*i).config =
+                        config_to_c(&effective, if effective.vfs_name.is_some() { vfs } else { std::ptr::null() });
                     (*i).configInitialized = true;
                     0
                 }
@@ -199,19 +178,12 @@ pub unsafe extern "C" fn kvidxUpdateConfig(
 /// # Safety
 /// `i` and `config` are NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxGetConfig(
-    i: *const kvidxInstance,
-    config: *mut kvidxConfig,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxGetConfig(i: *const kvidxInstance, config: *mut kvidxConfig) -> kvidxErrorRaw {
     guard(i as I, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
         if i.is_null() || config.is_null() {
             return invalid(i as I, "GetConfig", "instance and config required");
         }
-        *config = if (*i).configInitialized {
-            (*i).config
-        } else {
-            kvidxConfigDefault()
-        };
+        *config = if (*i).configInitialized { (*i).config } else { kvidxConfigDefault() };
         0
     })
 }

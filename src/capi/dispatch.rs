@@ -19,11 +19,7 @@ const NOT_FOUND: kvidxErrorRaw = kvidxError::KVIDX_ERROR_NOT_FOUND as u32;
 /// # Safety
 /// `i` is a valid (non-NULL) instance.
 #[inline]
-unsafe fn member<F: Copy>(
-    i: I,
-    name: &str,
-    sel: impl FnOnce(&kvidxInterface) -> Option<F>,
-) -> Option<F> {
+unsafe fn member<F: Copy>(i: I, name: &str, sel: impl FnOnce(&kvidxInterface) -> Option<F>) -> Option<F> {
     let f = sel(unsafe { &(*i).interface });
     if f.is_none() {
         unsafe { not_supported(i, name) };
@@ -32,13 +28,7 @@ unsafe fn member<F: Copy>(
 }
 
 unsafe fn not_supported(i: I, name: &str) -> kvidxErrorRaw {
-    unsafe {
-        set_error(
-            i,
-            NOT_SUPPORTED,
-            &format!("{name} not supported by this backend"),
-        )
-    };
+    unsafe { set_error(i, NOT_SUPPORTED, &format!("{name} not supported by this backend")) };
     NOT_SUPPORTED
 }
 
@@ -81,11 +71,7 @@ pub(crate) unsafe fn open_dispatch(i: I, filename: *const c_char, err: *mut *con
 /// `i` is NULL or a valid instance; `filename` NULL or a C string; `err`
 /// NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxOpen(
-    i: *mut kvidxInstance,
-    filename: *const c_char,
-    err: *mut *const c_char,
-) -> bool {
+pub unsafe extern "C" fn kvidxOpen(i: *mut kvidxInstance, filename: *const c_char, err: *mut *const c_char) -> bool {
     guard(i, false, || unsafe {
         if i.is_null() {
             put(err, c"Invalid instance (NULL)".as_ptr());
@@ -157,11 +143,7 @@ pub unsafe extern "C" fn kvidxBegin(i: *mut kvidxInstance) -> bool {
             return false;
         }
         if (*i).transactionActive {
-            set_error(
-                i,
-                kvidxError::KVIDX_ERROR_TRANSACTION_ACTIVE.raw(),
-                "Begin: a transaction is already active",
-            );
+            set_error(i, kvidxError::KVIDX_ERROR_TRANSACTION_ACTIVE.raw(), "Begin: a transaction is already active");
             return false;
         }
         let Some(f) = member(i, "Begin", |t| t.begin) else {
@@ -186,11 +168,7 @@ pub unsafe extern "C" fn kvidxCommit(i: *mut kvidxInstance) -> bool {
             return false;
         }
         if !(*i).transactionActive {
-            set_error(
-                i,
-                kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(),
-                "Commit: no transaction is active",
-            );
+            set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Commit: no transaction is active");
             return false;
         }
         let Some(f) = member(i, "Commit", |t| t.commit) else {
@@ -216,11 +194,7 @@ pub unsafe extern "C" fn kvidxAbort(i: *mut kvidxInstance) -> bool {
             return false;
         }
         if !(*i).transactionActive {
-            set_error(
-                i,
-                kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(),
-                "Abort: no transaction is active",
-            );
+            set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Abort: no transaction is active");
             return false;
         }
         let Some(f) = member(i, "Abort", |t| t.abort) else {
@@ -387,11 +361,7 @@ pub unsafe extern "C" fn kvidxInsert(
             return false;
         }
         if null_with_len(data, dataLen) {
-            invalid(
-                i,
-                "Insert",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            invalid(i, "Insert", &format!("data is NULL but dataLen is {dataLen}"));
             return false;
         }
         let Some(f) = member(i, "Insert", |t| t.insert) else {
@@ -539,9 +509,7 @@ pub unsafe extern "C" fn kvidxInsertBatchEx(
         }
         if own && !kvidxCommit(i) {
             let code = (*i).lastError;
-            let msg = std::ffi::CStr::from_ptr((*i).lastErrorMessage.as_ptr())
-                .to_string_lossy()
-                .into_owned();
+            let msg = std::ffi::CStr::from_ptr((*i).lastErrorMessage.as_ptr()).to_string_lossy().into_owned();
             if (*i).transactionActive {
                 kvidxAbort(i);
             }
@@ -575,10 +543,7 @@ macro_rules! checked {
 /// # Safety
 /// `i` and `stats` NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxGetStats(
-    i: *mut kvidxInstance,
-    stats: *mut kvidxStats,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxGetStats(i: *mut kvidxInstance, stats: *mut kvidxStats) -> kvidxErrorRaw {
     checked!(i, "GetStats", [stats], getStats, (stats))
 }
 
@@ -623,13 +588,7 @@ pub unsafe extern "C" fn kvidxRemoveRange(
     endInclusive: bool,
     deletedCount: *mut u64,
 ) -> kvidxErrorRaw {
-    checked!(
-        i,
-        "RemoveRange",
-        [],
-        removeRange,
-        (startKey, endKey, startInclusive, endInclusive, deletedCount)
-    )
+    checked!(i, "RemoveRange", [], removeRange, (startKey, endKey, startInclusive, endInclusive, deletedCount))
 }
 
 /// Number of keys in `[startKey, endKey]`.
@@ -643,13 +602,7 @@ pub unsafe extern "C" fn kvidxCountRange(
     endKey: u64,
     count: *mut u64,
 ) -> kvidxErrorRaw {
-    checked!(
-        i,
-        "CountRange",
-        [count],
-        countRange,
-        (startKey, endKey, count)
-    )
+    checked!(i, "CountRange", [count], countRange, (startKey, endKey, count))
 }
 
 /// Whether any key lies in `[startKey, endKey]`.
@@ -663,13 +616,7 @@ pub unsafe extern "C" fn kvidxExistsInRange(
     endKey: u64,
     exists: *mut bool,
 ) -> kvidxErrorRaw {
-    checked!(
-        i,
-        "ExistsInRange",
-        [exists],
-        existsInRange,
-        (startKey, endKey, exists)
-    )
+    checked!(i, "ExistsInRange", [exists], existsInRange, (startKey, endKey, exists))
 }
 
 // ----------------------------------------------------------------------
@@ -678,24 +625,13 @@ pub unsafe extern "C" fn kvidxExistsInRange(
 /// Default export options: BINARY, keys 0..UINT64_MAX, metadata, compact.
 #[unsafe(no_mangle)]
 pub extern "C" fn kvidxExportOptionsDefault() -> kvidxExportOptions {
-    kvidxExportOptions {
-        format: 0,
-        startKey: 0,
-        endKey: u64::MAX,
-        includeMetadata: true,
-        prettyPrint: false,
-    }
+    kvidxExportOptions { format: 0, startKey: 0, endKey: u64::MAX, includeMetadata: true, prettyPrint: false }
 }
 
 /// Default import options: auto-detect, validate, no skipping, no clearing.
 #[unsafe(no_mangle)]
 pub extern "C" fn kvidxImportOptionsDefault() -> kvidxImportOptions {
-    kvidxImportOptions {
-        format: 0,
-        validateData: true,
-        skipDuplicates: false,
-        clearBeforeImport: false,
-    }
+    kvidxImportOptions { format: 0, validateData: true, skipDuplicates: false, clearBeforeImport: false }
 }
 
 /// Exports entries to a file.
@@ -714,17 +650,9 @@ pub unsafe extern "C" fn kvidxExport(
         if i.is_null() || filename.is_null() {
             return invalid(i, "Export", "instance and filename required");
         }
-        let opts = if options.is_null() {
-            kvidxExportOptionsDefault()
-        } else {
-            *options
-        };
+        let opts = if options.is_null() { kvidxExportOptionsDefault() } else { *options };
         if opts.format > 2 {
-            return invalid(
-                i,
-                "Export",
-                &format!("format {} is out of range", opts.format),
-            );
+            return invalid(i, "Export", &format!("format {} is out of range", opts.format));
         }
         match member(i, "Export", |t| t.exportData) {
             Some(f) => f(i, filename, &opts, callback, userData),
@@ -749,17 +677,9 @@ pub unsafe extern "C" fn kvidxImport(
         if i.is_null() || filename.is_null() {
             return invalid(i, "Import", "instance and filename required");
         }
-        let opts = if options.is_null() {
-            kvidxImportOptionsDefault()
-        } else {
-            *options
-        };
+        let opts = if options.is_null() { kvidxImportOptionsDefault() } else { *options };
         if opts.format > 2 {
-            return invalid(
-                i,
-                "Import",
-                &format!("format {} is out of range", opts.format),
-            );
+            return invalid(i, "Import", &format!("format {} is out of range", opts.format));
         }
         match member(i, "Import", |t| t.importData) {
             Some(f) => f(i, filename, &opts, callback, userData),
@@ -790,18 +710,10 @@ pub unsafe extern "C" fn kvidxInsertEx(
             return invalid(i, "InsertEx", "instance is NULL");
         }
         if condition > 2 {
-            return invalid(
-                i,
-                "InsertEx",
-                &format!("condition {condition} is out of range"),
-            );
+            return invalid(i, "InsertEx", &format!("condition {condition} is out of range"));
         }
         if null_with_len(data, dataLen) {
-            return invalid(
-                i,
-                "InsertEx",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            return invalid(i, "InsertEx", &format!("data is NULL but dataLen is {dataLen}"));
         }
         match member(i, "InsertEx", |t| t.insertEx) {
             Some(f) => f(i, key, term, cmd, data, dataLen, condition),
@@ -869,16 +781,10 @@ pub unsafe extern "C" fn kvidxGetAndSet(
             return invalid(i, "GetAndSet", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(
-                i,
-                "GetAndSet",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            return invalid(i, "GetAndSet", &format!("data is NULL but dataLen is {dataLen}"));
         }
         match member(i, "GetAndSet", |t| t.getAndSet) {
-            Some(f) => f(
-                i, key, term, cmd, data, dataLen, oldTerm, oldCmd, oldData, oldDataLen,
-            ),
+            Some(f) => f(i, key, term, cmd, data, dataLen, oldTerm, oldCmd, oldData, oldDataLen),
             None => NOT_SUPPORTED,
         }
     })
@@ -936,17 +842,7 @@ pub unsafe extern "C" fn kvidxCompareAndSwap(
             return invalid(i, "CompareAndSwap", "data is NULL but its length is not 0");
         }
         match member(i, "CompareAndSwap", |t| t.compareAndSwap) {
-            Some(f) => f(
-                i,
-                key,
-                expectedData,
-                expectedLen,
-                newTerm,
-                newCmd,
-                newData,
-                newDataLen,
-                swapped,
-            ),
+            Some(f) => f(i, key, expectedData, expectedLen, newTerm, newCmd, newData, newDataLen, swapped),
             None => NOT_SUPPORTED,
         }
     })
@@ -973,11 +869,11 @@ pub unsafe extern "C" fn kvidxCompareTermAndSwap(
         }
         *swapped = false;
         if null_with_len(newData, newDataLen) {
-            return invalid(
-                i,
-                "CompareTermAndSwap",
-                "newData is NULL but newDataLen is not 0",
-            );
+            return invalid(i, "CompareTermAndSwap", "newData is NULL but newDataLen is not 0");
+        }
+        if let Some(ops) = super::adapter::native_ops(i) {
+            // Built-in engines compare the term and swap in one atomic step.
+            return (ops.compare_term_and_swap)(i, key, expectedTerm, newTerm, newCmd, newData, newDataLen, swapped);
         }
         let Some(cas) = member(i, "CompareTermAndSwap", |t| t.compareAndSwap) else {
             return NOT_SUPPORTED;
@@ -987,32 +883,14 @@ pub unsafe extern "C" fn kvidxCompareTermAndSwap(
         // the comparison never reads a buffer the swap may reuse.
         let (mut term, mut data, mut len) = (0u64, std::ptr::null::<u8>(), 0usize);
         if !kvidxGet(i, key, &mut term, std::ptr::null_mut(), &mut data, &mut len) {
-            set_error(
-                i,
-                NOT_FOUND,
-                &format!("CompareTermAndSwap: key {key} not found"),
-            );
+            set_error(i, NOT_FOUND, &format!("CompareTermAndSwap: key {key} not found"));
             return NOT_FOUND;
         }
         if term != expectedTerm {
             return OK;
         }
-        let copy: Vec<u8> = if data.is_null() {
-            Vec::new()
-        } else {
-            std::slice::from_raw_parts(data, len).to_vec()
-        };
-        cas(
-            i,
-            key,
-            copy.as_ptr() as *const c_void,
-            copy.len(),
-            newTerm,
-            newCmd,
-            newData,
-            newDataLen,
-            swapped,
-        )
+        let copy: Vec<u8> = if data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data, len).to_vec() };
+        cas(i, key, copy.as_ptr() as *const c_void, copy.len(), newTerm, newCmd, newData, newDataLen, swapped)
     })
 }
 
@@ -1035,11 +913,7 @@ pub unsafe extern "C" fn kvidxAppend(
             return invalid(i, "Append", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(
-                i,
-                "Append",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            return invalid(i, "Append", &format!("data is NULL but dataLen is {dataLen}"));
         }
         match member(i, "Append", |t| t.append) {
             Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
@@ -1067,11 +941,7 @@ pub unsafe extern "C" fn kvidxPrepend(
             return invalid(i, "Prepend", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(
-                i,
-                "Prepend",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            return invalid(i, "Prepend", &format!("data is NULL but dataLen is {dataLen}"));
         }
         match member(i, "Prepend", |t| t.prepend) {
             Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
@@ -1124,11 +994,7 @@ pub unsafe extern "C" fn kvidxSetValueRange(
             return invalid(i, "SetValueRange", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(
-                i,
-                "SetValueRange",
-                &format!("data is NULL but dataLen is {dataLen}"),
-            );
+            return invalid(i, "SetValueRange", &format!("data is NULL but dataLen is {dataLen}"));
         }
         if offset.checked_add(dataLen).is_none() {
             return invalid(i, "SetValueRange", "offset + dataLen overflows");
@@ -1148,11 +1014,7 @@ pub unsafe extern "C" fn kvidxSetValueRange(
 /// # Safety
 /// `i` NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxSetExpire(
-    i: *mut kvidxInstance,
-    key: u64,
-    ttlMs: u64,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxSetExpire(i: *mut kvidxInstance, key: u64, ttlMs: u64) -> kvidxErrorRaw {
     guard(i, INTERNAL, || unsafe {
         if i.is_null() {
             return invalid(i, "SetExpire", "instance is NULL");
@@ -1169,11 +1031,7 @@ pub unsafe extern "C" fn kvidxSetExpire(
 /// # Safety
 /// `i` NULL or valid.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxSetExpireAt(
-    i: *mut kvidxInstance,
-    key: u64,
-    timestampMs: u64,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxSetExpireAt(i: *mut kvidxInstance, key: u64, timestampMs: u64) -> kvidxErrorRaw {
     guard(i, INTERNAL, || unsafe {
         if i.is_null() {
             return invalid(i, "SetExpireAt", "instance is NULL");
@@ -1238,11 +1096,7 @@ pub unsafe extern "C" fn kvidxPersist(i: *mut kvidxInstance, key: u64) -> kvidxE
 /// # Safety
 /// `i` NULL or valid; `expiredCount` NULL or writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidxExpireScan(
-    i: *mut kvidxInstance,
-    maxKeys: u64,
-    expiredCount: *mut u64,
-) -> kvidxErrorRaw {
+pub unsafe extern "C" fn kvidxExpireScan(i: *mut kvidxInstance, maxKeys: u64, expiredCount: *mut u64) -> kvidxErrorRaw {
     guard(i, INTERNAL, || unsafe {
         if i.is_null() {
             return invalid(i, "ExpireScan", "instance is NULL");

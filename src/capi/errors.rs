@@ -46,11 +46,7 @@ pub extern "C" fn kvidxErrorString(err: kvidxErrorRaw) -> *const c_char {
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGetLastError(i: *const kvidxInstance) -> kvidxErrorRaw {
-    if i.is_null() {
-        kvidxError::KVIDX_ERROR_INVALID_ARGUMENT.raw()
-    } else {
-        unsafe { (*i).lastError }
-    }
+    if i.is_null() { kvidxError::KVIDX_ERROR_INVALID_ARGUMENT.raw() } else { unsafe { (*i).lastError } }
 }
 
 /// The message of the last error: "Success" when there is none. The
@@ -97,17 +93,9 @@ pub unsafe extern "C" fn kvidxClearError(i: *mut kvidxInstance) {
 /// `i` is NULL or a valid instance; `msg` is NULL or a C string.
 /// cbindgen:ignore
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn kvidx_internal_set_error(
-    i: *mut kvidxInstance,
-    err: kvidxErrorRaw,
-    msg: *const c_char,
-) {
+pub unsafe extern "C" fn kvidx_internal_set_error(i: *mut kvidxInstance, err: kvidxErrorRaw, msg: *const c_char) {
     guard(i as I, (), || unsafe {
-        let text = if msg.is_null() {
-            error_text(err)
-        } else {
-            CStr::from_ptr(msg)
-        };
+        let text = if msg.is_null() { error_text(err) } else { CStr::from_ptr(msg) };
         set_error(i, err, &text.to_string_lossy());
     })
 }

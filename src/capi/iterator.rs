@@ -20,11 +20,7 @@ pub(crate) struct IterState {
 }
 
 enum Mode {
-    Native {
-        ops: &'static NativeOps,
-        cursor: Cursor,
-        shared: Option<Arc<Shared>>,
-    },
+    Native { ops: &'static NativeOps, cursor: Cursor, shared: Option<Arc<Shared>> },
     Generic(GenericCursor),
 }
 
@@ -43,15 +39,7 @@ struct GenericCursor {
 
 impl GenericCursor {
     /// Loads the entry `found` by one of the dispatch reads into the cursor.
-    unsafe fn take(
-        &mut self,
-        ok: bool,
-        key: u64,
-        term: u64,
-        cmd: u64,
-        data: *const u8,
-        len: usize,
-    ) -> bool {
+    unsafe fn take(&mut self, ok: bool, key: u64, term: u64, cmd: u64, data: *const u8, len: usize) -> bool {
         let in_range = ok && key >= self.lo && key <= self.hi;
         self.started = true;
         self.valid = in_range;
@@ -61,8 +49,7 @@ impl GenericCursor {
             self.cmd = cmd;
             self.data.clear();
             if !data.is_null() && len > 0 {
-                self.data
-                    .extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
+                self.data.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
             }
         }
         in_range
@@ -70,8 +57,7 @@ impl GenericCursor {
 
     /// Exact `key`, else its neighbour in the iteration direction (strict).
     unsafe fn position(&mut self, i: I, key: u64) -> bool {
-        let (mut k, mut t, mut c, mut d, mut l) =
-            (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        let (mut k, mut t, mut c, mut d, mut l) = (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
         unsafe {
             if kvidxGet(i, key, &mut t, &mut c, &mut d, &mut l) {
                 return self.take(true, key, t, c, d, l);
@@ -86,11 +72,7 @@ impl GenericCursor {
 
     unsafe fn next(&mut self, i: I) -> bool {
         if !self.started {
-            let start = if self.dir == Dir::Forward {
-                self.lo
-            } else {
-                self.hi
-            };
+            let start = if self.dir == Dir::Forward { self.lo } else { self.hi };
             return unsafe { self.position(i, start) };
         }
         if !self.valid {
@@ -104,8 +86,7 @@ impl GenericCursor {
             self.valid = false;
             return false;
         }
-        let (mut k, mut t, mut c, mut d, mut l) =
-            (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        let (mut k, mut t, mut c, mut d, mut l) = (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
         unsafe {
             let ok = match self.dir {
                 Dir::Forward => kvidxGetNext(i, self.key, &mut k, &mut t, &mut c, &mut d, &mut l),
@@ -141,17 +122,9 @@ pub unsafe extern "C" fn kvidxIteratorCreate(
             );
             return std::ptr::null_mut();
         }
-        let dir = if direction == 0 {
-            Dir::Forward
-        } else {
-            Dir::Backward
-        };
+        let dir = if direction == 0 { Dir::Forward } else { Dir::Backward };
         let mode = match native_ops(i) {
-            Some(ops) => Mode::Native {
-                ops,
-                cursor: Cursor::new(startKey, endKey, dir),
-                shared: None,
-            },
+            Some(ops) => Mode::Native { ops, cursor: Cursor::new(startKey, endKey, dir), shared: None },
             None => Mode::Generic(GenericCursor {
                 lo: startKey,
                 hi: endKey,
@@ -164,9 +137,7 @@ pub unsafe extern "C" fn kvidxIteratorCreate(
                 data: Vec::new(),
             }),
         };
-        Box::into_raw(Box::new(kvidxIterator {
-            inner: IterState { inst: i, mode },
-        }))
+        Box::into_raw(Box::new(kvidxIterator { inner: IterState { inst: i, mode } }))
     })
 }
 
@@ -186,11 +157,7 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
             return false;
         }
         match &mut st.mode {
-            Mode::Native {
-                ops,
-                cursor,
-                shared,
-            } => {
+            Mode::Native { ops, cursor, shared } => {
                 if let Some(sh) = shared
                     && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
                 {
@@ -293,11 +260,7 @@ pub unsafe extern "C" fn kvidxIteratorSeek(it: *mut kvidxIterator, key: u64) -> 
             return false;
         }
         match &mut st.mode {
-            Mode::Native {
-                ops,
-                cursor,
-                shared,
-            } => match (ops.seek)(inst, cursor, shared, key) {
+            Mode::Native { ops, cursor, shared } => match (ops.seek)(inst, cursor, shared, key) {
                 Ok(r) => r,
                 Err(e) => {
                     record(inst, "IteratorSeek", &e);

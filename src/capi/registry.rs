@@ -31,9 +31,7 @@ pub extern "C" fn kvidxGetAdapterCount() -> usize {
 /// Engine `index` (0-based), or NULL when out of range. Valid forever.
 #[unsafe(no_mangle)]
 pub extern "C" fn kvidxGetAdapterByIndex(index: usize) -> *const kvidxAdapterInfo {
-    REGISTRY
-        .get(index)
-        .map_or(std::ptr::null(), |a| a as *const _)
+    REGISTRY.get(index).map_or(std::ptr::null(), |a| a as *const _)
 }
 
 /// Engine by name, ASCII case-insensitive ("sqlite3", "LMDB"); NULL if none.
@@ -48,11 +46,7 @@ pub unsafe extern "C" fn kvidxGetAdapterByName(name: *const c_char) -> *const kv
     let wanted = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes();
     REGISTRY
         .iter()
-        .find(|a| {
-            unsafe { std::ffi::CStr::from_ptr(a.name) }
-                .to_bytes()
-                .eq_ignore_ascii_case(wanted)
-        })
+        .find(|a| unsafe { std::ffi::CStr::from_ptr(a.name) }.to_bytes().eq_ignore_ascii_case(wanted))
         .map_or(std::ptr::null(), |a| a as *const _)
 }
 

@@ -169,13 +169,11 @@ pub struct kvidxEntry {
 }
 
 /// Batch filter: return false to skip the entry.
-pub type kvidxBatchCallback = Option<
-    unsafe extern "C" fn(index: usize, entry: *const kvidxEntry, userData: *mut c_void) -> bool,
->;
+pub type kvidxBatchCallback =
+    Option<unsafe extern "C" fn(index: usize, entry: *const kvidxEntry, userData: *mut c_void) -> bool>;
 
 /// Progress callback for export/import: return false to cancel.
-pub type kvidxProgressCallback =
-    Option<unsafe extern "C" fn(current: u64, total: u64, userData: *mut c_void) -> bool>;
+pub type kvidxProgressCallback = Option<unsafe extern "C" fn(current: u64, total: u64, userData: *mut c_void) -> bool>;
 
 /// Export options (32 bytes).
 #[repr(C)]
@@ -250,8 +248,7 @@ pub struct kvidxInterface {
         ) -> bool,
     >,
     pub exists: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
-    pub existsDual:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, term: u64) -> bool>,
+    pub existsDual: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, term: u64) -> bool>,
     pub maxKey: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: *mut u64) -> bool>,
     pub insert: Option<
         unsafe extern "C" fn(
@@ -264,10 +261,8 @@ pub struct kvidxInterface {
         ) -> bool,
     >,
     pub remove: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
-    pub removeAfterNInclusive:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
-    pub removeBeforeNInclusive:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
+    pub removeAfterNInclusive: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
+    pub removeBeforeNInclusive: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
     pub fsync: Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
     pub copyStorageForReplication: Option<
         unsafe extern "C" fn(
@@ -276,28 +271,16 @@ pub struct kvidxInterface {
             networkState: *mut c_void,
         ) -> bool,
     >,
-    pub copyStorageForReplicationReceive:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
-    pub copyStorageForBackup:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, storageTarget: *mut c_void) -> bool>,
+    pub copyStorageForReplicationReceive: Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
+    pub copyStorageForBackup: Option<unsafe extern "C" fn(i: *mut kvidxInstance, storageTarget: *mut c_void) -> bool>,
     pub applyToStateMachine: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
-    pub open: Option<
-        unsafe extern "C" fn(
-            i: *mut kvidxInstance,
-            filename: *const c_char,
-            err: *mut *const c_char,
-        ) -> bool,
-    >,
+    pub open:
+        Option<unsafe extern "C" fn(i: *mut kvidxInstance, filename: *const c_char, err: *mut *const c_char) -> bool>,
     pub close: Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
-    pub getStats: Option<
-        unsafe extern "C" fn(i: *mut kvidxInstance, stats: *mut kvidxStats) -> kvidxErrorRaw,
-    >,
-    pub getKeyCount:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, count: *mut u64) -> kvidxErrorRaw>,
-    pub getMinKey:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: *mut u64) -> kvidxErrorRaw>,
-    pub getDataSize:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, bytes: *mut u64) -> kvidxErrorRaw>,
+    pub getStats: Option<unsafe extern "C" fn(i: *mut kvidxInstance, stats: *mut kvidxStats) -> kvidxErrorRaw>,
+    pub getKeyCount: Option<unsafe extern "C" fn(i: *mut kvidxInstance, count: *mut u64) -> kvidxErrorRaw>,
+    pub getMinKey: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: *mut u64) -> kvidxErrorRaw>,
+    pub getDataSize: Option<unsafe extern "C" fn(i: *mut kvidxInstance, bytes: *mut u64) -> kvidxErrorRaw>,
     pub removeRange: Option<
         unsafe extern "C" fn(
             i: *mut kvidxInstance,
@@ -309,20 +292,10 @@ pub struct kvidxInterface {
         ) -> kvidxErrorRaw,
     >,
     pub countRange: Option<
-        unsafe extern "C" fn(
-            i: *mut kvidxInstance,
-            startKey: u64,
-            endKey: u64,
-            count: *mut u64,
-        ) -> kvidxErrorRaw,
+        unsafe extern "C" fn(i: *mut kvidxInstance, startKey: u64, endKey: u64, count: *mut u64) -> kvidxErrorRaw,
     >,
     pub existsInRange: Option<
-        unsafe extern "C" fn(
-            i: *mut kvidxInstance,
-            startKey: u64,
-            endKey: u64,
-            exists: *mut bool,
-        ) -> kvidxErrorRaw,
+        unsafe extern "C" fn(i: *mut kvidxInstance, startKey: u64, endKey: u64, exists: *mut bool) -> kvidxErrorRaw,
     >,
     pub exportData: Option<
         unsafe extern "C" fn(
@@ -433,20 +406,12 @@ pub struct kvidxInterface {
             newLen: *mut usize,
         ) -> kvidxErrorRaw,
     >,
-    pub setExpire:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, ttlMs: u64) -> kvidxErrorRaw>,
-    pub setExpireAt: Option<
-        unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, timestampMs: u64) -> kvidxErrorRaw,
-    >,
+    pub setExpire: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, ttlMs: u64) -> kvidxErrorRaw>,
+    pub setExpireAt: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64, timestampMs: u64) -> kvidxErrorRaw>,
     pub getTTL: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> i64>,
     pub persist: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> kvidxErrorRaw>,
-    pub expireScan: Option<
-        unsafe extern "C" fn(
-            i: *mut kvidxInstance,
-            maxKeys: u64,
-            expiredCount: *mut u64,
-        ) -> kvidxErrorRaw,
-    >,
+    pub expireScan:
+        Option<unsafe extern "C" fn(i: *mut kvidxInstance, maxKeys: u64, expiredCount: *mut u64) -> kvidxErrorRaw>,
 }
 
 /// Caller-supplied state-machine callbacks (16 bytes).
@@ -454,8 +419,7 @@ pub struct kvidxInterface {
 #[derive(Clone, Copy)]
 pub struct kvidxInterfaceStateMachine {
     pub applyToStateMachine: Option<unsafe extern "C" fn(i: *mut kvidxInstance, key: u64) -> bool>,
-    pub resurrectStateMachineFromStorage:
-        Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
+    pub resurrectStateMachineFromStorage: Option<unsafe extern "C" fn(i: *mut kvidxInstance) -> bool>,
 }
 
 /// A database instance (688 bytes). Zero-initialise it, copy an interface

@@ -30,19 +30,22 @@ CREATE INDEX IF NOT EXISTS _kvidx_ttl_expires ON _kvidx_ttl(expires_at);";
 const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
 const EXISTS: &str = "SELECT 1 FROM log WHERE id = ?1";
 const TERM: &str = "SELECT term FROM log WHERE id = ?1";
-const SCAN_ASC: &str =
-    "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id ASC";
-const SCAN_DESC: &str =
-    "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC";
+const SCAN_ASC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id ASC";
+const SCAN_DESC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC";
 const COUNT_RANGE: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
 const COUNT_ALL: &str = "SELECT COUNT(*) FROM log";
 const DATA_SIZE: &str = "SELECT COALESCE(SUM(OCTET_LENGTH(data)), 0) FROM log";
-const INSERT: &str =
-    "INSERT OR IGNORE INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4)";
+const INSERT: &str = "INSERT OR IGNORE INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4)";
 const PUT: &str = "INSERT INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4) \
                    ON CONFLICT(id) DO UPDATE SET term = excluded.term, cmd = excluded.cmd, data = excluded.data";
+const UPDATE: &str = "UPDATE log SET term = ?2, cmd = ?3, data = ?4 WHERE id = ?1";
 const DELETE: &str = "DELETE FROM log WHERE id = ?1";
 const DELETE_RANGE: &str = "DELETE FROM log WHERE id BETWEEN ?1 AND ?2";
+const TTL_SCAN: &str = "SELECT id, expires_at FROM _kvidx_ttl";
+const TTL_PUT: &str = "INSERT OR REPLACE INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)";
+const TTL_DELETE: &str = "DELETE FROM _kvidx_ttl WHERE id = ?1";
+const TTL_DELETE_RANGE: &str = "DELETE FROM _kvidx_ttl WHERE id BETWEEN ?1 AND ?2";
+const HAS_TTL_TABLE: &str = "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_kvidx_ttl')";
 
 /// The signed-integer intervals that make up the unsigned interval
 /// `[lo, hi]`, in unsigned ascending order (at most two).
@@ -91,9 +94,7 @@ impl Sqlite {
     }
 
     fn pragma_i64(&self, name: &str) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))?)
+        Ok(self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))?)
     }
 
     fn set_pragma(&self, name: &str, value: &str) -> Result<()> {
@@ -106,22 +107,15 @@ impl Sqlite {
     }
 
     fn journal_mode(&self) -> Result<JournalMode> {
-        let s: String = self
-            .conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-        JournalMode::from_keyword(&s)
-            .ok_or_else(|| Error::Internal(format!("unknown journal mode {s}")))
+        let s: String = self.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+        JournalMode::from_keyword(&s).ok_or_else(|| Error::Internal(format!("unknown journal mode {s}")))
     }
 
     /// Reads back every setting now in effect.
     fn effective(&self, vfs_name: Option<String>) -> Result<Config> {
         let page_size = self.pragma_i64("page_size")?;
         let cache = self.pragma_i64("cache_size")?;
-        let cache_bytes = if cache < 0 {
-            (-cache) as u64 * 1024
-        } else {
-            cache as u64 * page_size as u64
-        };
+        let cache_bytes = if cache < 0 { (-cache) as u64 * 1024 } else { cache as u64 * page_size as u64 };
         let sync = self.pragma_i64("synchronous")?;
         Ok(Config {
             cache_size_bytes: cache_bytes as usize,
@@ -141,30 +135,20 @@ impl Sqlite {
     fn apply_fields(&mut self, cfg: &Config) -> Result<()> {
         if cfg.read_only != (self.opened_read_only || self.pragma_i64("query_only")? != 0) {
             if !cfg.read_only && self.opened_read_only {
-                return Err(Error::ReadOnly(
-                    "the database was opened read-only; reopen it to write".into(),
-                ));
+                return Err(Error::ReadOnly("the database was opened read-only; reopen it to write".into()));
             }
             self.set_pragma("query_only", if cfg.read_only { "ON" } else { "OFF" })?;
         }
-        self.conn.busy_timeout(std::time::Duration::from_millis(
-            cfg.busy_timeout_ms.max(0) as u64
-        ))?;
+        self.conn.busy_timeout(std::time::Duration::from_millis(cfg.busy_timeout_ms.max(0) as u64))?;
         if cfg.cache_size_bytes > 0 {
             let kib = cfg.cache_size_bytes.div_ceil(1024).min(i32::MAX as usize);
             self.set_pragma("cache_size", &format!("-{kib}"))?;
         }
-        if self.file.is_some()
-            || cfg.journal_mode == JournalMode::Off
-            || cfg.journal_mode == JournalMode::Memory
-        {
+        if self.file.is_some() || cfg.journal_mode == JournalMode::Off || cfg.journal_mode == JournalMode::Memory {
             let want = cfg.journal_mode;
             if self.journal_mode()? != want {
-                let got: String = self.conn.query_row(
-                    &format!("PRAGMA journal_mode = {}", want.keyword()),
-                    [],
-                    |r| r.get(0),
-                )?;
+                let got: String =
+                    self.conn.query_row(&format!("PRAGMA journal_mode = {}", want.keyword()), [], |r| r.get(0))?;
                 if !got.eq_ignore_ascii_case(want.keyword()) {
                     return Err(Error::Internal(format!(
                         "journal mode {} could not be set (still {got})",
@@ -174,10 +158,7 @@ impl Sqlite {
             }
         }
         self.set_pragma("synchronous", cfg.sync_mode.keyword())?;
-        self.set_pragma(
-            "recursive_triggers",
-            if cfg.recursive_triggers { "ON" } else { "OFF" },
-        )?;
+        self.set_pragma("recursive_triggers", if cfg.recursive_triggers { "ON" } else { "OFF" })?;
         self.set_pragma("foreign_keys", if cfg.foreign_keys { "ON" } else { "OFF" })?;
         if cfg.mmap_size_bytes > 0 {
             self.set_pragma("mmap_size", &cfg.mmap_size_bytes.to_string())?;
@@ -203,26 +184,19 @@ impl Sqlite {
         };
         let conn = match &vfs {
             Some(v) => {
-                let name = CString::new(v.as_str())
-                    .map_err(|_| Error::invalid("vfsName contains a NUL byte"))?;
+                let name = CString::new(v.as_str()).map_err(|_| Error::invalid("vfsName contains a NUL byte"))?;
                 Connection::open_with_flags_and_vfs(path, flags, name.as_c_str())
             }
             None => Connection::open_with_flags(path, flags),
         }
         .map_err(|e| match Error::from(e) {
-            Error::Internal(m) if requested_vfs.is_some() => {
-                Error::invalid(format!("cannot open with VFS: {m}"))
-            }
+            Error::Internal(m) if requested_vfs.is_some() => Error::invalid(format!("cannot open with VFS: {m}")),
             other => other,
         })?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
             conn,
-            file: if memory {
-                None
-            } else {
-                Some(PathBuf::from(path))
-            },
+            file: if memory { None } else { Some(PathBuf::from(path)) },
             opened_read_only: read_only,
             vfs: requested_vfs,
         })
@@ -231,17 +205,10 @@ impl Sqlite {
     fn init(&mut self, cfg: Option<&Config>) -> Result<Config> {
         // Busy timeout first, so that the statements below wait for a lock if asked to.
         let busy = cfg.map_or(0, |c| c.busy_timeout_ms.max(0));
-        self.conn
-            .busy_timeout(std::time::Duration::from_millis(busy as u64))?;
+        self.conn.busy_timeout(std::time::Duration::from_millis(busy as u64))?;
         if !self.opened_read_only {
             // Only effective for a new file; must precede WAL and the schema.
-            let ps = cfg.map_or(DEFAULT_PAGE_SIZE, |c| {
-                if c.page_size > 0 {
-                    c.page_size
-                } else {
-                    DEFAULT_PAGE_SIZE
-                }
-            });
+            let ps = cfg.map_or(DEFAULT_PAGE_SIZE, |c| if c.page_size > 0 { c.page_size } else { DEFAULT_PAGE_SIZE });
             self.set_pragma("page_size", &ps.to_string())?;
         }
         match cfg {
@@ -262,9 +229,7 @@ impl Sqlite {
                 |r| r.get(0),
             )?;
             if !has_log {
-                return Err(Error::Schema(
-                    "not a kvidxkit database (no table 'log')".into(),
-                ));
+                return Err(Error::Schema("not a kvidxkit database (no table 'log')".into()));
             }
         } else {
             self.conn.execute_batch(SCHEMA)?;
@@ -316,23 +281,8 @@ impl Engine for Sqlite {
     }
 
     fn close(self) -> std::result::Result<(), (Self, Error)> {
-        let Sqlite {
-            conn,
-            file,
-            opened_read_only,
-            vfs,
-        } = self;
-        conn.close().map_err(|(conn, e)| {
-            (
-                Sqlite {
-                    conn,
-                    file,
-                    opened_read_only,
-                    vfs,
-                },
-                Error::from(e),
-            )
-        })
+        let Sqlite { conn, file, opened_read_only, vfs } = self;
+        conn.close().map_err(|(conn, e)| (Sqlite { conn, file, opened_read_only, vfs }, Error::from(e)))
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -353,9 +303,7 @@ impl Engine for Sqlite {
     }
 
     fn savepoint(&mut self) -> Result<()> {
-        self.conn
-            .prepare_cached("SAVEPOINT kvidx_op")?
-            .execute([])?;
+        self.conn.prepare_cached("SAVEPOINT kvidx_op")?.execute([])?;
         Ok(())
     }
 
@@ -366,9 +314,7 @@ impl Engine for Sqlite {
 
     fn rollback_savepoint(&mut self) -> Result<()> {
         if !self.conn.is_autocommit() {
-            self.conn
-                .prepare_cached("ROLLBACK TO kvidx_op")?
-                .execute([])?;
+            self.conn.prepare_cached("ROLLBACK TO kvidx_op")?.execute([])?;
             self.conn.prepare_cached("RELEASE kvidx_op")?.execute([])?;
         }
         Ok(())
@@ -405,26 +351,12 @@ impl Engine for Sqlite {
         })
     }
 
-    fn scan(
-        &mut self,
-        lo: u64,
-        hi: u64,
-        dir: Dir,
-        f: &mut dyn FnMut(Row<'_>) -> bool,
-    ) -> Result<()> {
+    fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()> {
         let (halves, n) = signed_halves(lo, hi);
-        let sql = if dir == Dir::Forward {
-            SCAN_ASC
-        } else {
-            SCAN_DESC
-        };
+        let sql = if dir == Dir::Forward { SCAN_ASC } else { SCAN_DESC };
         let mut stmt = self.conn.prepare_cached(sql)?;
         for idx in 0..n {
-            let (a, b) = halves[if dir == Dir::Forward {
-                idx
-            } else {
-                n - 1 - idx
-            }];
+            let (a, b) = halves[if dir == Dir::Forward { idx } else { n - 1 - idx }];
             let mut rows = stmt.query(params![a, b])?;
             while let Some(row) = rows.next()? {
                 let data = blob(row.get_ref(3)?);
@@ -444,10 +376,7 @@ impl Engine for Sqlite {
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
         if lo == 0 && hi == u64::MAX {
-            let n: i64 = self
-                .conn
-                .prepare_cached(COUNT_ALL)?
-                .query_row([], |r| r.get(0))?;
+            let n: i64 = self.conn.prepare_cached(COUNT_ALL)?.query_row([], |r| r.get(0))?;
             return Ok(n as u64);
         }
         let (halves, n) = signed_halves(lo, hi);
@@ -461,31 +390,23 @@ impl Engine for Sqlite {
     }
 
     fn data_size(&mut self) -> Result<u64> {
-        let n: i64 = self
-            .conn
-            .prepare_cached(DATA_SIZE)?
-            .query_row([], |r| r.get(0))?;
+        let n: i64 = self.conn.prepare_cached(DATA_SIZE)?.query_row([], |r| r.get(0))?;
         Ok(n as u64)
     }
 
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
-        let n = self.conn.prepare_cached(INSERT)?.execute(params![
-            key as i64,
-            term as i64,
-            cmd as i64,
-            data
-        ])?;
+        let n = self.conn.prepare_cached(INSERT)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
         Ok(n > 0)
     }
 
     fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
-        self.conn.prepare_cached(PUT)?.execute(params![
-            key as i64,
-            term as i64,
-            cmd as i64,
-            data
-        ])?;
+        self.conn.prepare_cached(PUT)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
         Ok(())
+    }
+
+    fn update(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        let n = self.conn.prepare_cached(UPDATE)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
+        Ok(n > 0)
     }
 
     fn delete(&mut self, key: u64) -> Result<bool> {
@@ -500,6 +421,42 @@ impl Engine for Sqlite {
             total += stmt.execute(params![a, b])? as u64;
         }
         Ok(total)
+    }
+
+    fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
+        // A read-only database written by the original may lack the table.
+        let present: bool = self.conn.prepare_cached(HAS_TTL_TABLE)?.query_row([], |r| r.get(0))?;
+        if !present {
+            return Ok(());
+        }
+        let mut stmt = self.conn.prepare_cached(TTL_SCAN)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            // Stored as the bits of a signed integer; read back unsigned.
+            f(int(row.get_ref(0)?), int(row.get_ref(1)?));
+        }
+        Ok(())
+    }
+
+    fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()> {
+        // Kept <= i64::MAX so the stored value compares correctly in SQL too.
+        let at = expires_at.min(i64::MAX as u64) as i64;
+        self.conn.prepare_cached(TTL_PUT)?.execute(params![key as i64, at])?;
+        Ok(())
+    }
+
+    fn ttl_delete(&mut self, key: u64) -> Result<()> {
+        self.conn.prepare_cached(TTL_DELETE)?.execute([key as i64])?;
+        Ok(())
+    }
+
+    fn ttl_delete_range(&mut self, lo: u64, hi: u64) -> Result<()> {
+        let (halves, n) = signed_halves(lo, hi);
+        let mut stmt = self.conn.prepare_cached(TTL_DELETE_RANGE)?;
+        for &(a, b) in &halves[..n] {
+            stmt.execute(params![a, b])?;
+        }
+        Ok(())
     }
 
     fn file_stats(&mut self) -> Result<FileStats> {
@@ -545,13 +502,9 @@ impl Engine for Sqlite {
         self.sync_sqlite_file(ffi::SQLITE_FCNTL_JOURNAL_POINTER)?;
         self.sync_sqlite_file(ffi::SQLITE_FCNTL_FILE_POINTER)?;
         // The directory entry of a newly created file (or WAL) must be durable too.
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let Ok(d) = std::fs::File::open(dir) {
-            d.sync_all()
-                .map_err(|e| Error::Io(format!("fsync of directory failed: {e}")))?;
+            d.sync_all().map_err(|e| Error::Io(format!("fsync of directory failed: {e}")))?;
         }
         Ok(())
     }
