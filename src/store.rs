@@ -144,6 +144,7 @@ impl<E: Engine> Store<E> {
 
     /// Closes, rolling back an open transaction. On failure the store is
     /// handed back, still usable.
+    #[allow(clippy::result_large_err)]
     pub fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.touch();
         if self.in_txn {

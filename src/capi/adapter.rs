@@ -542,6 +542,7 @@ unsafe fn compare_term_and_swap<E: Engine>(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 unsafe fn concat<E: Engine>(
     i: I,
     op: &str,
@@ -719,6 +720,7 @@ pub(crate) const fn table<E: Engine>() -> kvidxInterface {
 ///
 /// # Safety
 /// `i` is NULL or a valid instance.
+#[allow(dead_code)] // used by the schema module
 pub(crate) unsafe fn sqlite_handle(i: I) -> Result<*mut libsqlite3_sys::sqlite3> {
     let h = unsafe { handle::<crate::engines::Sqlite>(i)? };
     let s = h.store.lock();
