@@ -186,7 +186,7 @@ impl<E: Engine> Store<E> {
 
     /// Runs `f` as one atomic unit: its own transaction when none is open,
     /// a savepoint inside the caller's transaction otherwise.
-    fn atomic<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+    pub(crate) fn atomic<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
         let r = self.engine.savepoint();
         self.sync_txn(r)?;
         self.depth += 1;
@@ -449,7 +449,7 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    fn delete_range_with_ttl(&mut self, lo: u64, hi: u64) -> Result<u64> {
+    pub(crate) fn delete_range_with_ttl(&mut self, lo: u64, hi: u64) -> Result<u64> {
         let expired = self.ttl.expired_in(lo, hi, now_ms());
         let n = self.engine.delete_range(lo, hi)?;
         let keys = self.ttl.keys_in(lo, hi);
@@ -836,6 +836,19 @@ impl<E: Engine> Store<E> {
 
     // ------------------------------------------------------------------
     // Iteration
+
+    /// Visits the live entries of `[lo, hi]` in unsigned key order until `f`
+    /// returns false (one engine scan; for export and other bulk reads).
+    pub(crate) fn scan_live(&mut self, lo: u64, hi: u64, f: &mut dyn FnMut(EntryRef<'_>) -> bool) -> Result<()> {
+        if lo > hi {
+            return Ok(());
+        }
+        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
+        let r = self.engine.scan(lo, hi, Dir::Forward, &mut |row: Row<'_>| {
+            ttl.expired(row.key, now) || f(EntryRef { key: row.key, term: row.term, cmd: row.cmd, data: row.data })
+        });
+        self.sync_txn(r)
+    }
 
     /// Appends up to `limit` entries of `[lo, hi]` in `dir` order to `out`.
     pub(crate) fn scan_chunk(&mut self, lo: u64, hi: u64, dir: Dir, limit: usize, out: &mut Chunk) -> Result<()> {

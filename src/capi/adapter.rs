@@ -38,7 +38,7 @@ impl<E: Engine> Handle<E> {
 ///
 /// # Safety
 /// `i` is NULL or a valid instance.
-unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
+pub(crate) unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
     if i.is_null() {
         return Err(Error::invalid("instance is NULL"));
     }
@@ -60,7 +60,7 @@ unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
 /// # Safety
 /// `i` is NULL or a valid instance.
 #[inline]
-unsafe fn with<E: Engine, R>(
+pub(crate) unsafe fn with<E: Engine, R>(
     i: I,
     op: &str,
     fail: impl Fn(&Error) -> R,
@@ -94,7 +94,7 @@ fn f_false(_: &Error) -> bool {
     false
 }
 
-fn f_code(e: &Error) -> kvidxErrorRaw {
+pub(crate) fn f_code(e: &Error) -> kvidxErrorRaw {
     e.code() as u32
 }
 
