@@ -1,0 +1,171 @@
+//! The ceiling for the SQLite3 engine: the same operations done directly
+//! with rusqlite on the same schema, with the settings of a plain
+//! kvidxOpen (src/engines/sqlite.rs: VFS "unix-excl", page_size 8192,
+//! journal_mode WAL, cache_size -31250, recursive_triggers ON,
+//! synchronous FULL) and statements prepared once per run.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags, params};
+
+use crate::harness::{Env, Sample, Timer, remove_db};
+use crate::kv::TERM;
+
+/// The table every kvidxkit SQLite3 database has (the other tables of the
+/// kvidxkit schema are created too, so both sides' files look alike).
+const SCHEMA: &str = "\
+CREATE TABLE IF NOT EXISTS controlBlock (id INTEGER PRIMARY KEY, what TEXT, how TEXT);
+CREATE INDEX IF NOT EXISTS controlBlock_what_idx ON controlBlock (what);
+CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, created INTEGER, term INTEGER, cmd INTEGER, data BLOB);
+CREATE TABLE IF NOT EXISTS _kvidx_ttl (id INTEGER PRIMARY KEY, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS _kvidx_ttl_expires ON _kvidx_ttl(expires_at);";
+
+const INSERT: &str = "INSERT INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4)";
+const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
+const SCAN: &str = "SELECT id, term, cmd, data FROM log ORDER BY id";
+const COUNT: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
+const DELETE: &str = "DELETE FROM log WHERE id = ?1";
+
+pub fn open(path: &Path) -> Connection {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let c = Connection::open_with_flags_and_vfs(path, flags, c"unix-excl").expect("open");
+    c.busy_timeout(std::time::Duration::ZERO).unwrap();
+    c.pragma_update(None, "page_size", 8192).unwrap();
+    let mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).unwrap();
+    assert!(mode.eq_ignore_ascii_case("wal"), "journal_mode {mode}");
+    c.pragma_update(None, "cache_size", -31250).unwrap();
+    c.pragma_update(None, "recursive_triggers", "ON").unwrap();
+    c.pragma_update(None, "synchronous", "FULL").unwrap();
+    c.execute_batch(SCHEMA).unwrap();
+    c
+}
+
+fn insert_all(c: &Connection, env: &Env, keys: &mut dyn Iterator<Item = u64>) -> u64 {
+    let v = env.value.as_slice();
+    c.execute("BEGIN", []).unwrap();
+    let mut n = 0;
+    {
+        let mut stmt = c.prepare(INSERT).unwrap();
+        for k in keys {
+            let changed = stmt.execute(params![k as i64, TERM as i64, (k & 0xff) as i64, v]).unwrap();
+            assert_eq!(changed, 1);
+            n += 1;
+        }
+    }
+    c.execute("COMMIT", []).unwrap();
+    n
+}
+
+fn write_rows(env: &Env, keys: &mut dyn Iterator<Item = u64>) -> Sample {
+    let path = env.fresh("raw-ins");
+    let s = {
+        let c = open(&path);
+        let t = Timer::start();
+        let n = insert_all(&c, env, keys);
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn seq_insert(env: &Env) -> Sample {
+    write_rows(env, &mut (1..=env.n))
+}
+
+pub fn rand_insert(env: &Env) -> Sample {
+    write_rows(env, &mut env.rand_insert_keys.iter().copied())
+}
+
+fn get_all(c: &Connection, keys: &mut dyn Iterator<Item = u64>) -> u64 {
+    let mut stmt = c.prepare(GET).unwrap();
+    let mut n = 0u64;
+    let mut sink = 0u64;
+    for k in keys {
+        let mut rows = stmt.query([k as i64]).unwrap();
+        let row = rows.next().unwrap().expect("key exists");
+        let term = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+        let cmd = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+        let data = match row.get_ref(2).unwrap() {
+            ValueRef::Blob(b) => b,
+            other => panic!("value is {other:?}"),
+        };
+        sink = sink.wrapping_add(term ^ cmd ^ data.len() as u64 ^ data[0] as u64);
+        n += 1;
+    }
+    black_box(sink);
+    n
+}
+
+pub fn seq_read(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let t = Timer::start();
+    let n = get_all(&c, &mut (1..=env.n));
+    t.stop(n)
+}
+
+pub fn rand_read(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let t = Timer::start();
+    let n = get_all(&c, &mut env.rand_read_keys.iter().copied());
+    t.stop(n)
+}
+
+pub fn iter_scan(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let t = Timer::start();
+    let mut n = 0u64;
+    let mut sink = 0u64;
+    {
+        let mut stmt = c.prepare(SCAN).unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let key = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+            let term = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+            let cmd = row.get_ref(2).unwrap().as_i64().unwrap() as u64;
+            let data = row.get_ref(3).unwrap().as_blob().unwrap();
+            sink = sink.wrapping_add(key ^ term ^ cmd ^ data.len() as u64 ^ data[0] as u64);
+            n += 1;
+        }
+    }
+    let s = t.stop(n);
+    black_box(sink);
+    assert_eq!(n, env.n);
+    s
+}
+
+pub fn range_count(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let t = Timer::start();
+    let mut total = 0u64;
+    {
+        let mut stmt = c.prepare(COUNT).unwrap();
+        for &(a, b) in &env.ranges {
+            let n: i64 = stmt.query_row(params![a as i64, b as i64], |r| r.get(0)).unwrap();
+            total += n as u64;
+        }
+    }
+    let s = t.stop(env.ranges.len() as u64);
+    assert_eq!(total, env.ranges.len() as u64 * env.range_width);
+    s
+}
+
+pub fn delete(env: &Env) -> Sample {
+    let path = env.fresh_copy(&env.populated_raw, "raw-del");
+    let s = {
+        let c = open(&path);
+        let t = Timer::start();
+        c.execute("BEGIN", []).unwrap();
+        {
+            let mut stmt = c.prepare(DELETE).unwrap();
+            for k in 1..=env.n {
+                assert_eq!(stmt.execute([k as i64]).unwrap(), 1);
+            }
+        }
+        c.execute("COMMIT", []).unwrap();
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
+}
