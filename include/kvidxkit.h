@@ -12,6 +12,9 @@
 #ifndef KVIDXKIT_HAS_SQLITE3
 #define KVIDXKIT_HAS_SQLITE3 1
 #endif
+#ifndef KVIDXKIT_HAS_LMDB
+#define KVIDXKIT_HAS_LMDB 1
+#endif
 
 struct kvidxInstance;
 struct sqlite3;
@@ -23,9 +26,19 @@ struct sqlite3;
 
 
 /**
+ * Initial map size of a plain open (the original's 1 GiB).
+ */
+#define DEFAULT_MAP_SIZE (1 << 30)
+
+/**
  * Page size of files created by a plain open (the original's bundled build).
  */
 #define DEFAULT_PAGE_SIZE 8192
+
+/**
+ * Largest storable expiry (the SQLite engine stores it as a signed integer).
+ */
+#define MAX_EXPIRY (uint64_t)INT64_MAX
 
 /**
  * Error codes for kvidxkit operations.
@@ -495,6 +508,142 @@ typedef struct kvidxAdapterInfo {
   bool isDirectory;
 } kvidxAdapterInfo;
 
+/**
+ * A `kvidxColType` combination as it crosses the ABI.
+ */
+typedef uint32_t kvidxColTypeRaw;
+
+/**
+ * A `kvidxDefaultKind` as it crosses the ABI.
+ */
+typedef uint32_t kvidxDefaultKindRaw;
+
+/**
+ * The default value of a column, selected by `defaultKind`.
+ */
+typedef union kvidxColDefaultVal {
+  int64_t intVal;
+  double realVal;
+  /**
+   * Written as an SQL string literal ('it''s')
+   */
+  const char *textVal;
+  /**
+   * Written verbatim (e.g. CURRENT_TIMESTAMP)
+   */
+  const char *exprVal;
+} kvidxColDefaultVal;
+
+/**
+ * One column (40 bytes). Build it with the COL* macros of kvidxkitTableDesc.h.
+ */
+typedef struct kvidxColDef {
+  const char *name;
+  kvidxColTypeRaw type;
+  /**
+   * Referenced table ("users" or "users(id)"), with KVIDX_COL_REFERENCES
+   */
+  const char *refTable;
+  kvidxDefaultKindRaw defaultKind;
+  union kvidxColDefaultVal defaultVal;
+} kvidxColDef;
+
+/**
+ * One index (32 bytes). Build it with the INDEX* macros.
+ */
+typedef struct kvidxIndexDef {
+  /**
+   * NULL: named <table>_<col1>_<col2>..._idx
+   */
+  const char *name;
+  bool unique;
+  size_t colCount;
+  const char **columns;
+} kvidxIndexDef;
+
+/**
+ * One table (48 bytes).
+ */
+typedef struct kvidxTableDef {
+  const char *name;
+  const struct kvidxColDef *columns;
+  size_t colCount;
+  /**
+   * NULL if indexCount is 0
+   */
+  const struct kvidxIndexDef *indexes;
+  size_t indexCount;
+  bool withoutRowid;
+} kvidxTableDef;
+
+/**
+ * One schema migration (32 bytes).
+ */
+typedef struct kvidxMigration {
+  /**
+   * Version this migration brings the schema to (> 0)
+   */
+  uint32_t version;
+  /**
+   * Recorded in _kvidx_schema ("" if NULL)
+   */
+  const char *description;
+  /**
+   * SQL to run (several statements allowed; no BEGIN/COMMIT/SAVEPOINT);
+   * NULL or "" only records the version
+   */
+  const char *upSQL;
+  /**
+   * Not used by any function (kept for the original's layout)
+   */
+  const char *downSQL;
+} kvidxMigration;
+
+/**
+ * Called after each attempted migration; `success` false for the one that
+ * failed (after which everything the call applied is rolled back).
+ */
+typedef void (*kvidxMigrationCallback)(uint32_t version,
+                                       const char *description,
+                                       bool success,
+                                       void *userData);
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -503,6 +652,11 @@ extern "C" {
  * Interface table of the SQLite3 engine; copy it into `kvidxInstance.interface`.
  */
 extern const struct kvidxInterface kvidxInterfaceSqlite3;
+
+/**
+ * Interface table of the LMDB engine; copy it into `kvidxInstance.interface`.
+ */
+extern const struct kvidxInterface kvidxInterfaceLmdb;
 
 /**
  * The default configuration: 32 MiB cache, WAL, synchronous NORMAL,
@@ -1162,6 +1316,159 @@ const struct kvidxAdapterInfo *kvidxGetAdapterByName(const char *name);
  * `name` is NULL or a C string.
  */
 bool kvidxHasAdapter(const char *name);
+
+/**
+ * Writes the type part of a column definition ("INTEGER PRIMARY KEY
+ * AUTOINCREMENT", "TEXT NOT NULL DEFAULT 'it''s'", ...) into `buf`.
+ * Returns its length, or -1 for NULL arguments, a column type that
+ * kvidxColDefIsValid rejects, or a buffer too small for the text and its
+ * NUL (the buffer then holds "").
+ */
+int kvidxGenColTypeSql(const struct kvidxColDef *col, char *buf, size_t bufSize);
+
+/**
+ * Writes "CREATE TABLE IF NOT EXISTS <name> (<col> <type>, ...)[ WITHOUT
+ * ROWID];". False for NULL arguments, an invalid table (kvidxTableDefIsValid)
+ * or a buffer too small (which then holds ""). Names that are not plain
+ * identifiers, or are SQL keywords, are double-quoted.
+ */
+bool kvidxGenCreateTable(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes one "CREATE [UNIQUE ]INDEX IF NOT EXISTS <name> ON <table>
+ * (<cols>);" per index, separated by "\n" ("" when there is none).
+ */
+bool kvidxGenCreateIndexes(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "INSERT INTO <table> (<c0>, <c1>, ...) VALUES (?, ?, ...);".
+ */
+bool kvidxGenInsert(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "SELECT * FROM <table> WHERE <c0> = ?;".
+ */
+bool kvidxGenSelectById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "SELECT * FROM <table>;".
+ */
+bool kvidxGenSelectAll(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "UPDATE <table> SET <c1> = ?, ... WHERE <c0> = ?;" (false for a
+ * table of one column).
+ */
+bool kvidxGenUpdateById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "DELETE FROM <table> WHERE <c0> = ?;".
+ */
+bool kvidxGenDeleteById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "SELECT COUNT(*) FROM <table>;".
+ */
+bool kvidxGenCount(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "SELECT MAX(<c0>) FROM <table>;".
+ */
+bool kvidxGenMaxId(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * Writes "SELECT MIN(<c0>) FROM <table>;".
+ */
+bool kvidxGenMinId(const struct kvidxTableDef *table, char *buf, size_t bufSize);
+
+/**
+ * True if the column is well formed: a non-empty name, exactly one base
+ * type, AUTOINCREMENT only on INTEGER PRIMARY KEY, REFERENCES with a
+ * table, CASCADE/DEFERRED only with REFERENCES, and a default that suits
+ * the column (non-NULL text, finite real, no NULL default on NOT NULL).
+ */
+bool kvidxColDefIsValid(const struct kvidxColDef *col);
+
+/**
+ * True if the table is well formed: a non-empty name, at least one column,
+ * every column valid, and every index naming existing columns.
+ */
+bool kvidxTableDefIsValid(const struct kvidxTableDef *table);
+
+/**
+ * Creates the version table _kvidx_schema if it does not exist.
+ * INVALID_ARGUMENT for NULL; IO if SQLite fails.
+ */
+kvidxError kvidxSchemaInit(struct sqlite3 *db);
+
+/**
+ * The highest applied version (0 when none, also when _kvidx_schema does
+ * not exist: this call never writes). INVALID_ARGUMENT for NULL; IO if
+ * SQLite fails; SCHEMA if the table holds a version outside uint32_t.
+ */
+kvidxError kvidxSchemaVersion(struct sqlite3 *db, uint32_t *version);
+
+/**
+ * True if the schema version is below `targetVersion`, or cannot be read.
+ */
+bool kvidxSchemaNeedsMigration(struct sqlite3 *db, uint32_t targetVersion);
+
+/**
+ * kvidxSchemaApplyWithCallback without a callback.
+ */
+kvidxError kvidxSchemaApply(struct sqlite3 *db,
+                            const struct kvidxMigration *migrations,
+                            size_t count,
+                            uint32_t targetVersion);
+
+/**
+ * Applies every migration of the array (in any order) whose version is at
+ * most `targetVersion` and not yet recorded, in ascending version order,
+ * all inside one SAVEPOINT (each in a nested one), so it also works inside
+ * a transaction the caller has open. Any failure rolls back everything this
+ * call applied (tables, data and _kvidx_schema rows). The callback, if any,
+ * is called after each attempted migration with its success. Version 0 is
+ * never applied. INVALID_ARGUMENT for NULL db, NULL migrations with a
+ * count, or a version listed twice; IO when SQLite fails; SCHEMA when a
+ * migration contains BEGIN/COMMIT/END/ROLLBACK/SAVEPOINT/RELEASE.
+ */
+kvidxError kvidxSchemaApplyWithCallback(struct sqlite3 *db,
+                                        const struct kvidxMigration *migrations,
+                                        size_t count,
+                                        uint32_t targetVersion,
+                                        kvidxMigrationCallback callback,
+                                        void *userData);
+
+/**
+ * Validates every table first (SCHEMA if one is invalid, nothing created),
+ * then creates all tables and their indexes in one SAVEPOINT: all or none.
+ * INVALID_ARGUMENT for NULL db or NULL tables with a count; IO if SQLite
+ * fails.
+ */
+kvidxError kvidxSchemaCreateTables(struct sqlite3 *db,
+                                   const struct kvidxTableDef *tables,
+                                   size_t count);
+
+/**
+ * Writes up to `maxCount` applied versions, ascending, into `versions` and
+ * their number into `*actualCount` (0 on error). Never writes to the
+ * database. INVALID_ARGUMENT for a NULL pointer; IO if SQLite fails.
+ */
+kvidxError kvidxSchemaGetAppliedVersions(struct sqlite3 *db,
+                                         uint32_t *versions,
+                                         size_t maxCount,
+                                         size_t *actualCount);
+
+/**
+ * Extension of this library (not in the original): the SQLite connection
+ * of an instance opened with the SQLite3 engine, for the kvidxSchema*
+ * functions and direct sqlite3_* calls. NULL (with lastError set when `i`
+ * is not NULL) for a NULL instance, one that is not open, or one of
+ * another engine. The handle belongs to the instance: do not close it; it
+ * is valid until kvidxClose, and must not be used concurrently with other
+ * calls on the instance.
+ */
+struct sqlite3 *kvidxSqlite3Handle(struct kvidxInstance *i);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -16,6 +16,6 @@ pub mod ttl;
 
 pub use config::{Config, JournalMode, Stats, SyncMode};
 pub use engine::{Dir, Engine};
-pub use engines::Sqlite;
+pub use engines::{Lmdb, Sqlite};
 pub use error::{Error, ErrorCode, Result};
 pub use store::{BatchOutcome, Entry, EntryRef, Iter, SetCondition, Store, Ttl};

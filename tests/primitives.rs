@@ -252,3 +252,4 @@ macro_rules! engine_tests {
 }
 
 engine_tests!(sqlite, kvidxkit::Sqlite);
+engine_tests!(lmdb, kvidxkit::Lmdb);

@@ -2,9 +2,7 @@
 
 mod common;
 
-use kvidxkit::{
-    Config, Dir, Engine, Entry, EntryRef, Error, ErrorCode, JournalMode, Store, SyncMode,
-};
+use kvidxkit::{Config, Dir, Engine, Entry, EntryRef, Error, ErrorCode, JournalMode, Store, SyncMode};
 
 const H: u64 = 1 << 63;
 const MAX: u64 = u64::MAX;
@@ -67,11 +65,7 @@ fn unsigned_order<E: Engine>() {
         let next = s.next(k).unwrap().map(|e| e.key);
         assert_eq!(next, all.get(n + 1).copied(), "next({k})");
         let prev = s.prev(k).unwrap().map(|e| e.key);
-        assert_eq!(
-            prev,
-            if n == 0 { None } else { Some(all[n - 1]) },
-            "prev({k})"
-        );
+        assert_eq!(prev, if n == 0 { None } else { Some(all[n - 1]) }, "prev({k})");
     }
     assert_eq!(s.next(100).unwrap().map(|e| e.key), Some(H - 1));
     assert_eq!(s.prev(H).unwrap().map(|e| e.key), Some(H - 1));
@@ -82,10 +76,7 @@ fn unsigned_order<E: Engine>() {
     assert!(s.exists_in_range(200, MAX - 2).unwrap());
     assert!(!s.exists_in_range(101, H - 2).unwrap());
     let st = s.stats().unwrap();
-    assert_eq!(
-        (st.total_keys, st.min_key, st.max_key),
-        (all.len() as u64, 0, MAX)
-    );
+    assert_eq!((st.total_keys, st.min_key, st.max_key), (all.len() as u64, 0, MAX));
 }
 
 fn ranges<E: Engine>() {
@@ -118,15 +109,9 @@ fn transactions<E: Engine>() {
     assert_eq!(s.begin(), Err(Error::TransactionActive));
     assert!(s.in_transaction());
     s.insert(1, 1, 1, b"a").unwrap();
-    assert!(
-        s.get(1).unwrap().is_some(),
-        "reads see the transaction's writes"
-    );
+    assert!(s.get(1).unwrap().is_some(), "reads see the transaction's writes");
     assert!(s.insert(1, 1, 1, b"a").is_err());
-    assert!(
-        s.in_transaction(),
-        "a failed insert does not end the transaction"
-    );
+    assert!(s.in_transaction(), "a failed insert does not end the transaction");
     s.abort().unwrap();
     assert!(!s.in_transaction());
     assert!(!s.exists(1).unwrap());
@@ -151,28 +136,14 @@ fn close_rolls_back<E: Engine>() {
 }
 
 fn refs(v: &[Entry]) -> Vec<EntryRef<'_>> {
-    v.iter()
-        .map(|e| EntryRef {
-            key: e.key,
-            term: e.term,
-            cmd: e.cmd,
-            data: &e.data,
-        })
-        .collect()
+    v.iter().map(|e| EntryRef { key: e.key, term: e.term, cmd: e.cmd, data: &e.data }).collect()
 }
 
 fn batches<E: Engine>() {
     let mut s = open::<E>("batch");
     let data = [b"x".to_vec(), b"y".to_vec(), b"z".to_vec()];
     let entries = |ks: &[u64]| -> Vec<Entry> {
-        ks.iter()
-            .map(|&k| Entry {
-                key: k,
-                term: k,
-                cmd: 0,
-                data: data[(k % 3) as usize].clone(),
-            })
-            .collect()
+        ks.iter().map(|&k| Entry { key: k, term: k, cmd: 0, data: data[(k % 3) as usize].clone() }).collect()
     };
     let v = entries(&[200, 201, 202, 201, 203]);
     let out = s.insert_batch(refs(&v));
@@ -193,15 +164,9 @@ fn iteration<E: Engine>() {
     let mut s = open::<E>("iter");
     let ks: Vec<u64> = (0..1000u64).map(|k| k * 3).collect();
     insert_keys(&mut s, &ks);
-    let got: Vec<u64> = s
-        .iter(30, 60, Dir::Forward)
-        .map(|e| e.unwrap().key)
-        .collect();
+    let got: Vec<u64> = s.iter(30, 60, Dir::Forward).map(|e| e.unwrap().key).collect();
     assert_eq!(got, (10..=20).map(|k| k * 3).collect::<Vec<_>>());
-    let got: Vec<u64> = s
-        .iter(30, 60, Dir::Backward)
-        .map(|e| e.unwrap().key)
-        .collect();
+    let got: Vec<u64> = s.iter(30, 60, Dir::Backward).map(|e| e.unwrap().key).collect();
     assert_eq!(got, (10..=20).rev().map(|k| k * 3).collect::<Vec<_>>());
     assert_eq!(keys(&mut s, Dir::Forward), ks);
     let mut it = s.iter(0, MAX, Dir::Forward);
@@ -212,20 +177,14 @@ fn iteration<E: Engine>() {
     assert_eq!(it.next().unwrap().unwrap().key, 27);
     let mut it = s.iter(10, 20, Dir::Forward);
     assert_eq!(it.seek(21).unwrap(), None);
-    assert!(
-        it.next().is_none(),
-        "a seek outside the range exhausts the iterator"
-    );
+    assert!(it.next().is_none(), "a seek outside the range exhausts the iterator");
 }
 
 fn data_size_and_stats<E: Engine>() {
     let mut s = open::<E>("stats");
     assert_eq!(s.data_size().unwrap(), 0);
     let st = s.stats().unwrap();
-    assert_eq!(
-        (st.total_keys, st.min_key, st.max_key, st.total_data_bytes),
-        (0, 0, 0, 0)
-    );
+    assert_eq!((st.total_keys, st.min_key, st.max_key, st.total_data_bytes), (0, 0, 0, 0));
     s.insert(1, 0, 0, &[0; 10]).unwrap();
     s.insert(2, 0, 0, &[0; 100]).unwrap();
     s.insert(3, 0, 0, b"").unwrap();
@@ -250,35 +209,15 @@ fn persistence<E: Engine>() {
 
 fn config_rules<E: Engine>() {
     let path = path_for::<E>("config");
-    let cfg = Config {
-        journal_mode: JournalMode::Wal,
-        sync_mode: SyncMode::Full,
-        ..Config::default()
-    };
+    let cfg = Config { journal_mode: JournalMode::Wal, sync_mode: SyncMode::Full, ..Config::default() };
     let mut s = Store::<E>::open_with_config(&path, &cfg).unwrap();
     assert_eq!(s.config().sync_mode, SyncMode::Full);
-    let bad = Config {
-        page_size: 1000,
-        ..Config::default()
-    };
-    assert_eq!(
-        s.update_config(&bad).unwrap_err().code(),
-        ErrorCode::InvalidArgument
-    );
-    assert_eq!(
-        s.config().sync_mode,
-        SyncMode::Full,
-        "a failed update leaves the previous config"
-    );
-    let ro = Config {
-        read_only: true,
-        ..cfg.clone()
-    };
+    let bad = Config { page_size: 1000, ..Config::default() };
+    assert_eq!(s.update_config(&bad).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(s.config().sync_mode, SyncMode::Full, "a failed update leaves the previous config");
+    let ro = Config { read_only: true, ..cfg.clone() };
     s.update_config(&ro).unwrap();
-    assert_eq!(
-        s.insert(1, 0, 0, b"x").unwrap_err().code(),
-        ErrorCode::ReadOnly
-    );
+    assert_eq!(s.insert(1, 0, 0, b"x").unwrap_err().code(), ErrorCode::ReadOnly);
     s.update_config(&cfg).unwrap();
     s.insert(1, 0, 0, b"x").unwrap();
 }
@@ -331,11 +270,11 @@ macro_rules! engine_tests {
 }
 
 engine_tests!(sqlite, kvidxkit::Sqlite);
+engine_tests!(lmdb, kvidxkit::Lmdb);
 
 #[test]
 fn sqlite_plain_open_settings() {
-    let mut s =
-        Store::<kvidxkit::Sqlite>::open(common::scratch("plain").join("p.sqlite3")).unwrap();
+    let mut s = Store::<kvidxkit::Sqlite>::open(common::scratch("plain").join("p.sqlite3")).unwrap();
     let c = s.config().clone();
     assert_eq!(c.journal_mode, JournalMode::Wal);
     assert_eq!(c.sync_mode, SyncMode::Full);

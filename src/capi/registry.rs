@@ -4,23 +4,36 @@ use std::ffi::c_char;
 
 use super::adapter::{NativeOps, native, table};
 use super::types::{kvidxAdapterInfo, kvidxInterface};
-use crate::engines::Sqlite;
+use crate::engines::{Lmdb, Sqlite};
 
 /// Interface table of the SQLite3 engine; copy it into `kvidxInstance.interface`.
 #[unsafe(no_mangle)]
 pub static kvidxInterfaceSqlite3: kvidxInterface = table::<Sqlite>();
 
+/// Interface table of the LMDB engine; copy it into `kvidxInstance.interface`.
+#[unsafe(no_mangle)]
+pub static kvidxInterfaceLmdb: kvidxInterface = table::<Lmdb>();
+
 static SQLITE_NATIVE: NativeOps = native::<Sqlite>(&kvidxInterfaceSqlite3);
+static LMDB_NATIVE: NativeOps = native::<Lmdb>(&kvidxInterfaceLmdb);
 
 /// Native operations of every built-in engine.
-pub(crate) static NATIVE: [&NativeOps; 1] = [&SQLITE_NATIVE];
+pub(crate) static NATIVE: [&NativeOps; 2] = [&SQLITE_NATIVE, &LMDB_NATIVE];
 
-static REGISTRY: [kvidxAdapterInfo; 1] = [kvidxAdapterInfo {
-    name: c"SQLite3".as_ptr(),
-    iface: &kvidxInterfaceSqlite3,
-    pathSuffix: c".sqlite3".as_ptr(),
-    isDirectory: false,
-}];
+static REGISTRY: [kvidxAdapterInfo; 2] = [
+    kvidxAdapterInfo {
+        name: c"SQLite3".as_ptr(),
+        iface: &kvidxInterfaceSqlite3,
+        pathSuffix: c".sqlite3".as_ptr(),
+        isDirectory: false,
+    },
+    kvidxAdapterInfo {
+        name: c"LMDB".as_ptr(),
+        iface: &kvidxInterfaceLmdb,
+        pathSuffix: c"".as_ptr(),
+        isDirectory: true,
+    },
+];
 
 /// Number of engines built into the library.
 #[unsafe(no_mangle)]

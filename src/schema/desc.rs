@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 
 /// Column flags: the bits of the C `kvidxColType`, combined with `|`.
 /// Exactly one base type (INTEGER, TEXT, BLOB, REAL) makes a valid column.
+/// (Rust only; the C header has `kvidxColType`.)
+/// cbindgen:no-export
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ColType(pub u32);
 
@@ -103,12 +105,7 @@ pub struct Column {
 impl Column {
     /// `COL(name, type)`.
     pub fn new(name: impl Into<String>, ty: ColType) -> Column {
-        Column {
-            name: name.into(),
-            ty,
-            ref_table: None,
-            default: DefaultValue::None,
-        }
+        Column { name: name.into(), ty, ref_table: None, default: DefaultValue::None }
     }
 
     /// `COL_FK(name, type, refTable)`: adds REFERENCES.
@@ -123,12 +120,7 @@ impl Column {
 
     /// `COL_DEFAULT_*(name, type, value)`: adds HAS_DEFAULT.
     pub fn with_default(name: impl Into<String>, ty: ColType, default: DefaultValue) -> Column {
-        Column {
-            name: name.into(),
-            ty: ty | ColType::HAS_DEFAULT,
-            ref_table: None,
-            default,
-        }
+        Column { name: name.into(), ty: ty | ColType::HAS_DEFAULT, ref_table: None, default }
     }
 
     /// Checks the column (`kvidxColDefIsValid`); the error names the rule broken.
@@ -136,8 +128,7 @@ impl Column {
         if self.name.is_empty() {
             return Err(Error::Schema("a column has an empty name".into()));
         }
-        self.validate_type()
-            .map_err(|e| Error::Schema(format!("column {:?}: {}", self.name, msg(&e))))
+        self.validate_type().map_err(|e| Error::Schema(format!("column {:?}: {}", self.name, msg(&e))))
     }
 
     /// True if [`Column::validate`] accepts the column.
@@ -159,9 +150,7 @@ impl Column {
         if t.contains(ColType::REFERENCES) && self.ref_table.as_deref().is_none_or(str::is_empty) {
             return bad("REFERENCES needs a referenced table");
         }
-        if (t.contains(ColType::CASCADE_DELETE) || t.contains(ColType::DEFERRED))
-            && !t.contains(ColType::REFERENCES)
-        {
+        if (t.contains(ColType::CASCADE_DELETE) || t.contains(ColType::DEFERRED)) && !t.contains(ColType::REFERENCES) {
             return bad("ON DELETE CASCADE and DEFERRABLE need REFERENCES");
         }
         if t.contains(ColType::HAS_DEFAULT) {
@@ -204,11 +193,7 @@ pub struct Index {
 
 impl Index {
     fn make<S: Into<String>>(name: Option<String>, unique: bool, cols: impl IntoIterator<Item = S>) -> Index {
-        Index {
-            name,
-            unique,
-            columns: cols.into_iter().map(Into::into).collect(),
-        }
+        Index { name, unique, columns: cols.into_iter().map(Into::into).collect() }
     }
 
     /// `INDEX(col, …)`.
@@ -227,10 +212,7 @@ impl Index {
     }
 
     /// `INDEX_UNIQUE_NAMED(name, col, …)`.
-    pub fn unique_named<S: Into<String>>(
-        name: impl Into<String>,
-        columns: impl IntoIterator<Item = S>,
-    ) -> Index {
+    pub fn unique_named<S: Into<String>>(name: impl Into<String>, columns: impl IntoIterator<Item = S>) -> Index {
         Index::make(Some(name.into()), true, columns)
     }
 }
@@ -247,12 +229,7 @@ pub struct Table {
 impl Table {
     /// A table of `columns`, without indexes.
     pub fn new(name: impl Into<String>, columns: Vec<Column>) -> Table {
-        Table {
-            name: name.into(),
-            columns,
-            indexes: Vec::new(),
-            without_rowid: false,
-        }
+        Table { name: name.into(), columns, indexes: Vec::new(), without_rowid: false }
     }
 
     /// Adds indexes.
@@ -288,11 +265,7 @@ impl Table {
             if ix.columns.is_empty() {
                 return bad(format!("index {n} has no columns"));
             }
-            if let Some(c) = ix
-                .columns
-                .iter()
-                .find(|c| !self.columns.iter().any(|d| d.name == **c))
-            {
+            if let Some(c) = ix.columns.iter().find(|c| !self.columns.iter().any(|d| d.name == **c)) {
                 return bad(format!("index {n} names the unknown column {c:?}"));
             }
         }

@@ -39,18 +39,12 @@ fn is_plain_word(s: &str) -> bool {
 fn is_keyword(s: &str) -> bool {
     // SAFETY: sqlite3_keyword_check reads exactly `len` bytes of `s`; it needs
     // no connection and no initialisation.
-    unsafe {
-        libsqlite3_sys::sqlite3_keyword_check(s.as_ptr().cast(), s.len() as std::ffi::c_int) != 0
-    }
+    unsafe { libsqlite3_sys::sqlite3_keyword_check(s.as_ptr().cast(), s.len() as std::ffi::c_int) != 0 }
 }
 
 /// `s` as an SQL identifier: unchanged when ordinary, else double-quoted.
 pub fn quote_ident(s: &str) -> Cow<'_, str> {
-    if is_ordinary(s) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
-    }
+    if is_ordinary(s) { Cow::Borrowed(s) } else { Cow::Owned(format!("\"{}\"", s.replace('"', "\"\""))) }
 }
 
 /// `s` as an SQL string literal: `'` + text with `'` doubled + `'`.
@@ -94,11 +88,7 @@ pub fn format_g(v: f64) -> String {
     let (mant, exp) = e_form.split_once('e').expect("exponent form");
     let x: i32 = exp.parse().expect("exponent");
     fn trim(s: &str) -> &str {
-        if s.contains('.') {
-            s.trim_end_matches('0').trim_end_matches('.')
-        } else {
-            s
-        }
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
     }
     if x < -4 || x >= P {
         let sign = if x < 0 { '-' } else { '+' };
@@ -216,11 +206,7 @@ pub fn insert_sql(t: &Table) -> Result<String> {
 /// `SELECT * FROM <t> WHERE <c0> = ?;`
 pub fn select_by_id_sql(t: &Table) -> Result<String> {
     t.validate()?;
-    Ok(format!(
-        "SELECT * FROM {} WHERE {} = ?;",
-        quote_ident(&t.name),
-        quote_ident(&t.columns[0].name)
-    ))
+    Ok(format!("SELECT * FROM {} WHERE {} = ?;", quote_ident(&t.name), quote_ident(&t.columns[0].name)))
 }
 
 /// `SELECT * FROM <t>;`
@@ -233,29 +219,17 @@ pub fn select_all_sql(t: &Table) -> Result<String> {
 pub fn update_by_id_sql(t: &Table) -> Result<String> {
     t.validate()?;
     if t.columns.len() < 2 {
-        return Err(Error::Schema(format!(
-            "table {:?}: an update needs a column besides the id",
-            t.name
-        )));
+        return Err(Error::Schema(format!("table {:?}: an update needs a column besides the id", t.name)));
     }
     let cols = names(t);
     let set: Vec<String> = cols[1..].iter().map(|c| format!("{c} = ?")).collect();
-    Ok(format!(
-        "UPDATE {} SET {} WHERE {} = ?;",
-        quote_ident(&t.name),
-        set.join(", "),
-        cols[0]
-    ))
+    Ok(format!("UPDATE {} SET {} WHERE {} = ?;", quote_ident(&t.name), set.join(", "), cols[0]))
 }
 
 /// `DELETE FROM <t> WHERE <c0> = ?;`
 pub fn delete_by_id_sql(t: &Table) -> Result<String> {
     t.validate()?;
-    Ok(format!(
-        "DELETE FROM {} WHERE {} = ?;",
-        quote_ident(&t.name),
-        quote_ident(&t.columns[0].name)
-    ))
+    Ok(format!("DELETE FROM {} WHERE {} = ?;", quote_ident(&t.name), quote_ident(&t.columns[0].name)))
 }
 
 /// `SELECT COUNT(*) FROM <t>;`
@@ -267,19 +241,11 @@ pub fn count_sql(t: &Table) -> Result<String> {
 /// `SELECT MAX(<c0>) FROM <t>;`
 pub fn max_id_sql(t: &Table) -> Result<String> {
     t.validate()?;
-    Ok(format!(
-        "SELECT MAX({}) FROM {};",
-        quote_ident(&t.columns[0].name),
-        quote_ident(&t.name)
-    ))
+    Ok(format!("SELECT MAX({}) FROM {};", quote_ident(&t.columns[0].name), quote_ident(&t.name)))
 }
 
 /// `SELECT MIN(<c0>) FROM <t>;`
 pub fn min_id_sql(t: &Table) -> Result<String> {
     t.validate()?;
-    Ok(format!(
-        "SELECT MIN({}) FROM {};",
-        quote_ident(&t.columns[0].name),
-        quote_ident(&t.name)
-    ))
+    Ok(format!("SELECT MIN({}) FROM {};", quote_ident(&t.columns[0].name), quote_ident(&t.name)))
 }
