@@ -839,6 +839,7 @@ impl<E: Engine> Store<E> {
 
     /// Visits the live entries of `[lo, hi]` in unsigned key order until `f`
     /// returns false (one engine scan; for export and other bulk reads).
+    #[allow(dead_code)] // used by export (bulk reads)
     pub(crate) fn scan_live(&mut self, lo: u64, hi: u64, f: &mut dyn FnMut(EntryRef<'_>) -> bool) -> Result<()> {
         if lo > hi {
             return Ok(());

@@ -197,7 +197,7 @@ impl Lmdb {
     fn ensure_room(&mut self) -> Result<()> {
         let info = self.env_info();
         let psize = self.page_size() as usize;
-        let used = (info.me_last_pgno as usize + 1) * psize;
+        let used = (info.me_last_pgno + 1) * psize;
         let size = info.me_mapsize;
         if self.grow || used * 2 > size {
             let new = (size * 2).max(used * 4);
