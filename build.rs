@@ -8,13 +8,9 @@ fn main() {
     let inc = crate_dir.join("include");
     fs::create_dir_all(&inc).unwrap();
 
-    let config =
-        cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
-    let header = cbindgen::Builder::new()
-        .with_crate(&crate_dir)
-        .with_config(config)
-        .generate()
-        .expect("cbindgen failed");
+    let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
+    let header =
+        cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen failed");
     // Write only when the text changes, so the committed header is stable.
     let mut text = Vec::new();
     header.write(&mut text);
@@ -50,10 +46,7 @@ fn main() {
     // Export the bundled SQLite API and the C shim from the shared library
     // (rustc exports only Rust items by itself), and bind the library's own
     // SQLite calls to its own copy even if the process loaded another one.
-    println!(
-        "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
-        crate_dir.join("exports.map").display()
-    );
+    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", crate_dir.join("exports.map").display());
     println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
 
     println!("cargo:rerun-if-changed=src");

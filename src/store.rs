@@ -164,7 +164,9 @@ impl<E: Engine> Store<E> {
 
     #[inline]
     fn touch(&self) {
-        self.shared.generation.fetch_add(1, Ordering::Relaxed);
+        // Writers hold the store's lock: a plain load and store suffice.
+        let g = &self.shared.generation;
+        g.store(g.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
     }
 
     /// Re-reads the transaction state after an error (an engine may have
@@ -519,6 +521,9 @@ impl<E: Engine> Store<E> {
         }
         let r = self.engine.count(start, end);
         let n = self.sync_txn(r)?;
+        if self.ttl.is_empty() {
+            return Ok(n);
+        }
         Ok(n.saturating_sub(self.ttl.expired_in(start, end, now_ms())))
     }
 
@@ -909,7 +914,7 @@ impl Chunk {
 }
 
 const FIRST_CHUNK: usize = 16;
-const MAX_CHUNK: usize = 256;
+const MAX_CHUNK: usize = 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Position {

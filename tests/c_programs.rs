@@ -11,10 +11,7 @@ fn c_program(name: &str, link: Link) {
     let exe = compile_c(&[src], name, link, &["-Werror"]).unwrap_or_else(|e| panic!("{e}"));
     let out = run_c(&exe, &[]);
     let last = out.lines().last().unwrap_or("");
-    assert!(
-        last.ends_with(" 0 failed"),
-        "{name}: unexpected closing line {last:?}"
-    );
+    assert!(last.ends_with(" 0 failed"), "{name}: unexpected closing line {last:?}");
     eprintln!("{name} ({link:?}): {last}");
 }
 
@@ -58,34 +55,19 @@ fn every_c_program_is_run() {
             }
         }
     }
-    assert!(
-        missing.is_empty(),
-        "C programs not run by tests/c_programs.rs: {missing:?}"
-    );
+    assert!(missing.is_empty(), "C programs not run by tests/c_programs.rs: {missing:?}");
 }
 
 /// The demo of `make` builds and runs against both libraries.
 #[test]
 fn demo_example_runs() {
     for link in [Link::Static, Link::Shared] {
-        let exe = compile_c(
-            &[project_dir().join("examples/demo.c")],
-            "demo",
-            link,
-            &["-Werror"],
-        )
-        .unwrap();
+        let exe = compile_c(&[project_dir().join("examples/demo.c")], "demo", link, &["-Werror"]).unwrap();
         let dir = common::scratch("demo");
-        let out = std::process::Command::new(&exe)
-            .arg(dir.join("demo.sqlite3"))
-            .output()
-            .unwrap();
+        let out = std::process::Command::new(&exe).arg(dir.join("demo.sqlite3")).output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "demo failed: {text}");
-        assert!(
-            text.contains("get 30: term 3, cmd 103, value \"entry number 3\""),
-            "{text}"
-        );
+        assert!(text.contains("get 30: term 3, cmd 103, value \"entry number 3\""), "{text}");
         assert!(text.contains("backward over [15, 45]: 40 30 20"), "{text}");
         assert!(text.contains("5 keys, 70 value bytes"), "{text}");
     }

@@ -28,32 +28,17 @@ fn generated_header_is_committed_fresh() {
 fn compiles_alone(header: &str, cxx: bool) {
     let dir = common::scratch("hdr");
     let src = dir.join(if cxx { "t.cc" } else { "t.c" });
-    std::fs::write(
-        &src,
-        format!("#include \"{header}\"\nint main(void) {{ return 0; }}\n"),
-    )
-    .unwrap();
+    std::fs::write(&src, format!("#include \"{header}\"\nint main(void) {{ return 0; }}\n")).unwrap();
     let compiler = if cxx { "c++" } else { "cc" };
     let std = if cxx { "-std=c++11" } else { "-std=c99" };
     let o = std::process::Command::new(compiler)
-        .args([
-            std,
-            "-Wall",
-            "-Wextra",
-            "-pedantic",
-            "-Werror",
-            "-fsyntax-only",
-        ])
+        .args([std, "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"])
         .arg("-I")
         .arg(project_dir().join("include"))
         .arg(&src)
         .output()
         .expect("compiler");
-    assert!(
-        o.status.success(),
-        "{header} ({compiler}): {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{header} ({compiler}): {}", String::from_utf8_lossy(&o.stderr));
 }
 
 #[test]

@@ -120,6 +120,10 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
             }
             return false;
         }
+        if !(*i).kvidxdata.is_null() {
+            // Refused before anything is stored: the open instance keeps its configuration.
+            return super::dispatch::open_dispatch(i, filename, err);
+        }
         (*i).config = cfg;
         (*i).configInitialized = true;
         let ok = super::dispatch::open_dispatch(i, filename, err);

@@ -871,13 +871,15 @@ pub unsafe extern "C" fn kvidxCompareTermAndSwap(
         if null_with_len(newData, newDataLen) {
             return invalid(i, "CompareTermAndSwap", "newData is NULL but newDataLen is not 0");
         }
-        if let Some(ops) = super::adapter::native_ops(i) {
-            // Built-in engines compare the term and swap in one atomic step.
-            return (ops.compare_term_and_swap)(i, key, expectedTerm, newTerm, newCmd, newData, newDataLen, swapped);
-        }
         let Some(cas) = member(i, "CompareTermAndSwap", |t| t.compareAndSwap) else {
             return NOT_SUPPORTED;
         };
+        if let Some(ops) = super::adapter::native_ops(i)
+            && ops.table.compareAndSwap.map(|f| f as usize) == Some(cas as usize)
+        {
+            // Built-in engines compare the term and swap in one atomic step.
+            return (ops.compare_term_and_swap)(i, key, expectedTerm, newTerm, newCmd, newData, newDataLen, swapped);
+        }
         // Generic path (a caller's adapter): read, compare the term, then
         // swap if the value is still the one read. The value is copied so
         // the comparison never reads a buffer the swap may reuse.

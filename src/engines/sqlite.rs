@@ -4,12 +4,13 @@
 //! integer, term and cmd likewise. Unsigned key ranges are mapped onto the
 //! two signed halves here, so the rest of the library sees unsigned order.
 
-use std::borrow::Cow;
-use std::ffi::{CString, c_int, c_void};
+use std::ffi::{CStr, CString, c_int, c_void};
+
+use libsqlite3_sys as ffi;
 use std::path::{Path, PathBuf};
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags, params};
+use rusqlite::{Connection, OpenFlags};
 
 use crate::config::{Config, FileStats, JournalMode, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
@@ -61,15 +62,6 @@ pub(crate) fn signed_halves(lo: u64, hi: u64) -> ([(i64, i64); 2], usize) {
     }
 }
 
-fn blob(v: ValueRef<'_>) -> Cow<'_, [u8]> {
-    match v {
-        ValueRef::Blob(b) | ValueRef::Text(b) => Cow::Borrowed(b),
-        ValueRef::Null => Cow::Borrowed(&[]),
-        ValueRef::Integer(n) => Cow::Owned(n.to_string().into_bytes()),
-        ValueRef::Real(f) => Cow::Owned(f.to_string().into_bytes()),
-    }
-}
-
 fn int(v: ValueRef<'_>) -> u64 {
     match v {
         ValueRef::Integer(n) => n as u64,
@@ -78,8 +70,184 @@ fn int(v: ValueRef<'_>) -> u64 {
     }
 }
 
+/// The statements on the hot paths, prepared once per connection and kept
+/// (rusqlite's statement cache costs more per call than the statement).
+#[derive(Clone, Copy)]
+enum S {
+    Get,
+    Exists,
+    Term,
+    ScanAsc,
+    ScanDesc,
+    ScanFrom,
+    ScanUpTo,
+    CountRange,
+    CountAll,
+    Insert,
+    Put,
+    Update,
+    Delete,
+    DeleteRange,
+    Begin,
+    Commit,
+    Rollback,
+    Savepoint,
+    Release,
+    RollbackTo,
+    TtlPut,
+    TtlDelete,
+    TtlDeleteRange,
+}
+
+const N_STMTS: usize = S::TtlDeleteRange as usize + 1;
+
+fn sql_of(s: S) -> &'static str {
+    match s {
+        S::Get => GET,
+        S::Exists => EXISTS,
+        S::Term => TERM,
+        S::ScanAsc => SCAN_ASC,
+        S::ScanDesc => SCAN_DESC,
+        S::ScanFrom => "SELECT id, term, cmd, data FROM log WHERE id >= ?1 ORDER BY id ASC",
+        S::ScanUpTo => "SELECT id, term, cmd, data FROM log WHERE id <= ?1 ORDER BY id DESC",
+        S::CountRange => COUNT_RANGE,
+        S::CountAll => COUNT_ALL,
+        S::Insert => INSERT,
+        S::Put => PUT,
+        S::Update => UPDATE,
+        S::Delete => DELETE,
+        S::DeleteRange => DELETE_RANGE,
+        S::Begin => "BEGIN",
+        S::Commit => "COMMIT",
+        S::Rollback => "ROLLBACK",
+        S::Savepoint => "SAVEPOINT kvidx_op",
+        S::Release => "RELEASE kvidx_op",
+        S::RollbackTo => "ROLLBACK TO kvidx_op",
+        S::TtlPut => TTL_PUT,
+        S::TtlDelete => TTL_DELETE,
+        S::TtlDeleteRange => TTL_DELETE_RANGE,
+    }
+}
+
+/// Prepared statements owned by the engine; finalized on drop (before the
+/// connection closes: the field order of [`Sqlite`] ensures it).
+struct Stmts([*mut ffi::sqlite3_stmt; N_STMTS]);
+
+impl Stmts {
+    fn finalize_all(&mut self) {
+        for p in self.0.iter_mut() {
+            if !p.is_null() {
+                // SAFETY: a statement we prepared and have not finalized.
+                unsafe { ffi::sqlite3_finalize(*p) };
+                *p = std::ptr::null_mut();
+            }
+        }
+    }
+}
+
+// SAFETY: the statements belong to the engine's connection, which moves
+// with them (rusqlite's Connection is Send); the store serialises use.
+unsafe impl Send for Stmts {}
+
+impl Drop for Stmts {
+    fn drop(&mut self) {
+        self.finalize_all();
+    }
+}
+
+/// A statement in use: reset (and its borrowed blobs released) when dropped.
+struct Active {
+    db: *mut ffi::sqlite3,
+    st: *mut ffi::sqlite3_stmt,
+}
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        // SAFETY: st is a live prepared statement of db.
+        unsafe { ffi::sqlite3_reset(self.st) };
+    }
+}
+
+impl Active {
+    fn error(&self, rc: c_int) -> Error {
+        // SAFETY: db is the statement's open connection.
+        let (code, msg) = unsafe {
+            (ffi::sqlite3_extended_errcode(self.db), CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy())
+        };
+        let code = if code & 0xff == rc & 0xff { code } else { rc };
+        Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg.into_owned())))
+    }
+
+    #[inline]
+    fn int(&self, idx: c_int, v: i64) -> Result<()> {
+        // SAFETY: valid statement, parameter index within its parameters.
+        let rc = unsafe { ffi::sqlite3_bind_int64(self.st, idx, v) };
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(self.error(rc)) }
+    }
+
+    #[inline]
+    fn blob(&self, idx: c_int, d: &[u8]) -> Result<()> {
+        // SAFETY: the bytes outlive the step that follows (SQLITE_STATIC);
+        // the statement is reset before the borrow ends.
+        let rc = unsafe {
+            ffi::sqlite3_bind_blob64(self.st, idx, d.as_ptr() as *const c_void, d.len() as u64, ffi::SQLITE_STATIC())
+        };
+        if rc == ffi::SQLITE_OK { Ok(()) } else { Err(self.error(rc)) }
+    }
+
+    /// Steps once: `Ok(true)` for a row, `Ok(false)` when done.
+    #[inline]
+    fn step(&self) -> Result<bool> {
+        // SAFETY: valid statement with its parameters bound.
+        match unsafe { ffi::sqlite3_step(self.st) } {
+            ffi::SQLITE_ROW => Ok(true),
+            ffi::SQLITE_DONE => Ok(false),
+            rc => Err(self.error(rc)),
+        }
+    }
+
+    /// Runs a statement that returns no rows; returns the rows changed.
+    fn exec(&self) -> Result<u64> {
+        self.step()?;
+        // SAFETY: db open.
+        Ok(unsafe { ffi::sqlite3_changes64(self.db) } as u64)
+    }
+
+    #[inline]
+    fn col_u64(&self, i: c_int) -> u64 {
+        // SAFETY: called only while positioned on a row.
+        unsafe {
+            match ffi::sqlite3_column_type(self.st, i) {
+                ffi::SQLITE_INTEGER => ffi::sqlite3_column_int64(self.st, i) as u64,
+                ffi::SQLITE_FLOAT => ffi::sqlite3_column_double(self.st, i) as i64 as u64,
+                _ => 0,
+            }
+        }
+    }
+
+    /// The value column as bytes (blob or text; NULL is empty; numbers in
+    /// their text form, as SQLite converts them).
+    #[inline]
+    fn col_bytes(&self, i: c_int) -> &[u8] {
+        // SAFETY: called only while positioned on a row; the pointer stays
+        // valid until the next step/reset, which needs &mut access to the
+        // engine, after this borrow ends.
+        unsafe {
+            let p = match ffi::sqlite3_column_type(self.st, i) {
+                ffi::SQLITE_NULL => return &[],
+                ffi::SQLITE_BLOB => ffi::sqlite3_column_blob(self.st, i) as *const u8,
+                _ => ffi::sqlite3_column_text(self.st, i),
+            };
+            let n = ffi::sqlite3_column_bytes(self.st, i);
+            if p.is_null() || n <= 0 { &[] } else { std::slice::from_raw_parts(p, n as usize) }
+        }
+    }
+}
+
 /// The SQLite3 engine.
 pub struct Sqlite {
+    // Declared before `conn`: statements are finalized before it closes.
+    stmts: Stmts,
     conn: Connection,
     /// File path (None for in-memory and temporary databases).
     file: Option<PathBuf>,
@@ -88,6 +256,38 @@ pub struct Sqlite {
 }
 
 impl Sqlite {
+    /// The statement `which`, prepared on first use.
+    #[inline]
+    fn st(&mut self, which: S) -> Result<Active> {
+        // SAFETY: the connection is open for the life of self.
+        let db = unsafe { self.conn.handle() };
+        let slot = &mut self.stmts.0[which as usize];
+        if slot.is_null() {
+            let sql = sql_of(which);
+            let mut p = std::ptr::null_mut();
+            // SAFETY: valid connection, SQL text with its length.
+            let rc = unsafe {
+                ffi::sqlite3_prepare_v3(
+                    db,
+                    sql.as_ptr() as *const std::ffi::c_char,
+                    sql.len() as c_int,
+                    ffi::SQLITE_PREPARE_PERSISTENT,
+                    &mut p,
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(Active { db, st: std::ptr::null_mut() }.error(rc));
+            }
+            *slot = p;
+        }
+        Ok(Active { db, st: *slot })
+    }
+
+    fn run(&mut self, which: S) -> Result<u64> {
+        self.st(which)?.exec()
+    }
+
     /// The raw connection handle (for schema work on an open database).
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -195,6 +395,7 @@ impl Sqlite {
         })?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(Sqlite {
+            stmts: Stmts([std::ptr::null_mut(); N_STMTS]),
             conn,
             file: if memory { None } else { Some(PathBuf::from(path)) },
             opened_read_only: read_only,
@@ -280,42 +481,39 @@ impl Engine for Sqlite {
         Ok((engine, cfg))
     }
 
-    fn close(self) -> std::result::Result<(), (Self, Error)> {
-        let Sqlite { conn, file, opened_read_only, vfs } = self;
-        conn.close().map_err(|(conn, e)| (Sqlite { conn, file, opened_read_only, vfs }, Error::from(e)))
+    fn close(mut self) -> std::result::Result<(), (Self, Error)> {
+        self.stmts.finalize_all();
+        let Sqlite { stmts, conn, file, opened_read_only, vfs } = self;
+        conn.close().map_err(|(conn, e)| (Sqlite { stmts, conn, file, opened_read_only, vfs }, Error::from(e)))
     }
 
     fn begin(&mut self) -> Result<()> {
-        self.conn.prepare_cached("BEGIN")?.execute([])?;
-        Ok(())
+        self.run(S::Begin).map(|_| ())
     }
 
     fn commit(&mut self) -> Result<()> {
-        self.conn.prepare_cached("COMMIT")?.execute([])?;
-        Ok(())
+        self.run(S::Commit).map(|_| ())
     }
 
     fn rollback(&mut self) -> Result<()> {
         if !self.conn.is_autocommit() {
-            self.conn.prepare_cached("ROLLBACK")?.execute([])?;
+            self.run(S::Rollback)?;
         }
         Ok(())
     }
 
     fn savepoint(&mut self) -> Result<()> {
-        self.conn.prepare_cached("SAVEPOINT kvidx_op")?.execute([])?;
-        Ok(())
+        self.run(S::Savepoint).map(|_| ())
     }
 
     fn release_savepoint(&mut self) -> Result<()> {
-        self.conn.prepare_cached("RELEASE kvidx_op")?.execute([])?;
-        Ok(())
+        self.run(S::Release).map(|_| ())
     }
 
     fn rollback_savepoint(&mut self) -> Result<()> {
         if !self.conn.is_autocommit() {
-            self.conn.prepare_cached("ROLLBACK TO kvidx_op")?.execute([])?;
-            self.conn.prepare_cached("RELEASE kvidx_op")?.execute([])?;
+            self.run(S::RollbackTo)?;
+            self.run(S::Release)?;
         }
         Ok(())
     }
@@ -325,47 +523,53 @@ impl Engine for Sqlite {
     }
 
     fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
-        let mut stmt = self.conn.prepare_cached(GET)?;
-        let mut rows = stmt.query([key as i64])?;
+        let st = self.st(S::Get)?;
+        st.int(1, key as i64)?;
         data.clear();
-        match rows.next()? {
-            Some(row) => {
-                data.extend_from_slice(&blob(row.get_ref(2)?));
-                Ok(Some((int(row.get_ref(0)?), int(row.get_ref(1)?))))
-            }
-            None => Ok(None),
+        if !st.step()? {
+            return Ok(None);
         }
+        data.extend_from_slice(st.col_bytes(2));
+        Ok(Some((st.col_u64(0), st.col_u64(1))))
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
-        let mut stmt = self.conn.prepare_cached(EXISTS)?;
-        Ok(stmt.query([key as i64])?.next()?.is_some())
+        let st = self.st(S::Exists)?;
+        st.int(1, key as i64)?;
+        st.step()
     }
 
     fn term(&mut self, key: u64) -> Result<Option<u64>> {
-        let mut stmt = self.conn.prepare_cached(TERM)?;
-        let mut rows = stmt.query([key as i64])?;
-        Ok(match rows.next()? {
-            Some(row) => Some(int(row.get_ref(0)?)),
-            None => None,
-        })
+        let st = self.st(S::Term)?;
+        st.int(1, key as i64)?;
+        Ok(if st.step()? { Some(st.col_u64(0)) } else { None })
     }
 
     fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()> {
         let (halves, n) = signed_halves(lo, hi);
-        let sql = if dir == Dir::Forward { SCAN_ASC } else { SCAN_DESC };
-        let mut stmt = self.conn.prepare_cached(sql)?;
         for idx in 0..n {
             let (a, b) = halves[if dir == Dir::Forward { idx } else { n - 1 - idx }];
-            let mut rows = stmt.query(params![a, b])?;
-            while let Some(row) = rows.next()? {
-                let data = blob(row.get_ref(3)?);
-                let r = Row {
-                    key: int(row.get_ref(0)?),
-                    term: int(row.get_ref(1)?),
-                    cmd: int(row.get_ref(2)?),
-                    data: &data,
-                };
+            // An open-ended half needs no bound test per row.
+            let st = match dir {
+                Dir::Forward if b == i64::MAX => {
+                    let st = self.st(S::ScanFrom)?;
+                    st.int(1, a)?;
+                    st
+                }
+                Dir::Backward if a == i64::MIN => {
+                    let st = self.st(S::ScanUpTo)?;
+                    st.int(1, b)?;
+                    st
+                }
+                _ => {
+                    let st = self.st(if dir == Dir::Forward { S::ScanAsc } else { S::ScanDesc })?;
+                    st.int(1, a)?;
+                    st.int(2, b)?;
+                    st
+                }
+            };
+            while st.step()? {
+                let r = Row { key: st.col_u64(0), term: st.col_u64(1), cmd: st.col_u64(2), data: st.col_bytes(3) };
                 if !f(r) {
                     return Ok(());
                 }
@@ -376,15 +580,18 @@ impl Engine for Sqlite {
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
         if lo == 0 && hi == u64::MAX {
-            let n: i64 = self.conn.prepare_cached(COUNT_ALL)?.query_row([], |r| r.get(0))?;
-            return Ok(n as u64);
+            let st = self.st(S::CountAll)?;
+            st.step()?;
+            return Ok(st.col_u64(0));
         }
         let (halves, n) = signed_halves(lo, hi);
-        let mut stmt = self.conn.prepare_cached(COUNT_RANGE)?;
         let mut total = 0u64;
         for &(a, b) in &halves[..n] {
-            let c: i64 = stmt.query_row(params![a, b], |r| r.get(0))?;
-            total += c as u64;
+            let st = self.st(S::CountRange)?;
+            st.int(1, a)?;
+            st.int(2, b)?;
+            st.step()?;
+            total += st.col_u64(0);
         }
         Ok(total)
     }
@@ -395,30 +602,46 @@ impl Engine for Sqlite {
     }
 
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
-        let n = self.conn.prepare_cached(INSERT)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
-        Ok(n > 0)
+        let st = self.st(S::Insert)?;
+        st.int(1, key as i64)?;
+        st.int(2, term as i64)?;
+        st.int(3, cmd as i64)?;
+        st.blob(4, data)?;
+        Ok(st.exec()? > 0)
     }
 
     fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
-        self.conn.prepare_cached(PUT)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
-        Ok(())
+        let st = self.st(S::Put)?;
+        st.int(1, key as i64)?;
+        st.int(2, term as i64)?;
+        st.int(3, cmd as i64)?;
+        st.blob(4, data)?;
+        st.exec().map(|_| ())
     }
 
     fn update(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
-        let n = self.conn.prepare_cached(UPDATE)?.execute(params![key as i64, term as i64, cmd as i64, data])?;
-        Ok(n > 0)
+        let st = self.st(S::Update)?;
+        st.int(1, key as i64)?;
+        st.int(2, term as i64)?;
+        st.int(3, cmd as i64)?;
+        st.blob(4, data)?;
+        Ok(st.exec()? > 0)
     }
 
     fn delete(&mut self, key: u64) -> Result<bool> {
-        Ok(self.conn.prepare_cached(DELETE)?.execute([key as i64])? > 0)
+        let st = self.st(S::Delete)?;
+        st.int(1, key as i64)?;
+        Ok(st.exec()? > 0)
     }
 
     fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64> {
         let (halves, n) = signed_halves(lo, hi);
-        let mut stmt = self.conn.prepare_cached(DELETE_RANGE)?;
         let mut total = 0u64;
         for &(a, b) in &halves[..n] {
-            total += stmt.execute(params![a, b])? as u64;
+            let st = self.st(S::DeleteRange)?;
+            st.int(1, a)?;
+            st.int(2, b)?;
+            total += st.exec()?;
         }
         Ok(total)
     }
@@ -441,20 +664,25 @@ impl Engine for Sqlite {
     fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()> {
         // Kept <= i64::MAX so the stored value compares correctly in SQL too.
         let at = expires_at.min(i64::MAX as u64) as i64;
-        self.conn.prepare_cached(TTL_PUT)?.execute(params![key as i64, at])?;
-        Ok(())
+        let st = self.st(S::TtlPut)?;
+        st.int(1, key as i64)?;
+        st.int(2, at)?;
+        st.exec().map(|_| ())
     }
 
     fn ttl_delete(&mut self, key: u64) -> Result<()> {
-        self.conn.prepare_cached(TTL_DELETE)?.execute([key as i64])?;
-        Ok(())
+        let st = self.st(S::TtlDelete)?;
+        st.int(1, key as i64)?;
+        st.exec().map(|_| ())
     }
 
     fn ttl_delete_range(&mut self, lo: u64, hi: u64) -> Result<()> {
         let (halves, n) = signed_halves(lo, hi);
-        let mut stmt = self.conn.prepare_cached(TTL_DELETE_RANGE)?;
         for &(a, b) in &halves[..n] {
-            stmt.execute(params![a, b])?;
+            let st = self.st(S::TtlDeleteRange)?;
+            st.int(1, a)?;
+            st.int(2, b)?;
+            st.exec()?;
         }
         Ok(())
     }

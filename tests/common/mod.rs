@@ -34,34 +34,14 @@ pub enum Link {
 }
 
 /// Compiles C sources against the library and returns the executable.
-pub fn compile_c(
-    sources: &[PathBuf],
-    name: &str,
-    link: Link,
-    extra: &[&str],
-) -> Result<PathBuf, String> {
+pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) -> Result<PathBuf, String> {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cbin");
     std::fs::create_dir_all(&out).unwrap();
-    let exe = out.join(format!(
-        "{name}-{}",
-        if link == Link::Static {
-            "static"
-        } else {
-            "shared"
-        }
-    ));
+    let exe = out.join(format!("{name}-{}", if link == Link::Static { "static" } else { "shared" }));
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let lib = lib_dir();
     let mut cmd = std::process::Command::new(cc);
-    cmd.args([
-        "-std=c99",
-        "-Wall",
-        "-Wextra",
-        "-pedantic",
-        "-D_DEFAULT_SOURCE",
-        "-O1",
-        "-g",
-    ]);
+    cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-D_DEFAULT_SOURCE", "-O1", "-g"]);
     cmd.args(extra);
     cmd.arg("-I").arg(project_dir().join("include"));
     cmd.arg("-I").arg(project_dir().join("tests-c"));
@@ -79,14 +59,9 @@ pub fn compile_c(
         }
     }
     cmd.arg("-o").arg(&exe);
-    let o = cmd
-        .output()
-        .map_err(|e| format!("cannot run the C compiler: {e}"))?;
+    let o = cmd.output().map_err(|e| format!("cannot run the C compiler: {e}"))?;
     if !o.status.success() {
-        return Err(format!(
-            "compile of {name} failed:\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        ));
+        return Err(format!("compile of {name} failed:\n{}", String::from_utf8_lossy(&o.stderr)));
     }
     Ok(exe)
 }
@@ -95,19 +70,10 @@ pub fn compile_c(
 /// output unless it exits 0. Returns its standard output.
 pub fn run_c(exe: &Path, args: &[&str]) -> String {
     let dir = scratch(exe.file_name().unwrap().to_str().unwrap());
-    let o = std::process::Command::new(exe)
-        .arg(&dir)
-        .args(args)
-        .output()
-        .expect("run C program");
+    let o = std::process::Command::new(exe).arg(&dir).args(args).output().expect("run C program");
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(
-        o.status.success(),
-        "{} failed ({}):\n{stdout}\n{stderr}",
-        exe.display(),
-        o.status
-    );
+    assert!(o.status.success(), "{} failed ({}):\n{stdout}\n{stderr}", exe.display(), o.status);
     let _ = std::fs::remove_dir_all(&dir);
     stdout
 }
