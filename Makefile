@@ -9,7 +9,7 @@ OUT   := target/demo
 CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -Iinclude
 STATIC_LIBS := -lm -lpthread -ldl
 
-.PHONY: all lib demo test test-c bench lint clean
+.PHONY: all lib demo test test-c bench lint clean valgrind
 
 all: lib demo
 
@@ -38,3 +38,8 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# The large-value C program under valgrind (also part of make test).
+valgrind: lib
+	tests-c/run.sh asan_ctas
+	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite target/ctest/asan_ctas-shared $$(mktemp -d)

@@ -36,6 +36,31 @@ struct sqlite3;
 #define DEFAULT_PAGE_SIZE 8192
 
 /**
+ * The magic number as a u64.
+ */
+#define MAGIC 6360289208633281280
+
+/**
+ * The only version.
+ */
+#define VERSION 1
+
+/**
+ * Size of the file header.
+ */
+#define HEADER_LEN 24
+
+/**
+ * Offset of the entry count in the header.
+ */
+#define COUNT_OFFSET 16
+
+/**
+ * Size of an entry before its value.
+ */
+#define ENTRY_HEADER_LEN 32
+
+/**
  * Largest storable expiry (the SQLite engine stores it as a signed integer).
  */
 #define MAX_EXPIRY (uint64_t)INT64_MAX
@@ -195,6 +220,49 @@ typedef enum kvidxExportFormat {
    */
   KVIDX_EXPORT_CSV = 2,
 } kvidxExportFormat;
+
+/**
+ * Column type flags; combine them with `|` (see also the KVIDX_COL_*
+ * combinations in kvidxkitTableDesc.h).
+ */
+typedef enum kvidxColType {
+  KVIDX_COL_INTEGER = 1,
+  KVIDX_COL_TEXT = 2,
+  KVIDX_COL_BLOB = 4,
+  KVIDX_COL_REAL = 8,
+  KVIDX_COL_PRIMARY_KEY = 16,
+  KVIDX_COL_NOT_NULL = 32,
+  KVIDX_COL_UNIQUE = 64,
+  KVIDX_COL_AUTOINCREMENT = 128,
+  /**
+   * REFERENCES refTable
+   */
+  KVIDX_COL_REFERENCES = 256,
+  /**
+   * ON DELETE CASCADE (needs REFERENCES)
+   */
+  KVIDX_COL_CASCADE_DELETE = 512,
+  /**
+   * DEFERRABLE INITIALLY DEFERRED (needs REFERENCES)
+   */
+  KVIDX_COL_DEFERRED = 1024,
+  /**
+   * DEFAULT value (defaultKind / defaultVal)
+   */
+  KVIDX_COL_HAS_DEFAULT = 2048,
+} kvidxColType;
+
+/**
+ * The kind of a column's default value.
+ */
+typedef enum kvidxDefaultKind {
+  KVIDX_DEFAULT_NONE = 0,
+  KVIDX_DEFAULT_NULL = 1,
+  KVIDX_DEFAULT_INT = 2,
+  KVIDX_DEFAULT_REAL = 3,
+  KVIDX_DEFAULT_TEXT = 4,
+  KVIDX_DEFAULT_EXPR = 5,
+} kvidxDefaultKind;
 
 /**
  * Opaque iterator handle.
@@ -509,16 +577,6 @@ typedef struct kvidxAdapterInfo {
 } kvidxAdapterInfo;
 
 /**
- * A `kvidxColType` combination as it crosses the ABI.
- */
-typedef uint32_t kvidxColTypeRaw;
-
-/**
- * A `kvidxDefaultKind` as it crosses the ABI.
- */
-typedef uint32_t kvidxDefaultKindRaw;
-
-/**
  * The default value of a column, selected by `defaultKind`.
  */
 typedef union kvidxColDefaultVal {
@@ -539,12 +597,12 @@ typedef union kvidxColDefaultVal {
  */
 typedef struct kvidxColDef {
   const char *name;
-  kvidxColTypeRaw type;
+  kvidxColType type;
   /**
    * Referenced table ("users" or "users(id)"), with KVIDX_COL_REFERENCES
    */
   const char *refTable;
-  kvidxDefaultKindRaw defaultKind;
+  kvidxDefaultKind defaultKind;
   union kvidxColDefaultVal defaultVal;
 } kvidxColDef;
 
@@ -1323,6 +1381,9 @@ bool kvidxHasAdapter(const char *name);
  * Returns its length, or -1 for NULL arguments, a column type that
  * kvidxColDefIsValid rejects, or a buffer too small for the text and its
  * NUL (the buffer then holds "").
+ *
+ * # Safety
+ * `col` is NULL or a valid column; `buf` NULL or writable for `bufSize` bytes.
  */
 int kvidxGenColTypeSql(const struct kvidxColDef *col, char *buf, size_t bufSize);
 
@@ -1331,53 +1392,93 @@ int kvidxGenColTypeSql(const struct kvidxColDef *col, char *buf, size_t bufSize)
  * ROWID];". False for NULL arguments, an invalid table (kvidxTableDefIsValid)
  * or a buffer too small (which then holds ""). Names that are not plain
  * identifiers, or are SQL keywords, are double-quoted.
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenCreateTable(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes one "CREATE [UNIQUE ]INDEX IF NOT EXISTS <name> ON <table>
  * (<cols>);" per index, separated by "\n" ("" when there is none).
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenCreateIndexes(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "INSERT INTO <table> (<c0>, <c1>, ...) VALUES (?, ?, ...);".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenInsert(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "SELECT * FROM <table> WHERE <c0> = ?;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenSelectById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "SELECT * FROM <table>;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenSelectAll(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "UPDATE <table> SET <c1> = ?, ... WHERE <c0> = ?;" (false for a
  * table of one column).
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenUpdateById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "DELETE FROM <table> WHERE <c0> = ?;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenDeleteById(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "SELECT COUNT(*) FROM <table>;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenCount(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "SELECT MAX(<c0>) FROM <table>;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenMaxId(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
 /**
  * Writes "SELECT MIN(<c0>) FROM <table>;".
+ *
+ * # Safety
+ * `table` is NULL or a valid table description; `buf` NULL or writable
+ * for `bufSize` bytes.
  */
 bool kvidxGenMinId(const struct kvidxTableDef *table, char *buf, size_t bufSize);
 
@@ -1386,18 +1487,28 @@ bool kvidxGenMinId(const struct kvidxTableDef *table, char *buf, size_t bufSize)
  * type, AUTOINCREMENT only on INTEGER PRIMARY KEY, REFERENCES with a
  * table, CASCADE/DEFERRED only with REFERENCES, and a default that suits
  * the column (non-NULL text, finite real, no NULL default on NOT NULL).
+ *
+ * # Safety
+ * `col` is NULL or a valid column description.
  */
 bool kvidxColDefIsValid(const struct kvidxColDef *col);
 
 /**
  * True if the table is well formed: a non-empty name, at least one column,
  * every column valid, and every index naming existing columns.
+ *
+ * # Safety
+ * `table` is NULL or a valid table description.
  */
 bool kvidxTableDefIsValid(const struct kvidxTableDef *table);
 
 /**
  * Creates the version table _kvidx_schema if it does not exist.
  * INVALID_ARGUMENT for NULL; IO if SQLite fails.
+ *
+ * # Safety
+ * `db` is NULL or an open connection of this library's SQLite, not used
+ * by another thread during the call.
  */
 kvidxError kvidxSchemaInit(struct sqlite3 *db);
 
@@ -1405,16 +1516,28 @@ kvidxError kvidxSchemaInit(struct sqlite3 *db);
  * The highest applied version (0 when none, also when _kvidx_schema does
  * not exist: this call never writes). INVALID_ARGUMENT for NULL; IO if
  * SQLite fails; SCHEMA if the table holds a version outside uint32_t.
+ *
+ * # Safety
+ * `db` as for kvidxSchemaApply; `version` NULL or writable.
  */
 kvidxError kvidxSchemaVersion(struct sqlite3 *db, uint32_t *version);
 
 /**
  * True if the schema version is below `targetVersion`, or cannot be read.
+ *
+ * # Safety
+ * `db` is NULL or an open connection of this library's SQLite, not used
+ * by another thread during the call.
  */
 bool kvidxSchemaNeedsMigration(struct sqlite3 *db, uint32_t targetVersion);
 
 /**
  * kvidxSchemaApplyWithCallback without a callback.
+ *
+ * # Safety
+ * `db` is NULL or an open connection of this library's SQLite, not used
+ * by another thread during the call; `migrations` NULL or valid for
+ * `count` elements.
  */
 kvidxError kvidxSchemaApply(struct sqlite3 *db,
                             const struct kvidxMigration *migrations,
@@ -1431,6 +1554,11 @@ kvidxError kvidxSchemaApply(struct sqlite3 *db,
  * never applied. INVALID_ARGUMENT for NULL db, NULL migrations with a
  * count, or a version listed twice; IO when SQLite fails; SCHEMA when a
  * migration contains BEGIN/COMMIT/END/ROLLBACK/SAVEPOINT/RELEASE.
+ *
+ * # Safety
+ * `db` is NULL or an open connection of this library's SQLite, not used
+ * by another thread during the call; `migrations` NULL or valid for
+ * `count` elements.
  */
 kvidxError kvidxSchemaApplyWithCallback(struct sqlite3 *db,
                                         const struct kvidxMigration *migrations,
@@ -1444,6 +1572,9 @@ kvidxError kvidxSchemaApplyWithCallback(struct sqlite3 *db,
  * then creates all tables and their indexes in one SAVEPOINT: all or none.
  * INVALID_ARGUMENT for NULL db or NULL tables with a count; IO if SQLite
  * fails.
+ *
+ * # Safety
+ * `db` as for kvidxSchemaApply; `tables` NULL or valid for `count` elements.
  */
 kvidxError kvidxSchemaCreateTables(struct sqlite3 *db,
                                    const struct kvidxTableDef *tables,
@@ -1453,6 +1584,10 @@ kvidxError kvidxSchemaCreateTables(struct sqlite3 *db,
  * Writes up to `maxCount` applied versions, ascending, into `versions` and
  * their number into `*actualCount` (0 on error). Never writes to the
  * database. INVALID_ARGUMENT for a NULL pointer; IO if SQLite fails.
+ *
+ * # Safety
+ * `db` as for kvidxSchemaApply; `versions` NULL or writable for
+ * `maxCount` elements; `actualCount` NULL or writable.
  */
 kvidxError kvidxSchemaGetAppliedVersions(struct sqlite3 *db,
                                          uint32_t *versions,
@@ -1467,6 +1602,9 @@ kvidxError kvidxSchemaGetAppliedVersions(struct sqlite3 *db,
  * another engine. The handle belongs to the instance: do not close it; it
  * is valid until kvidxClose, and must not be used concurrently with other
  * calls on the instance.
+ *
+ * # Safety
+ * `i` is NULL or a valid instance.
  */
 struct sqlite3 *kvidxSqlite3Handle(struct kvidxInstance *i);
 

@@ -50,6 +50,8 @@ fn every_header_compiles_alone_in_c99_and_cxx() {
         "kvidxkitExport.h",
         "kvidxkitIterator.h",
         "kvidxkitRegistry.h",
+        "kvidxkitTableDesc.h",
+        "kvidxkitSchema.h",
     ] {
         compiles_alone(h, false);
         compiles_alone(h, true);

@@ -497,7 +497,7 @@ impl Lmdb {
             open.push(id);
         }
         let cfg = req.config.cloned();
-        let read_only = cfg.as_ref().is_some_and(|c| c.read_only);
+        let read_only = req.config.is_some_and(|c| c.read_only);
         let mut engine = Lmdb {
             env: null_mut(),
             data: 0,
@@ -515,7 +515,7 @@ impl Lmdb {
         };
         engine.config = cfg.clone().unwrap_or_else(|| engine.plain_config());
         // From here on, dropping `engine` releases everything (see Drop).
-        let map = match &cfg {
+        let map = match req.config {
             Some(c) if c.mmap_size_bytes > 0 => c.mmap_size_bytes as usize,
             _ => DEFAULT_MAP_SIZE,
         };
@@ -529,7 +529,11 @@ impl Lmdb {
             if read_only {
                 flags |= ffi::MDB_RDONLY;
             }
-            if cfg.as_ref().is_some_and(|c| c.sync_mode == SyncMode::Off) {
+            // Read through the request's reference (not the cloned Option),
+            // so no byte of an absent configuration is ever looked at.
+            if let Some(c) = req.config
+                && c.sync_mode == SyncMode::Off
+            {
                 flags |= ffi::MDB_NOSYNC;
             }
             check("mdb_env_open", ffi::mdb_env_open(engine.env, cpath.as_ptr(), flags, 0o644))?;

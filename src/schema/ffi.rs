@@ -278,6 +278,9 @@ unsafe fn gen_table(t: *const kvidxTableDef, buf: *mut c_char, size: usize, f: f
 /// Returns its length, or -1 for NULL arguments, a column type that
 /// kvidxColDefIsValid rejects, or a buffer too small for the text and its
 /// NUL (the buffer then holds "").
+///
+/// # Safety
+/// `col` is NULL or a valid column; `buf` NULL or writable for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenColTypeSql(col: *const kvidxColDef, buf: *mut c_char, bufSize: usize) -> c_int {
     guard(ptr::null_mut(), -1, || unsafe {
@@ -293,6 +296,10 @@ pub unsafe extern "C" fn kvidxGenColTypeSql(col: *const kvidxColDef, buf: *mut c
 /// ROWID];". False for NULL arguments, an invalid table (kvidxTableDefIsValid)
 /// or a buffer too small (which then holds ""). Names that are not plain
 /// identifiers, or are SQL keywords, are double-quoted.
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenCreateTable(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::create_table_sql) }
@@ -300,24 +307,40 @@ pub unsafe extern "C" fn kvidxGenCreateTable(table: *const kvidxTableDef, buf: *
 
 /// Writes one "CREATE [UNIQUE ]INDEX IF NOT EXISTS <name> ON <table>
 /// (<cols>);" per index, separated by "\n" ("" when there is none).
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenCreateIndexes(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::create_indexes_sql) }
 }
 
 /// Writes "INSERT INTO <table> (<c0>, <c1>, ...) VALUES (?, ?, ...);".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenInsert(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::insert_sql) }
 }
 
 /// Writes "SELECT * FROM <table> WHERE <c0> = ?;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenSelectById(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::select_by_id_sql) }
 }
 
 /// Writes "SELECT * FROM <table>;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenSelectAll(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::select_all_sql) }
@@ -325,30 +348,50 @@ pub unsafe extern "C" fn kvidxGenSelectAll(table: *const kvidxTableDef, buf: *mu
 
 /// Writes "UPDATE <table> SET <c1> = ?, ... WHERE <c0> = ?;" (false for a
 /// table of one column).
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenUpdateById(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::update_by_id_sql) }
 }
 
 /// Writes "DELETE FROM <table> WHERE <c0> = ?;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenDeleteById(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::delete_by_id_sql) }
 }
 
 /// Writes "SELECT COUNT(*) FROM <table>;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenCount(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::count_sql) }
 }
 
 /// Writes "SELECT MAX(<c0>) FROM <table>;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenMaxId(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::max_id_sql) }
 }
 
 /// Writes "SELECT MIN(<c0>) FROM <table>;".
+///
+/// # Safety
+/// `table` is NULL or a valid table description; `buf` NULL or writable
+/// for `bufSize` bytes.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGenMinId(table: *const kvidxTableDef, buf: *mut c_char, bufSize: usize) -> bool {
     unsafe { gen_table(table, buf, bufSize, sql::min_id_sql) }
@@ -358,6 +401,9 @@ pub unsafe extern "C" fn kvidxGenMinId(table: *const kvidxTableDef, buf: *mut c_
 /// type, AUTOINCREMENT only on INTEGER PRIMARY KEY, REFERENCES with a
 /// table, CASCADE/DEFERRED only with REFERENCES, and a default that suits
 /// the column (non-NULL text, finite real, no NULL default on NOT NULL).
+///
+/// # Safety
+/// `col` is NULL or a valid column description.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxColDefIsValid(col: *const kvidxColDef) -> bool {
     guard(ptr::null_mut(), false, || unsafe { !col.is_null() && column(&*col).is_ok_and(|c| c.is_valid()) })
@@ -365,6 +411,9 @@ pub unsafe extern "C" fn kvidxColDefIsValid(col: *const kvidxColDef) -> bool {
 
 /// True if the table is well formed: a non-empty name, at least one column,
 /// every column valid, and every index naming existing columns.
+///
+/// # Safety
+/// `table` is NULL or a valid table description.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxTableDefIsValid(table: *const kvidxTableDef) -> bool {
     guard(ptr::null_mut(), false, || unsafe { table_at(table).is_ok_and(|t| t.is_valid()) })
@@ -375,6 +424,10 @@ pub unsafe extern "C" fn kvidxTableDefIsValid(table: *const kvidxTableDef) -> bo
 
 /// Creates the version table _kvidx_schema if it does not exist.
 /// INVALID_ARGUMENT for NULL; IO if SQLite fails.
+///
+/// # Safety
+/// `db` is NULL or an open connection of this library's SQLite, not used
+/// by another thread during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaInit(db: *mut sqlite3) -> kvidxErrorRaw {
     guard(ptr::null_mut(), INTERNAL, || match unsafe { Db::from_raw(db.cast()) } {
@@ -386,6 +439,9 @@ pub unsafe extern "C" fn kvidxSchemaInit(db: *mut sqlite3) -> kvidxErrorRaw {
 /// The highest applied version (0 when none, also when _kvidx_schema does
 /// not exist: this call never writes). INVALID_ARGUMENT for NULL; IO if
 /// SQLite fails; SCHEMA if the table holds a version outside uint32_t.
+///
+/// # Safety
+/// `db` as for kvidxSchemaApply; `version` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaVersion(db: *mut sqlite3, version: *mut u32) -> kvidxErrorRaw {
     guard(ptr::null_mut(), INTERNAL, || unsafe {
@@ -406,6 +462,10 @@ pub unsafe extern "C" fn kvidxSchemaVersion(db: *mut sqlite3, version: *mut u32)
 }
 
 /// True if the schema version is below `targetVersion`, or cannot be read.
+///
+/// # Safety
+/// `db` is NULL or an open connection of this library's SQLite, not used
+/// by another thread during the call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaNeedsMigration(db: *mut sqlite3, targetVersion: u32) -> bool {
     guard(ptr::null_mut(), true, || match unsafe { Db::from_raw(db.cast()) } {
@@ -415,6 +475,11 @@ pub unsafe extern "C" fn kvidxSchemaNeedsMigration(db: *mut sqlite3, targetVersi
 }
 
 /// kvidxSchemaApplyWithCallback without a callback.
+///
+/// # Safety
+/// `db` is NULL or an open connection of this library's SQLite, not used
+/// by another thread during the call; `migrations` NULL or valid for
+/// `count` elements.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaApply(
     db: *mut sqlite3,
@@ -434,6 +499,11 @@ pub unsafe extern "C" fn kvidxSchemaApply(
 /// never applied. INVALID_ARGUMENT for NULL db, NULL migrations with a
 /// count, or a version listed twice; IO when SQLite fails; SCHEMA when a
 /// migration contains BEGIN/COMMIT/END/ROLLBACK/SAVEPOINT/RELEASE.
+///
+/// # Safety
+/// `db` is NULL or an open connection of this library's SQLite, not used
+/// by another thread during the call; `migrations` NULL or valid for
+/// `count` elements.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaApplyWithCallback(
     db: *mut sqlite3,
@@ -467,6 +537,9 @@ pub unsafe extern "C" fn kvidxSchemaApplyWithCallback(
 /// then creates all tables and their indexes in one SAVEPOINT: all or none.
 /// INVALID_ARGUMENT for NULL db or NULL tables with a count; IO if SQLite
 /// fails.
+///
+/// # Safety
+/// `db` as for kvidxSchemaApply; `tables` NULL or valid for `count` elements.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaCreateTables(
     db: *mut sqlite3,
@@ -494,6 +567,10 @@ pub unsafe extern "C" fn kvidxSchemaCreateTables(
 /// Writes up to `maxCount` applied versions, ascending, into `versions` and
 /// their number into `*actualCount` (0 on error). Never writes to the
 /// database. INVALID_ARGUMENT for a NULL pointer; IO if SQLite fails.
+///
+/// # Safety
+/// `db` as for kvidxSchemaApply; `versions` NULL or writable for
+/// `maxCount` elements; `actualCount` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSchemaGetAppliedVersions(
     db: *mut sqlite3,
@@ -530,6 +607,9 @@ pub unsafe extern "C" fn kvidxSchemaGetAppliedVersions(
 /// another engine. The handle belongs to the instance: do not close it; it
 /// is valid until kvidxClose, and must not be used concurrently with other
 /// calls on the instance.
+///
+/// # Safety
+/// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxSqlite3Handle(i: *mut kvidxInstance) -> *mut sqlite3 {
     guard(i, ptr::null_mut(), || unsafe {

@@ -260,22 +260,34 @@ impl Db {
         Ok(out)
     }
 
+    /// Indexes of the steps still to apply, in ascending version order.
+    fn pending(&self, steps: &[Step], target: u32) -> Result<Vec<usize>> {
+        let applied = self.applied_versions()?;
+        let mut todo: Vec<usize> = (0..steps.len())
+            .filter(|&n| {
+                let v = steps[n].version;
+                v != 0 && v <= target && applied.binary_search(&v).is_err()
+            })
+            .collect();
+        todo.sort_by_key(|&n| steps[n].version);
+        Ok(todo)
+    }
+
     /// Applies `steps` up to `target`; `report(index, success)` is called
-    /// after each attempted step.
+    /// after each attempted step. Writes nothing when nothing is missing.
     pub(crate) fn apply(&self, steps: &[Step], target: u32, report: &mut dyn FnMut(usize, bool)) -> Result<()> {
-        let mut order: Vec<usize> = (0..steps.len()).collect();
-        order.sort_by_key(|&n| steps[n].version);
-        if let Some(w) = order.windows(2).find(|w| steps[w[0]].version == steps[w[1]].version) {
-            return Err(Error::invalid(format!("migration version {} is listed twice", steps[w[0]].version)));
+        let mut versions: Vec<u32> = steps.iter().map(|s| s.version).collect();
+        versions.sort_unstable();
+        if let Some(w) = versions.windows(2).find(|w| w[0] == w[1]) {
+            return Err(Error::invalid(format!("migration version {} is listed twice", w[0])));
+        }
+        if self.pending(steps, target)?.is_empty() {
+            return Ok(());
         }
         self.savepoint("_kvidx_schema_apply", || {
             self.init()?;
-            let applied = self.applied_versions()?;
-            for n in order {
+            for n in self.pending(steps, target)? {
                 let s = &steps[n];
-                if s.version == 0 || s.version > target || applied.binary_search(&s.version).is_ok() {
-                    continue;
-                }
                 let r = self.savepoint("_kvidx_schema_step", || {
                     self.exec(s.up_sql, true)?;
                     self.insert_version(s.version, s.description)

@@ -90,12 +90,12 @@ pub fn format_g(v: f64) -> String {
     fn trim(s: &str) -> &str {
         if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.') } else { s }
     }
-    if x < -4 || x >= P {
-        let sign = if x < 0 { '-' } else { '+' };
-        format!("{}e{sign}{:02}", trim(mant), x.abs())
-    } else {
+    if (-4..P).contains(&x) {
         let f = format!("{:.*}", (P - 1 - x) as usize, v);
         trim(&f).to_string()
+    } else {
+        let sign = if x < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mant), x.abs())
     }
 }
 

@@ -1,0 +1,82 @@
+/* sqlite_interop.c: a C program that links only libkvidxkit and uses the
+ * SQLite API directly (decisions.md I2): the library exports the sqlite3_*
+ * functions of the SQLite it contains, include/sqlite3.h is that SQLite's
+ * header, and a handle from sqlite3_open works with the kvidxSchema*
+ * functions (the same SQLite copy on both sides). */
+#include "kvidxkitSchema.h"
+#include "sqlite3.h"
+
+#include "check.h"
+
+static int rows;
+
+static int countRows(void *user, int ncol, char **values, char **names) {
+    (void)names;
+    CHECK(user == (void *)&rows, "");
+    CHECK_EQ_INT(ncol, 2);
+    CHECK(values[0] != NULL, "");
+    rows++;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    char path[4096];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char *errmsg = NULL;
+    uint32_t v = 0;
+    kvidxMigration list[] = {
+        {1, "people", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);", NULL},
+        {2, "seed", "INSERT INTO people (name) VALUES ('ann'), ('bob');", NULL},
+    };
+    kvidxColDef cols[] = {COL("id", KVIDX_COL_PK_AUTO), COL("title", KVIDX_COL_TEXT)};
+    kvidxTableDef books = {"books", cols, 2, NULL, 0, false};
+
+    check_set_context("version");
+    CHECK_STR(sqlite3_libversion(), SQLITE_VERSION);
+    CHECK_EQ_INT(sqlite3_libversion_number(), SQLITE_VERSION_NUMBER);
+    CHECK_STR(sqlite3_sourceid(), SQLITE_SOURCE_ID);
+    CHECK(sqlite3_threadsafe() != 0, "");
+
+    check_set_context("sqlite3 API");
+    snprintf(path, sizeof(path), "%s/interop.db", argc > 1 ? argv[1] : ".");
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    if (db == NULL) {
+        return check_report();
+    }
+    CHECK_EQ_INT(sqlite3_exec(db, "PRAGMA user_version = 7;", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_prepare_v2(db, "PRAGMA user_version;", -1, &st, NULL), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int64(st, 0), 7);
+    CHECK_EQ_INT(sqlite3_finalize(st), SQLITE_OK);
+    CHECK(sqlite3_exec(db, "SELEC nonsense;", NULL, NULL, &errmsg) == SQLITE_ERROR, "");
+    CHECK(errmsg != NULL && strstr(errmsg, "syntax error") != NULL, "");
+    sqlite3_free(errmsg);
+
+    check_set_context("kvidxSchema on the handle");
+    CHECK_EQ_INT(kvidxSchemaVersion(db, &v), KVIDX_OK);
+    CHECK_EQ_INT(v, 0);
+    CHECK_EQ_INT(kvidxSchemaApply(db, list, 2, 2), KVIDX_OK);
+    CHECK_EQ_INT(kvidxSchemaVersion(db, &v), KVIDX_OK);
+    CHECK_EQ_INT(v, 2);
+    CHECK_EQ_INT(kvidxSchemaCreateTables(db, &books, 1), KVIDX_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO books (title) VALUES ('x');", NULL, NULL, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_last_insert_rowid(db), 1);
+    rows = 0;
+    CHECK_EQ_INT(sqlite3_exec(db, "SELECT id, name FROM people;", countRows, &rows, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(rows, 2);
+    CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+
+    check_set_context("reopened");
+    CHECK_EQ_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    /* reading works on a read-only handle */
+    CHECK_EQ_INT(kvidxSchemaVersion(db, &v), KVIDX_OK);
+    CHECK_EQ_INT(v, 2);
+    CHECK(!kvidxSchemaNeedsMigration(db, 2), "");
+    /* nothing to do */
+    CHECK_EQ_INT(kvidxSchemaApply(db, list, 2, 2), KVIDX_OK);
+    CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+    return check_report();
+}
