@@ -10,8 +10,10 @@ pub mod config;
 pub mod engine;
 pub mod engines;
 pub mod error;
+pub mod formats;
 pub mod schema;
 pub mod store;
+mod transfer;
 pub mod ttl;
 
 pub use config::{Config, JournalMode, Stats, SyncMode};

@@ -46,6 +46,7 @@ c_tests!(
     tabledesc,
     schema,
     sqlite_interop,
+    export,
 );
 
 /// Every tests-c/*.c program is listed above (none silently left out).

@@ -10,4 +10,5 @@ pub mod dispatch;
 pub mod errors;
 pub mod iterator;
 pub mod registry;
+pub mod transfer;
 pub mod types;

@@ -66,6 +66,7 @@ pub mod base64;
 pub mod binary;
 pub mod csv;
 pub mod json;
+mod text;
 
 /// A file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
