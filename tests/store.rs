@@ -283,3 +283,23 @@ fn sqlite_plain_open_settings() {
     assert_eq!(c.page_size, 8192);
     assert_eq!(s.stats().unwrap().page_size, 8192);
 }
+
+#[test]
+fn sqlite_file_open_twice_in_one_process_is_refused() {
+    let path = common::scratch("twice").join("t.sqlite3");
+    let mut a = Store::<kvidxkit::Sqlite>::open(&path).unwrap();
+    a.insert(1, 0, 0, b"a").unwrap();
+    let e = Store::<kvidxkit::Sqlite>::open(&path).err().expect("second open of an exclusive file must fail");
+    assert_eq!(e.code(), ErrorCode::Locked);
+    assert!(a.exists(1).unwrap(), "the first instance is unaffected");
+    a.close().map_err(|(_, e)| e).unwrap();
+    let mut b = Store::<kvidxkit::Sqlite>::open(&path).unwrap();
+    assert!(b.exists(1).unwrap());
+    // A caller who chooses the shared "unix" VFS may open it twice.
+    let shared = Config { vfs_name: Some("unix".into()), ..Config::default() };
+    drop(b);
+    let mut c = Store::<kvidxkit::Sqlite>::open_with_config(&path, &shared).unwrap();
+    let mut d = Store::<kvidxkit::Sqlite>::open_with_config(&path, &shared).unwrap();
+    c.insert(2, 0, 0, b"c").unwrap();
+    assert!(d.exists(2).unwrap());
+}

@@ -13,7 +13,6 @@
 
 use std::ffi::{CStr, CString, c_int, c_uint, c_void};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::thread::ThreadId;
@@ -27,10 +26,6 @@ use crate::error::{Error, Result};
 /// Initial map size of a plain open (the original's 1 GiB).
 pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
 const HEADER: usize = 16;
-
-/// Directories (device, inode) open in this process: LMDB must not open the
-/// same environment twice in one process.
-static OPEN_ENVS: parking_lot::Mutex<Vec<(u64, u64)>> = parking_lot::Mutex::new(Vec::new());
 
 fn strerror(rc: c_int) -> String {
     // SAFETY: mdb_strerror returns a static string for any code.
@@ -107,7 +102,8 @@ pub struct Lmdb {
     rtxn: *mut ffi::MDB_txn,
     rtxn_live: bool,
     dir: PathBuf,
-    id: (u64, u64),
+    /// LMDB must not open one environment twice in a process.
+    _claim: super::ProcessClaim,
     opened_read_only: bool,
     read_only: bool,
     grow: bool,
@@ -487,15 +483,7 @@ impl Lmdb {
                     .map_err(|e| Error::Io(format!("cannot create directory {}: {e}", path.display())))?;
             }
         }
-        let meta = std::fs::metadata(path)?;
-        let id = (meta.dev(), meta.ino());
-        {
-            let mut open = OPEN_ENVS.lock();
-            if open.contains(&id) {
-                return Err(Error::Locked(format!("{} is already open in this process", path.display())));
-            }
-            open.push(id);
-        }
+        let claim = super::ProcessClaim::take(path)?;
         let cfg = req.config.cloned();
         let read_only = req.config.is_some_and(|c| c.read_only);
         let mut engine = Lmdb {
@@ -507,7 +495,7 @@ impl Lmdb {
             rtxn: null_mut(),
             rtxn_live: false,
             dir: path.to_path_buf(),
-            id,
+            _claim: claim,
             opened_read_only: read_only,
             read_only,
             grow: false,
@@ -583,7 +571,6 @@ impl Drop for Lmdb {
                 self.env = null_mut();
             }
         }
-        OPEN_ENVS.lock().retain(|x| *x != self.id);
     }
 }
 

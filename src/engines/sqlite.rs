@@ -253,6 +253,8 @@ pub struct Sqlite {
     file: Option<PathBuf>,
     opened_read_only: bool,
     vfs: Option<String>,
+    /// Held for files opened with the exclusive-locking VFS.
+    claim: Option<super::ProcessClaim>,
 }
 
 impl Sqlite {
@@ -394,12 +396,16 @@ impl Sqlite {
             other => other,
         })?;
         conn.set_prepared_statement_cache_capacity(64);
+        // Two connections of one process on a file opened with unix-excl
+        // would each keep their own WAL index: refuse the second.
+        let claim = if !memory && vfs.as_deref() == Some("unix-excl") { Some(super::ProcessClaim::take(path)?) } else { None };
         Ok(Sqlite {
             stmts: Stmts([std::ptr::null_mut(); N_STMTS]),
             conn,
             file: if memory { None } else { Some(PathBuf::from(path)) },
             opened_read_only: read_only,
             vfs: requested_vfs,
+            claim,
         })
     }
 
@@ -483,8 +489,8 @@ impl Engine for Sqlite {
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.stmts.finalize_all();
-        let Sqlite { stmts, conn, file, opened_read_only, vfs } = self;
-        conn.close().map_err(|(conn, e)| (Sqlite { stmts, conn, file, opened_read_only, vfs }, Error::from(e)))
+        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim } = self;
+        conn.close().map_err(|(conn, e)| (Sqlite { stmts, conn, file, opened_read_only, vfs, claim }, Error::from(e)))
     }
 
     fn begin(&mut self) -> Result<()> {
