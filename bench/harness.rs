@@ -1,9 +1,9 @@
 //! Measurement machinery shared by every row: the benchmark environment
-//! (data set, temporary files), the `Case` list entry, the interleaved
-//! `measure` routine and the table printer.
+//! (data set, temporary files or directories), the `Case` list entry, the
+//! interleaved `measure` routine and the table printer.
 
-use std::cell::Cell;
-use std::collections::HashSet;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,11 +44,27 @@ impl Timer {
 pub type Side = fn(&Env) -> Sample;
 
 /// One row of the table: the same operation through kvidxkit's C ABI and
-/// done directly on the engine (the ceiling).
+/// done directly on the engine (the ceiling). In the TTL-overhead table the
+/// two sides are kvidx on a database with 1% TTL keys (`kvidx`) and kvidx
+/// on the same database without TTLs (`raw`), so the ratio is
+/// no-TTL ops/s / 1%-TTL ops/s there.
 pub struct Case {
     pub name: &'static str,
     pub kvidx: Side,
     pub raw: Side,
+    /// Runs per side for this row (0: the default).
+    pub runs: usize,
+}
+
+impl Case {
+    pub const fn new(name: &'static str, kvidx: Side, raw: Side) -> Case {
+        Case { name, kvidx, raw, runs: 0 }
+    }
+
+    /// The same row with `runs` runs per side.
+    pub const fn runs(self, runs: usize) -> Case {
+        Case { runs, ..self }
+    }
 }
 
 /// A kvidxkit engine as a C caller selects it: the interface table copied
@@ -59,6 +75,15 @@ pub struct KvEngine {
     pub iface: &'static kvidxInterface,
     pub suffix: &'static str,
 }
+
+/// Operations of the storage-primitive rows (each row: this many calls in
+/// one transaction).
+pub const PRIM_N: u64 = 10_000;
+/// Value size of the Append row's prepared entries, and the appended size.
+pub const APPEND_BASE: usize = 1024;
+pub const APPEND_LEN: usize = 64;
+/// Size of the values written by GetAndSet and CompareAndSwap.
+pub const PRIM_VALUE: usize = 64;
 
 /// Everything the sides share: the data set (identical for both sides) and
 /// the temporary directory.
@@ -76,6 +101,17 @@ pub struct Env {
     pub ranges: Vec<(u64, u64)>,
     /// Width of every range in `ranges`.
     pub range_width: u64,
+    /// `PRIM_N` distinct random existing keys (storage-primitive rows).
+    pub prim_keys: Vec<u64>,
+    /// `prim_keys` in ascending order (the raw ExpireScan deletes in key
+    /// order, as a walk of the TTL table would find them).
+    pub prim_keys_sorted: Vec<u64>,
+    /// 1..=PRIM_N in random order (Append row, over its own database).
+    pub append_keys: Vec<u64>,
+    /// New value of GetAndSet / CompareAndSwap (`PRIM_VALUE` bytes).
+    pub new_value: Vec<u8>,
+    /// What Append appends (`APPEND_LEN` bytes).
+    pub append_value: Vec<u8>,
     /// Temporary directory (removed at the end).
     pub dir: PathBuf,
     /// Populated databases (keys 1..=n), one per side, byte-identical;
@@ -83,6 +119,8 @@ pub struct Env {
     pub populated_kvidx: PathBuf,
     pub populated_raw: PathBuf,
     counter: Cell<u64>,
+    /// Templates built on first use: name -> (kvidx copy, raw copy).
+    templates: RefCell<HashMap<&'static str, (PathBuf, PathBuf)>>,
 }
 
 /// xorshift64 with a fixed seed: the same sequence on every run, no crates.
@@ -114,7 +152,8 @@ impl Env {
         let base = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target")
             .join("kvidx-bench")
-            .join(std::process::id().to_string());
+            .join(std::process::id().to_string())
+            .join(engine.name);
         let _ = std::fs::remove_dir_all(&base);
         std::fs::create_dir_all(&base).expect("create the temporary directory");
 
@@ -136,6 +175,16 @@ impl Env {
                 (a, a + width - 1)
             })
             .collect();
+        let prim_n = PRIM_N.min(n) as usize;
+        let mut prim_keys: Vec<u64> = (1..=n).collect();
+        shuffle(&mut prim_keys, &mut rng);
+        prim_keys.truncate(prim_n);
+        let mut prim_keys_sorted = prim_keys.clone();
+        prim_keys_sorted.sort_unstable();
+        let mut append_keys: Vec<u64> = (1..=PRIM_N).collect();
+        shuffle(&mut append_keys, &mut rng);
+        let new_value = (0..PRIM_VALUE).map(|i| (i * 13 + 5) as u8).collect();
+        let append_value = (0..APPEND_LEN).map(|i| (i * 3 + 11) as u8).collect();
         let populated_kvidx = base.join(format!("populated-kvidx{}", engine.suffix));
         let populated_raw = base.join(format!("populated-raw{}", engine.suffix));
         Env {
@@ -146,11 +195,33 @@ impl Env {
             rand_insert_keys,
             ranges,
             range_width: width,
+            prim_keys,
+            prim_keys_sorted,
+            append_keys,
+            new_value,
+            append_value,
             dir: base,
             populated_kvidx,
             populated_raw,
             counter: Cell::new(0),
+            templates: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The template `name` as (kvidx copy, raw copy): built on first use by
+    /// `build(env, path)` through kvidxkit, then byte-copied for the raw side
+    /// so that both sides start from the same layout.
+    pub fn template(&self, name: &'static str, build: fn(&Env, &Path)) -> (PathBuf, PathBuf) {
+        if let Some(t) = self.templates.borrow().get(name) {
+            return t.clone();
+        }
+        let kv = self.dir.join(format!("tmpl-{name}-kvidx{}", self.engine.suffix));
+        let raw = self.dir.join(format!("tmpl-{name}-raw{}", self.engine.suffix));
+        remove_db(&kv);
+        build(self, &kv);
+        copy_db(&kv, &raw);
+        self.templates.borrow_mut().insert(name, (kv.clone(), raw.clone()));
+        (kv, raw)
     }
 
     /// A path for a new database that nothing uses yet.
@@ -160,23 +231,52 @@ impl Env {
         self.dir.join(format!("{tag}-{c}{}", self.engine.suffix))
     }
 
-    /// A fresh copy of `template` (untimed setup of the delete row).
+    /// A fresh copy of `template` (untimed setup of the write rows).
     pub fn fresh_copy(&self, template: &Path, tag: &str) -> PathBuf {
         let p = self.fresh(tag);
-        std::fs::copy(template, &p).expect("copy the populated database");
+        copy_db(template, &p);
         p
     }
 
     pub fn cleanup(&self) {
         let _ = std::fs::remove_dir_all(&self.dir);
-        if let Some(parent) = self.dir.parent() {
-            let _ = std::fs::remove_dir(parent); // only if empty
+        let mut d = self.dir.parent();
+        for _ in 0..2 {
+            if let Some(p) = d {
+                let _ = std::fs::remove_dir(p); // only if empty
+                d = p.parent();
+            }
         }
     }
 }
 
-/// Removes a database and its side files.
+/// Fisher-Yates with the bench's generator.
+pub fn shuffle(v: &mut [u64], rng: &mut XorShift) {
+    for i in (1..v.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
+
+/// Byte-copies a closed database: a file (SQLite, no side files after a
+/// clean close) or an LMDB directory (only `data.mdb`: `lock.mdb` is
+/// rebuilt by the next open).
+pub fn copy_db(from: &Path, to: &Path) {
+    if from.is_dir() {
+        remove_db(to);
+        std::fs::create_dir_all(to).expect("create the database directory");
+        std::fs::copy(from.join("data.mdb"), to.join("data.mdb")).expect("copy data.mdb");
+    } else {
+        std::fs::copy(from, to).expect("copy the database");
+    }
+}
+
+/// Removes a database and its side files (or its directory).
 pub fn remove_db(path: &Path) {
+    if path.is_dir() {
+        let _ = std::fs::remove_dir_all(path);
+        return;
+    }
     let _ = std::fs::remove_file(path);
     for ext in ["-wal", "-shm", "-journal"] {
         let mut p = path.as_os_str().to_owned();
@@ -219,6 +319,7 @@ pub fn median(v: &[f64]) -> f64 {
 /// alternates within each pair (A B, B A, A B, ...) so that neither side
 /// is always the one following the other's writes.
 pub fn measure(case: &Case, env: &Env, runs: usize) -> RowResult {
+    let runs = if case.runs > 0 { case.runs } else { runs };
     let _ = (case.kvidx)(env);
     let _ = (case.raw)(env);
     let mut kvidx = Vec::with_capacity(runs);
@@ -249,26 +350,34 @@ pub fn group(v: f64) -> String {
 }
 
 pub const TARGET_RATIO: f64 = 1.20;
+/// Target of the TTL-overhead table (no-TTL ops/s / 1%-TTL ops/s).
+pub const TTL_TARGET_RATIO: f64 = 1.10;
 
-pub fn print_table(rows: &[RowResult], verbose: bool) {
+/// Column headers and target of one table. The first value column is the
+/// `kvidx` side unless `swap` (the TTL table shows `raw` = no TTL first).
+pub struct Columns {
+    pub first: &'static str,
+    pub second: &'static str,
+    pub swap: bool,
+    pub target: f64,
+}
+
+pub fn print_table(rows: &[RowResult], cols: &Columns, verbose: bool) {
     let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(2).max(2);
-    println!("{:<w$} | {:>12} | {:>18} | {:>5}", "op", "kvidx ops/s", "raw rusqlite ops/s", "ratio");
-    println!("{}-+-{}-+-{}-+-{}", "-".repeat(w), "-".repeat(12), "-".repeat(18), "-".repeat(5));
+    let (w1, w2) = (cols.first.len().max(12), cols.second.len().max(12));
+    println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5}", "op", cols.first, cols.second, "ratio");
+    println!("{}-+-{}-+-{}-+-{}", "-".repeat(w), "-".repeat(w1), "-".repeat(w2), "-".repeat(5));
     for r in rows {
         let ratio = r.ratio();
         // Judged at the printed precision, so "1.20" is never flagged.
-        let flag = if (ratio * 100.0).round() > (TARGET_RATIO * 100.0).round() { "  > target" } else { "" };
-        println!(
-            "{:<w$} | {:>12} | {:>18} | {:>5.2}{flag}",
-            r.name,
-            group(r.kvidx_median()),
-            group(r.raw_median()),
-            ratio
-        );
+        let flag = if (ratio * 100.0).round() > (cols.target * 100.0).round() { "  > target" } else { "" };
+        let (a, b) = if cols.swap { (r.raw_median(), r.kvidx_median()) } else { (r.kvidx_median(), r.raw_median()) };
+        println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5.2}{flag}", r.name, group(a), group(b), ratio);
         if verbose {
             let fmt = |v: &[f64]| v.iter().map(|x| group(*x)).collect::<Vec<_>>().join(", ");
-            println!("{:<w$}   kvidx runs: {}", "", fmt(&r.kvidx));
-            println!("{:<w$}   raw runs:   {}", "", fmt(&r.raw));
+            let (ra, rb) = if cols.swap { (&r.raw, &r.kvidx) } else { (&r.kvidx, &r.raw) };
+            println!("{:<w$}   {} runs: {}", "", cols.first, fmt(ra));
+            println!("{:<w$}   {} runs: {}", "", cols.second, fmt(rb));
         }
     }
 }

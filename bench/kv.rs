@@ -9,12 +9,13 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use kvidxkit::capi::dispatch::{
-    kvidxBegin, kvidxClose, kvidxCommit, kvidxCountRange, kvidxGet, kvidxInsert, kvidxOpen, kvidxRemove,
+    kvidxAppend, kvidxBegin, kvidxClose, kvidxCommit, kvidxCompareAndSwap, kvidxCountRange, kvidxExpireScan, kvidxGet,
+    kvidxGetAndSet, kvidxInsert, kvidxOpen, kvidxRemove, kvidxSetExpire, kvidxSetExpireAt,
 };
 use kvidxkit::capi::iterator::{kvidxIteratorCreate, kvidxIteratorDestroy, kvidxIteratorGet, kvidxIteratorNext};
 use kvidxkit::capi::types::{kvidxInstance, kvidxInterface};
 
-use crate::harness::{Env, Sample, Timer, remove_db};
+use crate::harness::{APPEND_BASE, APPEND_LEN, Env, PRIM_N, Sample, Timer, remove_db};
 
 /// Term stored with every entry (cmd is the key's low byte), both sides.
 pub const TERM: u64 = 7;
@@ -36,6 +37,25 @@ impl Kv {
             panic!("kvidxOpen({}) failed: {msg}", path.display());
         }
         Kv(inst)
+    }
+
+    #[inline]
+    pub fn ok(&self, rc: u32, what: &str) {
+        if rc != 0 {
+            self.fail(what);
+        }
+    }
+
+    pub fn begin(&mut self) {
+        if !unsafe { kvidxBegin(self.ptr()) } {
+            self.fail("kvidxBegin");
+        }
+    }
+
+    pub fn commit(&mut self) {
+        if !unsafe { kvidxCommit(self.ptr()) } {
+            self.fail("kvidxCommit");
+        }
     }
 
     #[inline]
@@ -135,14 +155,22 @@ pub fn seq_read(env: &Env) -> Sample {
 }
 
 pub fn rand_read(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    rand_read_at(env, &env.populated_kvidx)
+}
+
+fn rand_read_at(env: &Env, path: &Path) -> Sample {
+    let mut kv = Kv::open(path, env.engine.iface);
     let t = Timer::start();
     let n = unsafe { get_all(&mut kv, env.rand_read_keys.iter().copied()) };
     t.stop(n)
 }
 
 pub fn iter_scan(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    iter_scan_at(env, &env.populated_kvidx)
+}
+
+fn iter_scan_at(env: &Env, path: &Path) -> Sample {
+    let mut kv = Kv::open(path, env.engine.iface);
     let i = kv.ptr();
     let t = Timer::start();
     let mut n = 0u64;
@@ -208,4 +236,150 @@ pub fn delete(env: &Env) -> Sample {
     };
     remove_db(&path);
     s
+}
+
+// ----------------------------------------------------------------------
+// Storage primitives: PRIM_N calls inside one kvidxBegin ... kvidxCommit,
+// each on a fresh copy of its template (untimed).
+
+/// Opens a fresh copy of `template`, times `body` between kvidxBegin and
+/// kvidxCommit (both included), removes the copy.
+fn in_txn(env: &Env, template: &Path, body: &mut dyn FnMut(&mut Kv) -> u64) -> Sample {
+    let path = env.fresh_copy(template, "kvidx-prim");
+    let s = {
+        let mut kv = Kv::open(&path, env.engine.iface);
+        let t = Timer::start();
+        kv.begin();
+        let n = body(&mut kv);
+        kv.commit();
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn get_and_set(env: &Env) -> Sample {
+    let (v, len) = (env.new_value.as_ptr() as *const c_void, env.new_value.len());
+    in_txn(env, &env.populated_kvidx, &mut |kv| {
+        let i = kv.ptr();
+        let mut sink = 0u64;
+        for &k in &env.prim_keys {
+            let (mut ot, mut oc, mut od, mut ol) = (0u64, 0u64, std::ptr::null_mut::<c_void>(), 0usize);
+            let rc = unsafe { kvidxGetAndSet(i, k, TERM + 1, k & 0xff, v, len, &mut ot, &mut oc, &mut od, &mut ol) };
+            kv.ok(rc, "kvidxGetAndSet");
+            assert!(!od.is_null() && ol == env.value.len(), "old value of {k}");
+            // What a caller does with the old value: look at it, free it.
+            sink = sink.wrapping_add(ot ^ oc ^ unsafe { *(od as *const u8) } as u64);
+            unsafe { libc::free(od) };
+        }
+        black_box(sink);
+        env.prim_keys.len() as u64
+    })
+}
+
+pub fn compare_and_swap(env: &Env) -> Sample {
+    let (v, len) = (env.new_value.as_ptr() as *const c_void, env.new_value.len());
+    let (e, elen) = (env.value.as_ptr() as *const c_void, env.value.len());
+    in_txn(env, &env.populated_kvidx, &mut |kv| {
+        let i = kv.ptr();
+        for &k in &env.prim_keys {
+            let mut swapped = false;
+            let rc = unsafe { kvidxCompareAndSwap(i, k, e, elen, TERM + 1, k & 0xff, v, len, &mut swapped) };
+            kv.ok(rc, "kvidxCompareAndSwap");
+            assert!(swapped, "CompareAndSwap of {k} did not swap");
+        }
+        env.prim_keys.len() as u64
+    })
+}
+
+/// Template of the Append row: keys 1..=PRIM_N with APPEND_BASE bytes each.
+pub fn build_append(env: &Env, path: &Path) {
+    let base: Vec<u8> = (0..APPEND_BASE).map(|i| (i * 5 + 3) as u8).collect();
+    let mut kv = Kv::open(path, env.engine.iface);
+    let i = kv.ptr();
+    kv.begin();
+    for k in 1..=PRIM_N {
+        if !unsafe { kvidxInsert(i, k, TERM, k & 0xff, base.as_ptr() as *const c_void, base.len()) } {
+            kv.fail("kvidxInsert");
+        }
+    }
+    kv.commit();
+}
+
+pub fn append(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("append", build_append);
+    let (a, alen) = (env.append_value.as_ptr() as *const c_void, env.append_value.len());
+    in_txn(env, &tmpl, &mut |kv| {
+        let i = kv.ptr();
+        for &k in &env.append_keys {
+            let mut new_len = 0usize;
+            let rc = unsafe { kvidxAppend(i, k, TERM, k & 0xff, a, alen, &mut new_len) };
+            kv.ok(rc, "kvidxAppend");
+            assert_eq!(new_len, APPEND_BASE + APPEND_LEN);
+        }
+        env.append_keys.len() as u64
+    })
+}
+
+/// TTL of the SetExpire row and of the 1%-TTL database: an hour.
+pub const FAR_TTL_MS: u64 = 3_600_000;
+
+pub fn set_expire(env: &Env) -> Sample {
+    in_txn(env, &env.populated_kvidx, &mut |kv| {
+        let i = kv.ptr();
+        for &k in &env.prim_keys {
+            kv.ok(unsafe { kvidxSetExpire(i, k, FAR_TTL_MS) }, "kvidxSetExpire");
+        }
+        env.prim_keys.len() as u64
+    })
+}
+
+/// Template of the ExpireScan row: the populated database with the
+/// `prim_keys` expired long ago (SetExpireAt(key, 1)).
+pub fn build_expired(env: &Env, path: &Path) {
+    crate::harness::copy_db(&env.populated_kvidx, path);
+    let mut kv = Kv::open(path, env.engine.iface);
+    let i = kv.ptr();
+    kv.begin();
+    for &k in &env.prim_keys {
+        kv.ok(unsafe { kvidxSetExpireAt(i, k, 1) }, "kvidxSetExpireAt");
+    }
+    kv.commit();
+}
+
+pub fn expire_scan(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("expired", build_expired);
+    in_txn(env, &tmpl, &mut |kv| {
+        let mut count = 0u64;
+        let rc = unsafe { kvidxExpireScan(kv.ptr(), 0, &mut count) };
+        kv.ok(rc, "kvidxExpireScan");
+        assert_eq!(count, env.prim_keys.len() as u64, "ExpireScan removed {count}");
+        count
+    })
+}
+
+// ----------------------------------------------------------------------
+// TTL overhead: the read rows on a database where every 100th key has a
+// TTL far in the future, against the same rows without TTLs.
+
+/// Template: the populated database, every 100th key with a one-hour TTL.
+pub fn build_ttl1(env: &Env, path: &Path) {
+    crate::harness::copy_db(&env.populated_kvidx, path);
+    let mut kv = Kv::open(path, env.engine.iface);
+    let i = kv.ptr();
+    kv.begin();
+    for k in (100..=env.n).step_by(100) {
+        kv.ok(unsafe { kvidxSetExpire(i, k, FAR_TTL_MS) }, "kvidxSetExpire");
+    }
+    kv.commit();
+}
+
+pub fn rand_read_ttl(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("ttl1", build_ttl1);
+    rand_read_at(env, &tmpl)
+}
+
+pub fn iter_scan_ttl(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("ttl1", build_ttl1);
+    iter_scan_at(env, &tmpl)
 }

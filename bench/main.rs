@@ -1,32 +1,93 @@
 //! kvidx_bench: operations per second of kvidxkit through its C ABI, next
 //! to the same operations done directly on the engine (the ceiling), in
-//! the same run. `cargo bench --bench kvidx_bench [-- FILTER... ] [-v]`.
+//! the same run, for each engine (SQLite3, then LMDB).
+//! `cargo bench --bench kvidx_bench [-- FILTER... ] [-v]`; a filter that
+//! names an engine ("sqlite3", "lmdb", case-insensitive) selects engines,
+//! any other filters rows by substring ("=NAME": exact row name).
 //!
 //! Environment: KVIDX_BENCH_N (entries, default 100000),
 //! KVIDX_BENCH_RUNS (runs per side, default 11, at least 5 recommended),
 //! KVIDX_BENCH_VALUE (value size, default 64).
 //!
-//! To add a row, add a `Case` to `sqlite_cases` (or a new list for another
-//! engine: its kvidx side is generic over `Env::engine`, only the ceiling
-//! is engine-specific).
+//! Three tables per engine: the core operations; the storage primitives
+//! (10 000 calls in one transaction each); the TTL overhead (the read rows
+//! on a database where 1% of the keys carry a TTL, against the same rows
+//! without TTLs; both sides kvidx). To add a row, add a `Case` to the
+//! lists below: the kvidx side is generic over `Env::engine`, only the
+//! ceiling is engine-specific.
 
 mod harness;
 mod kv;
 mod raw;
+mod raw_lmdb;
 
-use harness::{Case, Env, KvEngine, RowResult, TARGET_RATIO, measure, print_table};
-use kvidxkit::capi::registry::kvidxInterfaceSqlite3;
+use harness::{Case, Columns, Env, KvEngine, PRIM_N, RowResult, TARGET_RATIO, TTL_TARGET_RATIO, measure, print_table};
+use kvidxkit::capi::registry::{kvidxInterfaceLmdb, kvidxInterfaceSqlite3};
 
 fn sqlite_cases() -> Vec<Case> {
     vec![
-        Case { name: "sequential insert", kvidx: kv::seq_insert, raw: raw::seq_insert },
-        Case { name: "sequential read", kvidx: kv::seq_read, raw: raw::seq_read },
-        Case { name: "random read", kvidx: kv::rand_read, raw: raw::rand_read },
-        Case { name: "random insert", kvidx: kv::rand_insert, raw: raw::rand_insert },
-        Case { name: "iterator scan", kvidx: kv::iter_scan, raw: raw::iter_scan },
-        Case { name: "range count", kvidx: kv::range_count, raw: raw::range_count },
-        Case { name: "delete", kvidx: kv::delete, raw: raw::delete },
+        Case::new("sequential insert", kv::seq_insert, raw::seq_insert),
+        Case::new("sequential read", kv::seq_read, raw::seq_read),
+        Case::new("random read", kv::rand_read, raw::rand_read),
+        Case::new("random insert", kv::rand_insert, raw::rand_insert),
+        Case::new("iterator scan", kv::iter_scan, raw::iter_scan),
+        Case::new("range count", kv::range_count, raw::range_count),
+        Case::new("delete", kv::delete, raw::delete),
     ]
+}
+
+/// Runs per side of the storage-primitive and TTL rows: short rows (one
+/// commit and fsync dominate a primitive row), so more runs for a steadier
+/// median at little cost.
+const PRIM_RUNS: usize = 15;
+const TTL_RUNS: usize = 15;
+
+fn sqlite_primitives() -> Vec<Case> {
+    vec![
+        Case::new("GetAndSet", kv::get_and_set, raw::get_and_set).runs(PRIM_RUNS),
+        Case::new("CompareAndSwap", kv::compare_and_swap, raw::compare_and_swap).runs(PRIM_RUNS),
+        Case::new("Append", kv::append, raw::append).runs(PRIM_RUNS),
+        Case::new("SetExpire", kv::set_expire, raw::set_expire).runs(PRIM_RUNS),
+        Case::new("ExpireScan (entries/s)", kv::expire_scan, raw::expire_scan).runs(PRIM_RUNS),
+    ]
+}
+
+fn lmdb_cases() -> Vec<Case> {
+    vec![
+        Case::new("sequential insert", kv::seq_insert, raw_lmdb::seq_insert),
+        Case::new("sequential read", kv::seq_read, raw_lmdb::seq_read),
+        Case::new("random read", kv::rand_read, raw_lmdb::rand_read),
+        Case::new("random insert", kv::rand_insert, raw_lmdb::rand_insert),
+        Case::new("iterator scan", kv::iter_scan, raw_lmdb::iter_scan),
+        Case::new("range count", kv::range_count, raw_lmdb::range_count),
+        Case::new("delete", kv::delete, raw_lmdb::delete),
+    ]
+}
+
+fn lmdb_primitives() -> Vec<Case> {
+    vec![
+        Case::new("GetAndSet", kv::get_and_set, raw_lmdb::get_and_set).runs(PRIM_RUNS),
+        Case::new("CompareAndSwap", kv::compare_and_swap, raw_lmdb::compare_and_swap).runs(PRIM_RUNS),
+        Case::new("Append", kv::append, raw_lmdb::append).runs(PRIM_RUNS),
+        Case::new("SetExpire", kv::set_expire, raw_lmdb::set_expire).runs(PRIM_RUNS),
+        Case::new("ExpireScan (entries/s)", kv::expire_scan, raw_lmdb::expire_scan).runs(PRIM_RUNS),
+    ]
+}
+
+/// Same on every engine: `kvidx` = 1% TTL database, `raw` = no TTL.
+fn ttl_cases() -> Vec<Case> {
+    vec![
+        Case::new("random read, 1% TTL", kv::rand_read_ttl, kv::rand_read).runs(TTL_RUNS),
+        Case::new("iterator scan, 1% TTL", kv::iter_scan_ttl, kv::iter_scan).runs(TTL_RUNS),
+    ]
+}
+
+struct EngineBench {
+    engine: KvEngine,
+    ceiling: &'static str,
+    raw_column: &'static str,
+    core: fn() -> Vec<Case>,
+    primitives: fn() -> Vec<Case>,
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -39,43 +100,100 @@ fn env_num(name: &str, default: u64) -> u64 {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
-    // cargo bench passes "--bench"; any other non-flag argument filters rows.
-    let filters: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(|s| s.as_str()).collect();
+    // cargo bench passes "--bench"; other non-flag arguments select engines or rows.
+    let words: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(|s| s.as_str()).collect();
+    let is_engine = |w: &str| ["sqlite3", "lmdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
+    let engines: Vec<&str> = words.iter().copied().filter(|w| is_engine(w)).collect();
+    let filters: Vec<&str> = words.iter().copied().filter(|w| !is_engine(w)).collect();
     let n = env_num("KVIDX_BENCH_N", 100_000);
     let runs = env_num("KVIDX_BENCH_RUNS", 11).max(1) as usize;
     let value_size = env_num("KVIDX_BENCH_VALUE", 64).max(1) as usize;
     let range_calls = 10_000;
     let range_width = 100.min(n);
-
-    let engine = KvEngine { name: "SQLite3", iface: &kvidxInterfaceSqlite3, suffix: ".sqlite3" };
-    let env = Env::new(engine, n, value_size, range_calls, range_width);
     let started = std::time::Instant::now();
 
-    // One populated file, byte-copied for the ceiling so both read the same layout.
-    kv::populate(&env, &env.populated_kvidx);
-    std::fs::copy(&env.populated_kvidx, &env.populated_raw).expect("copy the populated database");
+    let benches = [
+        EngineBench {
+            engine: KvEngine { name: "SQLite3", iface: &kvidxInterfaceSqlite3, suffix: ".sqlite3" },
+            ceiling: "rusqlite with the same pragmas and prepared statements",
+            raw_column: "raw rusqlite ops/s",
+            core: sqlite_cases,
+            primitives: sqlite_primitives,
+        },
+        EngineBench {
+            engine: KvEngine { name: "LMDB", iface: &kvidxInterfaceLmdb, suffix: "" },
+            ceiling: "lmdb-master-sys on the same layout, one read txn per read row",
+            raw_column: "raw LMDB ops/s",
+            core: lmdb_cases,
+            primitives: lmdb_primitives,
+        },
+    ];
+    let select = |cases: Vec<Case>| -> Vec<Case> {
+        let hit = |c: &Case, f: &str| match f.strip_prefix('=') {
+            Some(exact) => c.name == exact,
+            None => c.name.contains(f),
+        };
+        cases.into_iter().filter(|c| filters.is_empty() || filters.iter().any(|f| hit(c, f))).collect()
+    };
 
-    let cases: Vec<Case> = sqlite_cases()
-        .into_iter()
-        .filter(|c| filters.is_empty() || filters.iter().any(|f| c.name.contains(f)))
-        .collect();
-    let mut results: Vec<RowResult> = Vec::new();
-    for case in &cases {
-        eprintln!("  measuring {} ...", case.name);
-        results.push(measure(case, &env, runs));
+    for b in &benches {
+        if !engines.is_empty() && !engines.iter().any(|e| e.eq_ignore_ascii_case(b.engine.name)) {
+            continue;
+        }
+        let engine_started = std::time::Instant::now();
+        let env = Env::new(b.engine, n, value_size, range_calls, range_width);
+        // One populated database, byte-copied for the ceiling so both read the same layout.
+        kv::populate(&env, &env.populated_kvidx);
+        harness::copy_db(&env.populated_kvidx, &env.populated_raw);
+
+        let tables = [(select((b.core)()), 0), (select((b.primitives)()), 1), (select(ttl_cases()), 2)];
+        let mut results: Vec<Vec<RowResult>> = Vec::new();
+        for (cases, _) in &tables {
+            let mut rs = Vec::new();
+            for case in cases {
+                eprintln!("  {}: measuring {} ...", b.engine.name, case.name);
+                rs.push(measure(case, &env, runs));
+            }
+            results.push(rs);
+        }
+        env.cleanup();
+
+        println!();
+        println!(
+            "kvidx_bench — engine {}: N = {n} entries, {value_size}-byte values, {runs} runs per side \
+             (+1 warm-up, interleaved), median ops/s; range count = {range_calls} calls over \
+             {range_width}-key ranges; ceiling = {}",
+            b.engine.name, b.ceiling
+        );
+        if !results[0].is_empty() {
+            println!("ratio = raw / kvidx (1.00 = as fast as raw; target <= {TARGET_RATIO:.2})");
+            println!();
+            let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
+            print_table(&results[0], &cols, verbose);
+        }
+        if !results[1].is_empty() {
+            println!();
+            println!(
+                "storage primitives — {PRIM_N} calls in one transaction (kvidxBegin .. kvidxCommit / BEGIN .. COMMIT), \
+                 fresh copy per run, {PRIM_RUNS} runs per side; ratio = raw / kvidx (target <= {TARGET_RATIO:.2})"
+            );
+            println!();
+            let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
+            print_table(&results[1], &cols, verbose);
+        }
+        if !results[2].is_empty() {
+            println!();
+            println!(
+                "TTL overhead — kvidx on the populated database with every 100th key carrying a TTL an hour ahead, \
+                 against kvidx without TTLs, {TTL_RUNS} runs per side; ratio = no TTL / 1% TTL (target <= {TTL_TARGET_RATIO:.2})"
+            );
+            println!();
+            let cols = Columns { first: "no TTL ops/s", second: "1% TTL ops/s", swap: true, target: TTL_TARGET_RATIO };
+            print_table(&results[2], &cols, verbose);
+        }
+        println!();
+        println!("{} time {:.1} s", b.engine.name, engine_started.elapsed().as_secs_f64());
     }
-    env.cleanup();
-
-    println!();
-    println!(
-        "kvidx_bench — engine {}: N = {n} entries, {value_size}-byte values, {runs} runs per side \
-         (+1 warm-up, interleaved), median ops/s; range count = {range_calls} calls over \
-         {range_width}-key ranges; ceiling = rusqlite with the same pragmas and prepared statements",
-        engine.name
-    );
-    println!("ratio = raw / kvidx (1.00 = as fast as raw; target <= {TARGET_RATIO:.2})");
-    println!();
-    print_table(&results, verbose);
     println!();
     println!("total time {:.1} s", started.elapsed().as_secs_f64());
 }

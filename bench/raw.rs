@@ -10,8 +10,8 @@ use std::path::Path;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, params};
 
-use crate::harness::{Env, Sample, Timer, remove_db};
-use crate::kv::TERM;
+use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
+use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired};
 
 /// The table every kvidxkit SQLite3 database has (the other tables of the
 /// kvidxkit schema are created too, so both sides' files look alike).
@@ -27,6 +27,11 @@ const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
 const SCAN: &str = "SELECT id, term, cmd, data FROM log ORDER BY id";
 const COUNT: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
 const DELETE: &str = "DELETE FROM log WHERE id = ?1";
+const UPDATE: &str = "UPDATE log SET term = ?2, cmd = ?3, data = ?4 WHERE id = ?1";
+const GET_DATA: &str = "SELECT data FROM log WHERE id = ?1";
+const UPDATE_DATA: &str = "UPDATE log SET data = ?2 WHERE id = ?1";
+const TTL_PUT: &str = "INSERT OR REPLACE INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)";
+const TTL_DELETE: &str = "DELETE FROM _kvidx_ttl WHERE id = ?1";
 
 pub fn open(path: &Path) -> Connection {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -168,4 +173,116 @@ pub fn delete(env: &Env) -> Sample {
     };
     remove_db(&path);
     s
+}
+
+// ----------------------------------------------------------------------
+// Storage primitives: the same work in one transaction, statements
+// prepared once (prepare_cached), no savepoints.
+
+/// Opens a fresh copy of `template`, times `body` between BEGIN and COMMIT.
+fn in_txn(env: &Env, template: &Path, body: &mut dyn FnMut(&Connection) -> u64) -> Sample {
+    let path = env.fresh_copy(template, "raw-prim");
+    let s = {
+        let c = open(&path);
+        // Prepared before the clock starts, as kvidxkit's are at open.
+        for sql in [GET, GET_DATA, UPDATE, UPDATE_DATA, TTL_PUT, TTL_DELETE, DELETE] {
+            c.prepare_cached(sql).unwrap();
+        }
+        let t = Timer::start();
+        c.execute_batch("BEGIN").unwrap();
+        let n = body(&c);
+        c.execute_batch("COMMIT").unwrap();
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn get_and_set(env: &Env) -> Sample {
+    in_txn(env, &env.populated_raw, &mut |c| {
+        let mut get = c.prepare_cached(GET).unwrap();
+        let mut upd = c.prepare_cached(UPDATE).unwrap();
+        let mut old: Vec<u8> = Vec::new();
+        let mut sink = 0u64;
+        for &k in &env.prim_keys {
+            let (term, cmd) = {
+                let mut rows = get.query([k as i64]).unwrap();
+                let row = rows.next().unwrap().expect("key exists");
+                old.clear();
+                old.extend_from_slice(row.get_ref(2).unwrap().as_blob().unwrap());
+                (row.get_ref(0).unwrap().as_i64().unwrap() as u64, row.get_ref(1).unwrap().as_i64().unwrap() as u64)
+            };
+            sink = sink.wrapping_add(term ^ cmd ^ old[0] as u64);
+            let n = upd.execute(params![k as i64, (TERM + 1) as i64, (k & 0xff) as i64, &env.new_value]).unwrap();
+            assert_eq!(n, 1);
+        }
+        black_box(sink);
+        env.prim_keys.len() as u64
+    })
+}
+
+pub fn compare_and_swap(env: &Env) -> Sample {
+    in_txn(env, &env.populated_raw, &mut |c| {
+        let mut get = c.prepare_cached(GET_DATA).unwrap();
+        let mut upd = c.prepare_cached(UPDATE).unwrap();
+        for &k in &env.prim_keys {
+            let same = {
+                let mut rows = get.query([k as i64]).unwrap();
+                let row = rows.next().unwrap().expect("key exists");
+                row.get_ref(0).unwrap().as_blob().unwrap() == env.value.as_slice()
+            };
+            assert!(same);
+            let n = upd.execute(params![k as i64, (TERM + 1) as i64, (k & 0xff) as i64, &env.new_value]).unwrap();
+            assert_eq!(n, 1);
+        }
+        env.prim_keys.len() as u64
+    })
+}
+
+pub fn append(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("append", build_append);
+    in_txn(env, &tmpl, &mut |c| {
+        let mut get = c.prepare_cached(GET_DATA).unwrap();
+        let mut upd = c.prepare_cached(UPDATE_DATA).unwrap();
+        let mut buf: Vec<u8> = Vec::new();
+        for &k in &env.append_keys {
+            {
+                let mut rows = get.query([k as i64]).unwrap();
+                let row = rows.next().unwrap().expect("key exists");
+                buf.clear();
+                buf.extend_from_slice(row.get_ref(0).unwrap().as_blob().unwrap());
+            }
+            buf.extend_from_slice(&env.append_value);
+            assert_eq!(buf.len(), APPEND_BASE + APPEND_LEN);
+            assert_eq!(upd.execute(params![k as i64, &buf]).unwrap(), 1);
+        }
+        env.append_keys.len() as u64
+    })
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
+pub fn set_expire(env: &Env) -> Sample {
+    in_txn(env, &env.populated_raw, &mut |c| {
+        let mut put = c.prepare_cached(TTL_PUT).unwrap();
+        for &k in &env.prim_keys {
+            put.execute(params![k as i64, (now_ms() + FAR_TTL_MS) as i64]).unwrap();
+        }
+        env.prim_keys.len() as u64
+    })
+}
+
+pub fn expire_scan(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("expired", build_expired);
+    in_txn(env, &tmpl, &mut |c| {
+        let mut del = c.prepare_cached(DELETE).unwrap();
+        let mut del_ttl = c.prepare_cached(TTL_DELETE).unwrap();
+        for &k in &env.prim_keys_sorted {
+            assert_eq!(del.execute([k as i64]).unwrap(), 1);
+            assert_eq!(del_ttl.execute([k as i64]).unwrap(), 1);
+        }
+        env.prim_keys.len() as u64
+    })
 }
