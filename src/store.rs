@@ -215,6 +215,24 @@ impl<E: Engine> Store<E> {
         self.sync_txn(r)
     }
 
+    /// As [`Store::atomic`] for a unit that makes at most one engine write
+    /// when `key` has no TTL record (no expired-entry clean-up). Inside an
+    /// open transaction that single write is atomic by itself and the
+    /// transaction already isolates the read, so no savepoint is taken
+    /// (a savepoint costs more than the call: LMDB copies every page the
+    /// transaction dirtied into the nested one).
+    fn atomic_one<R>(&mut self, key: u64, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        if self.in_txn && self.ttl.get(key).is_none() {
+            let mark = self.ttl.mark();
+            let r = f(self);
+            if r.is_err() {
+                self.ttl.rollback_to(mark);
+            }
+            return self.sync_txn(r);
+        }
+        self.atomic(f)
+    }
+
     /// Sets or clears the expiry of `key` in the engine and the index.
     fn ttl_write(&mut self, key: u64, at: Option<u64>) -> Result<()> {
         match at {
@@ -343,9 +361,9 @@ impl<E: Engine> Store<E> {
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
         let buf = &mut self.buf;
         let mut found = None;
-        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
+        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
-            if ttl.expired(row.key, now) {
+            if now.is_some_and(|n| ttl.expired(row.key, n)) {
                 return true;
             }
             buf.clear();
@@ -359,9 +377,9 @@ impl<E: Engine> Store<E> {
 
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {
         let mut found = None;
-        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
+        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
-            if ttl.expired(row.key, now) {
+            if now.is_some_and(|n| ttl.expired(row.key, n)) {
                 return true;
             }
             found = Some(row.key);
@@ -643,7 +661,7 @@ impl<E: Engine> Store<E> {
         f: impl FnOnce(Option<EntryRef<'_>>) -> Result<R>,
     ) -> Result<R> {
         self.touch();
-        self.atomic(|s| {
+        self.atomic_one(key, |s| {
             let old = s.live_entry(key)?;
             let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
             s.engine.put(key, term, cmd, data)?;
@@ -675,7 +693,7 @@ impl<E: Engine> Store<E> {
     /// did. [`Error::NotFound`] if the key is absent.
     pub fn compare_and_swap(&mut self, key: u64, expected: &[u8], term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
         self.touch();
-        self.atomic(|s| match s.live_entry(key)? {
+        self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some(_) if s.buf[..] != *expected => Ok(false),
             Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
@@ -693,7 +711,7 @@ impl<E: Engine> Store<E> {
         data: &[u8],
     ) -> Result<bool> {
         self.touch();
-        self.atomic(|s| match s.live_entry(key)? {
+        self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some((t, _)) if t != expected_term => Ok(false),
             Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
@@ -702,7 +720,7 @@ impl<E: Engine> Store<E> {
 
     fn concat(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], append: bool) -> Result<usize> {
         self.touch();
-        self.atomic(|s| match s.live_entry(key)? {
+        self.atomic_one(key, |s| match s.live_entry(key)? {
             None => {
                 s.engine.put(key, term, cmd, data)?;
                 Ok(data.len())
@@ -756,7 +774,7 @@ impl<E: Engine> Store<E> {
     pub fn set_value_range(&mut self, key: u64, offset: usize, data: &[u8]) -> Result<usize> {
         let end = offset.checked_add(data.len()).ok_or_else(|| Error::invalid("offset + length overflows"))?;
         self.touch();
-        self.atomic(|s| match s.live_entry(key)? {
+        self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some((t, c)) => {
                 if s.buf.len() < end {
@@ -785,7 +803,7 @@ impl<E: Engine> Store<E> {
     pub fn set_expire_at(&mut self, key: u64, timestamp_ms: u64) -> Result<()> {
         self.touch();
         let at = timestamp_ms.min(MAX_EXPIRY);
-        self.atomic(|s| {
+        self.atomic_one(key, |s| {
             if s.is_expired(key) || !s.engine.exists(key)? {
                 return Err(Error::not_found_key(key));
             }
@@ -849,9 +867,10 @@ impl<E: Engine> Store<E> {
         if lo > hi {
             return Ok(());
         }
-        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
+        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
         let r = self.engine.scan(lo, hi, Dir::Forward, &mut |row: Row<'_>| {
-            ttl.expired(row.key, now) || f(EntryRef { key: row.key, term: row.term, cmd: row.cmd, data: row.data })
+            now.is_some_and(|n| ttl.expired(row.key, n))
+                || f(EntryRef { key: row.key, term: row.term, cmd: row.cmd, data: row.data })
         });
         self.sync_txn(r)
     }
@@ -862,9 +881,9 @@ impl<E: Engine> Store<E> {
         if lo > hi || limit == 0 {
             return Ok(());
         }
-        let (ttl, now) = (&self.ttl, if self.ttl.is_empty() { 0 } else { now_ms() });
+        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
         let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
-            if !ttl.expired(row.key, now) {
+            if !now.is_some_and(|n| ttl.expired(row.key, n)) {
                 out.push(row);
             }
             out.len() < limit

@@ -6,7 +6,26 @@
 //! made inside a transaction or an atomic unit are recorded so that a
 //! rollback restores the index with the database.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Multiplicative hash for u64 keys (point lookups of the TTL index).
+#[derive(Default)]
+pub(crate) struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(self.0 ^ *b as u64);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ (n >> 29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// Current time in Unix milliseconds (CLOCK_REALTIME, as the original).
 pub fn now_ms() -> u64 {
@@ -22,6 +41,8 @@ pub const MAX_EXPIRY: u64 = i64::MAX as u64;
 #[derive(Debug, Default)]
 pub(crate) struct TtlIndex {
     by_key: BTreeMap<u64, u64>,
+    /// The same records hashed, for the point lookups of every read.
+    points: HashMap<u64, u64, BuildHasherDefault<MixHasher>>,
     by_time: BTreeSet<(u64, u64)>,
     /// (key, previous expiry) for every change since the outermost open
     /// transaction or atomic unit began.
@@ -40,7 +61,7 @@ impl TtlIndex {
 
     #[inline]
     pub(crate) fn get(&self, key: u64) -> Option<u64> {
-        if self.by_key.is_empty() { None } else { self.by_key.get(&key).copied() }
+        if self.by_key.is_empty() { None } else { self.points.get(&key).copied() }
     }
 
     /// True if `key` has an expiry at or before `now`.
@@ -49,11 +70,26 @@ impl TtlIndex {
         self.get(key).is_some_and(|at| at <= now)
     }
 
+    /// For a scan: `Some(now)` if some key may have expired by now (rows
+    /// must be checked), `None` if no expiry has passed yet (no per-row work).
+    #[inline]
+    pub(crate) fn scan_now(&self) -> Option<u64> {
+        let first = self.by_time.first()?.0;
+        let now = now_ms();
+        if first <= now { Some(now) } else { None }
+    }
+
     /// Records a change (already made in the engine).
     pub(crate) fn set(&mut self, key: u64, at: Option<u64>, record: bool) {
         let old = match at {
-            Some(t) => self.by_key.insert(key, t),
-            None => self.by_key.remove(&key),
+            Some(t) => {
+                self.points.insert(key, t);
+                self.by_key.insert(key, t)
+            }
+            None => {
+                self.points.remove(&key);
+                self.by_key.remove(&key)
+            }
         };
         if let Some(o) = old {
             self.by_time.remove(&(o, key));

@@ -398,7 +398,8 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(64);
         // Two connections of one process on a file opened with unix-excl
         // would each keep their own WAL index: refuse the second.
-        let claim = if !memory && vfs.as_deref() == Some("unix-excl") { Some(super::ProcessClaim::take(path)?) } else { None };
+        let claim =
+            if !memory && vfs.as_deref() == Some("unix-excl") { Some(super::ProcessClaim::take(path)?) } else { None };
         Ok(Sqlite {
             stmts: Stmts([std::ptr::null_mut(); N_STMTS]),
             conn,
@@ -418,6 +419,8 @@ impl Sqlite {
             let ps = cfg.map_or(DEFAULT_PAGE_SIZE, |c| if c.page_size > 0 { c.page_size } else { DEFAULT_PAGE_SIZE });
             self.set_pragma("page_size", &ps.to_string())?;
         }
+        // Statement journals of atomic units stay in memory.
+        self.set_pragma("temp_store", "MEMORY")?;
         match cfg {
             None => {
                 // The original's plain open: WAL, 31 250 KiB cache, recursive
