@@ -266,8 +266,11 @@ pub fn now_ms() -> u64 {
 
 pub fn set_expire(env: &Env) -> Sample {
     in_txn(env, &env.populated_raw, &mut |c| {
+        // The same work as kvidxSetExpire: the key must exist (NOT_FOUND otherwise).
+        let mut exists = c.prepare_cached("SELECT 1 FROM log WHERE id = ?1").unwrap();
         let mut put = c.prepare_cached(TTL_PUT).unwrap();
         for &k in &env.prim_keys {
+            assert!(exists.exists([k as i64]).unwrap());
             put.execute(params![k as i64, (now_ms() + FAR_TTL_MS) as i64]).unwrap();
         }
         env.prim_keys.len() as u64

@@ -320,8 +320,12 @@ pub fn append(env: &Env) -> Sample {
 
 pub fn set_expire(env: &Env) -> Sample {
     in_txn(env, &env.populated_raw, &mut |db, txn| {
+        // The same work as kvidxSetExpire: the key must exist (NOT_FOUND otherwise).
         for &k in &env.prim_keys {
-            unsafe { put(txn, db.ttl, k, &(now_ms() + FAR_TTL_MS).to_ne_bytes(), 0) };
+            unsafe {
+                get(txn, db.data, k);
+                put(txn, db.ttl, k, &(now_ms() + FAR_TTL_MS).to_ne_bytes(), 0)
+            };
         }
         env.prim_keys.len() as u64
     })
