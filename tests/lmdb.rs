@@ -111,10 +111,11 @@ fn writes_the_layout_raw_lmdb_reads() {
         rc(ffi::mdb_dbi_flags(txn, data, &mut flags));
         assert_eq!(flags & ffi::MDB_INTEGERKEY, ffi::MDB_INTEGERKEY);
         let v = get(txn, data, 0x0102030405060708).unwrap();
-        let want: Vec<u8> = [0x18u8, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, 0x28, 0x27, 0x26, 0x25, 0x24, 0x23, 0x22, 0x21]
-            .into_iter()
-            .chain(*b"xyz")
-            .collect();
+        let want: Vec<u8> =
+            [0x18u8, 0x17, 0x16, 0x15, 0x14, 0x13, 0x12, 0x11, 0x28, 0x27, 0x26, 0x25, 0x24, 0x23, 0x22, 0x21]
+                .into_iter()
+                .chain(*b"xyz")
+                .collect();
         assert_eq!(v, want, "16-byte native term/cmd header, then the data");
         assert_eq!(get(txn, data, 5).unwrap().len(), 16, "an empty value is exactly the header");
         let mut ttl = 0;
@@ -192,7 +193,13 @@ fn remove_range_matches_a_model() {
                 s.insert(k, 0, 0, b"v").unwrap();
             }
         }
-        let pick = |r: u64| if r % 4 == 0 { model.iter().nth((r as usize / 4) % model.len().max(1)).copied().unwrap_or(0) } else { r % span };
+        let pick = |r: u64| {
+            if r % 4 == 0 {
+                model.iter().nth((r as usize / 4) % model.len().max(1)).copied().unwrap_or(0)
+            } else {
+                r % span
+            }
+        };
         let (a, b) = (pick(rnd()), pick(rnd()));
         let (si, ei) = (rnd() % 2 == 0, rnd() % 2 == 0);
         let deleted = s.remove_range(a, b, si, ei).unwrap();
