@@ -26,46 +26,6 @@ struct sqlite3;
 
 
 /**
- * Initial map size of a plain open (the original's 1 GiB).
- */
-#define DEFAULT_MAP_SIZE (1 << 30)
-
-/**
- * Page size of files created by a plain open (the original's bundled build).
- */
-#define DEFAULT_PAGE_SIZE 8192
-
-/**
- * The magic number as a u64.
- */
-#define MAGIC 6360289208633281280
-
-/**
- * The only version.
- */
-#define VERSION 1
-
-/**
- * Size of the file header.
- */
-#define HEADER_LEN 24
-
-/**
- * Offset of the entry count in the header.
- */
-#define COUNT_OFFSET 16
-
-/**
- * Size of an entry before its value.
- */
-#define ENTRY_HEADER_LEN 32
-
-/**
- * Largest storable expiry (the SQLite engine stores it as a signed integer).
- */
-#define MAX_EXPIRY (uint64_t)INT64_MAX
-
-/**
  * Error codes for kvidxkit operations.
  */
 typedef enum kvidxError {

@@ -57,3 +57,17 @@ fn every_header_compiles_alone_in_c99_and_cxx() {
         compiles_alone(h, true);
     }
 }
+
+/// The generated header defines only names of the C API (everything starts
+/// with KVIDX), so it cannot collide with a program's own macros.
+#[test]
+fn generated_header_defines_only_kvidx_macros() {
+    let text = std::fs::read_to_string(project_dir().join("include/kvidxkit.h")).unwrap();
+    let stray: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("#define "))
+        .map(|rest| rest.split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or(""))
+        .filter(|name| !name.starts_with("KVIDX"))
+        .collect();
+    assert!(stray.is_empty(), "kvidxkit.h defines macros outside the KVIDX namespace: {stray:?}");
+}

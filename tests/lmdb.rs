@@ -228,3 +228,41 @@ fn data_survives_reopen_after_fsync() {
     assert_eq!((e.term, e.cmd, e.data), (3, 6, &b"Value-3"[..]));
     assert_eq!(s.max_key().unwrap(), Some(500));
 }
+
+/// Another process grows the map of an environment this instance has open:
+/// reads and writes here adopt the new size (MDB_MAP_RESIZED) instead of failing.
+#[test]
+fn a_map_grown_by_another_process_is_adopted() {
+    let dir = common::scratch("lmdb-resized");
+    let env = dir.join("env");
+    let cfg = Config { mmap_size_bytes: 1 << 20, ..Config::default() };
+    let mut a = Store::<Lmdb>::open_with_config(&env, &cfg).unwrap();
+    a.insert(1, 0, 0, b"a").unwrap();
+    assert_eq!(a.key_count().unwrap(), 1);
+    let src = dir.join("grow.c");
+    std::fs::write(
+        &src,
+        r#"#include <stdio.h>
+#include <string.h>
+#include "kvidxkit.h"
+int main(int argc, char **argv) {
+    (void)argc;
+    static char v[4096];
+    kvidxInstance i;
+    memset(&i, 0, sizeof(i));
+    i.interface = kvidxInterfaceLmdb;
+    if (!kvidxOpen(&i, argv[1], NULL)) return 2;
+    for (uint64_t k = 100; k < 2100; k++) if (!kvidxInsert(&i, k, 0, 0, v, sizeof(v))) return 3;
+    return kvidxClose(&i) ? 0 : 4;
+}
+"#,
+    )
+    .unwrap();
+    let exe = common::compile_c(&[src], "lmdb_grow", common::Link::Shared, &["-Werror"]).unwrap();
+    let st = std::process::Command::new(&exe).arg(&env).status().unwrap();
+    assert!(st.success(), "the other process failed: {st}");
+    assert_eq!(a.key_count().unwrap(), 2001);
+    assert_eq!(a.get(2099).unwrap().unwrap().data.len(), 4096);
+    a.insert(5000, 0, 0, &[1u8; 4096]).unwrap();
+    assert!(a.exists(5000).unwrap());
+}

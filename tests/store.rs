@@ -303,3 +303,17 @@ fn sqlite_file_open_twice_in_one_process_is_refused() {
     c.insert(2, 0, 0, b"c").unwrap();
     assert!(d.exists(2).unwrap());
 }
+
+#[test]
+fn sqlite_in_memory_and_temporary_databases() {
+    for path in [":memory:", ""] {
+        let mut s = Store::<kvidxkit::Sqlite>::open(path).unwrap_or_else(|e| panic!("open {path:?}: {e}"));
+        s.insert(1, 2, 3, b"mem").unwrap();
+        assert_eq!(s.get(1).unwrap().unwrap().data, b"mem");
+        assert_eq!(s.key_count().unwrap(), 1);
+        s.fsync().unwrap();
+        let _ = s.stats().unwrap();
+        let mut t = Store::<kvidxkit::Sqlite>::open_with_config(path, &Config::default()).unwrap();
+        assert!(!t.exists(1).unwrap(), "each in-memory database is its own");
+    }
+}

@@ -172,20 +172,49 @@ impl Lmdb {
         // SAFETY: plain LMDB calls on our own handles.
         unsafe {
             if self.rtxn.is_null() {
-                check("mdb_txn_begin", ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut self.rtxn))?;
+                let rc = ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut self.rtxn);
+                if rc == ffi::MDB_MAP_RESIZED {
+                    self.adopt_map_size()?;
+                    check("mdb_txn_begin", ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut self.rtxn))?;
+                } else {
+                    check("mdb_txn_begin", rc)?;
+                }
                 self.rtxn_live = true;
             } else if !self.rtxn_live {
-                check("mdb_txn_renew", ffi::mdb_txn_renew(self.rtxn))?;
-                self.rtxn_live = true;
+                self.renew_reader()?;
             } else if ffi::mdb_txn_id(self.rtxn) != self.env_info().me_last_txnid {
                 // Another process committed since: read the newest snapshot.
                 ffi::mdb_txn_reset(self.rtxn);
                 self.rtxn_live = false;
-                check("mdb_txn_renew", ffi::mdb_txn_renew(self.rtxn))?;
-                self.rtxn_live = true;
+                self.renew_reader()?;
             }
         }
         Ok(self.rtxn)
+    }
+
+    /// Renews the parked read transaction, adopting a map another process
+    /// has grown (MDB_MAP_RESIZED).
+    fn renew_reader(&mut self) -> Result<()> {
+        // SAFETY: rtxn is our parked read-only transaction.
+        let mut rc = unsafe { ffi::mdb_txn_renew(self.rtxn) };
+        if rc == ffi::MDB_MAP_RESIZED {
+            self.adopt_map_size()?;
+            rc = unsafe { ffi::mdb_txn_renew(self.rtxn) };
+        }
+        check("mdb_txn_renew", rc)?;
+        self.rtxn_live = true;
+        Ok(())
+    }
+
+    /// Takes over the map size another process set (no transaction of this
+    /// process may be active: the reader is parked, no write txn is open).
+    fn adopt_map_size(&mut self) -> Result<()> {
+        if !self.txns.is_empty() {
+            return Err(Error::Locked("the map was resized by another process during a transaction".into()));
+        }
+        self.park_reader();
+        // SAFETY: size 0 adopts the size currently in use by the environment.
+        check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, 0) })
     }
 
     /// Grows the map when it is half full (or a write ran out of room),
@@ -221,7 +250,12 @@ impl Lmdb {
         };
         let mut t = null_mut();
         // SAFETY: parent is NULL or our innermost open write transaction.
-        check("mdb_txn_begin", unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) })?;
+        let mut rc = unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) };
+        if rc == ffi::MDB_MAP_RESIZED && parent.is_null() {
+            self.adopt_map_size()?;
+            rc = unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) };
+        }
+        check("mdb_txn_begin", rc)?;
         if self.txns.is_empty() {
             self.owner = Some(std::thread::current().id());
         }

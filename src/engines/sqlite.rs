@@ -295,8 +295,15 @@ impl Sqlite {
         &self.conn
     }
 
+    /// An integer PRAGMA; 0 when it returns no row (e.g. mmap_size of an
+    /// in-memory database).
     fn pragma_i64(&self, name: &str) -> Result<i64> {
-        Ok(self.conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0))?)
+        let mut stmt = self.conn.prepare(&format!("PRAGMA {name}"))?;
+        let mut rows = stmt.query([])?;
+        Ok(match rows.next()? {
+            Some(r) => r.get::<_, i64>(0)?,
+            None => 0,
+        })
     }
 
     fn set_pragma(&self, name: &str, value: &str) -> Result<()> {
