@@ -115,6 +115,11 @@ pub trait Engine: Sized + Send + 'static {
     /// Applies a configuration to the open engine and returns what is now in
     /// effect. On error the previous settings stay in force.
     fn apply_config(&mut self, cfg: &Config) -> Result<Config>;
+    /// Updates the settings in `cfg` that the engine may change by itself
+    /// (LMDB's map grows); nothing by default.
+    fn refresh_config(&mut self, cfg: &mut Config) {
+        let _ = cfg;
+    }
     /// Durability barrier: everything committed reaches stable storage.
     fn sync(&mut self) -> Result<()>;
 }

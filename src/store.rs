@@ -595,8 +595,16 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Configuration and durability
 
-    /// The configuration in effect.
+    /// The configuration in effect (as of open or the last update; see
+    /// [`Store::current_config`] for settings the engine changes by itself).
     pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The configuration in effect now, including what the engine changed by
+    /// itself since (LMDB's map size after growth).
+    pub fn current_config(&mut self) -> &Config {
+        self.engine.refresh_config(&mut self.config);
         &self.config
     }
 

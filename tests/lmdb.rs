@@ -146,6 +146,7 @@ fn the_map_grows_past_its_initial_size() {
     }
     assert_eq!(s.key_count().unwrap(), 3000);
     assert!(s.stats().unwrap().database_file_size > 8 << 20);
+    assert!(s.current_config().mmap_size_bytes > 8 << 20, "GetConfig reports the grown map");
     assert_eq!(s.get(1999).unwrap().unwrap().data, &v[..]);
 }
 

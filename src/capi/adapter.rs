@@ -741,9 +741,16 @@ pub(crate) struct NativeOps {
     pub(crate) advance: unsafe fn(I, &mut Cursor, &mut IterShared) -> Result<bool>,
     pub(crate) seek: unsafe fn(I, &mut Cursor, &mut IterShared, u64) -> Result<bool>,
     pub(crate) compare_term_and_swap: CtasFn,
+    pub(crate) current_config: unsafe fn(I) -> Result<Config>,
 }
 
 pub(crate) type CtasFn = unsafe fn(I, u64, u64, u64, u64, *const c_void, usize, *mut bool) -> kvidxErrorRaw;
+
+unsafe fn current_config<E: Engine>(i: I) -> Result<Config> {
+    let h = unsafe { handle::<E>(i)? };
+    let mut s = h.store.lock();
+    Ok(s.current_config().clone())
+}
 
 unsafe fn update_config<E: Engine>(i: I, cfg: &Config) -> Result<Config> {
     let h = unsafe { handle::<E>(i)? };
@@ -782,6 +789,7 @@ pub(crate) const fn native<E: Engine>(table: &'static kvidxInterface) -> NativeO
         advance: advance::<E>,
         seek: seek::<E>,
         compare_term_and_swap: compare_term_and_swap::<E>,
+        current_config: current_config::<E>,
     }
 }
 

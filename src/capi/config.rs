@@ -188,6 +188,14 @@ pub unsafe extern "C" fn kvidxGetConfig(i: *const kvidxInstance, config: *mut kv
             return invalid(i as I, "GetConfig", "instance and config required");
         }
         *config = if (*i).configInitialized { (*i).config } else { kvidxConfigDefault() };
+        // A built-in engine may have changed a setting by itself since (LMDB's map grows).
+        if (*i).configInitialized
+            && !(*i).kvidxdata.is_null()
+            && let Some(ops) = super::adapter::native_ops(i as I)
+            && let Ok(now) = (ops.current_config)(i as I)
+        {
+            (*config).mmapSizeBytes = now.mmap_size_bytes;
+        }
         0
     })
 }

@@ -824,6 +824,10 @@ impl Engine for Lmdb {
         Ok(self.effective())
     }
 
+    fn refresh_config(&mut self, cfg: &mut Config) {
+        cfg.mmap_size_bytes = self.env_info().me_mapsize.min(i32::MAX as usize) as i32;
+    }
+
     fn sync(&mut self) -> Result<()> {
         if self.opened_read_only {
             return Ok(());
