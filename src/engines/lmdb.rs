@@ -72,10 +72,15 @@ unsafe fn val_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
 
 #[inline]
 unsafe fn val_key(v: &ffi::MDB_val) -> u64 {
-    let b = unsafe { val_bytes(v) };
-    let mut k = [0u8; 8];
-    k[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
-    u64::from_ne_bytes(k)
+    if v.mv_size == 8 {
+        // SAFETY: an integer key of 8 bytes, possibly unaligned in the map.
+        unsafe { std::ptr::read_unaligned(v.mv_data as *const u64) }
+    } else {
+        let b = unsafe { val_bytes(v) };
+        let mut k = [0u8; 8];
+        k[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+        u64::from_ne_bytes(k)
+    }
 }
 
 /// Splits a stored value into (term, cmd, data); values shorter than the
@@ -85,8 +90,10 @@ fn unpack(v: &[u8]) -> (u64, u64, &[u8]) {
     if v.len() < HEADER {
         return (0, 0, &[]);
     }
-    let term = u64::from_ne_bytes(v[0..8].try_into().unwrap());
-    let cmd = u64::from_ne_bytes(v[8..16].try_into().unwrap());
+    // SAFETY: at least HEADER bytes; reads may be unaligned in the map.
+    let (term, cmd) = unsafe {
+        (std::ptr::read_unaligned(v.as_ptr() as *const u64), std::ptr::read_unaligned(v.as_ptr().add(8) as *const u64))
+    };
     (term, cmd, &v[HEADER..])
 }
 
@@ -378,13 +385,14 @@ impl Lmdb {
     }
 
     /// Visits `[lo, hi]` of `dbi` in `dir` order: `f(key, value)`.
+    #[inline]
     fn cursor_scan(
         txn: *mut ffi::MDB_txn,
         dbi: ffi::MDB_dbi,
         lo: u64,
         hi: u64,
         dir: Dir,
-        f: &mut dyn FnMut(u64, &[u8]) -> bool,
+        mut f: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<()> {
         if lo > hi {
             return Ok(());
@@ -689,7 +697,7 @@ impl Engine for Lmdb {
 
     fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()> {
         let txn = self.read_txn()?;
-        Self::cursor_scan(txn, self.data, lo, hi, dir, &mut |key, v| {
+        Self::cursor_scan(txn, self.data, lo, hi, dir, |key, v| {
             let (term, cmd, data) = unpack(v);
             f(Row { key, term, cmd, data })
         })
@@ -706,7 +714,7 @@ impl Engine for Lmdb {
             }
         }
         let mut n = 0u64;
-        Self::cursor_scan(txn, self.data, lo, hi, Dir::Forward, &mut |_, _| {
+        Self::cursor_scan(txn, self.data, lo, hi, Dir::Forward, |_, _| {
             n += 1;
             true
         })?;
@@ -750,7 +758,7 @@ impl Engine for Lmdb {
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
         let Some(dbi) = self.ttl else { return Ok(()) };
         let txn = self.read_txn()?;
-        Self::cursor_scan(txn, dbi, 0, u64::MAX, Dir::Forward, &mut |k, v| {
+        Self::cursor_scan(txn, dbi, 0, u64::MAX, Dir::Forward, |k, v| {
             let mut at = [0u8; 8];
             at[..v.len().min(8)].copy_from_slice(&v[..v.len().min(8)]);
             f(k, u64::from_ne_bytes(at));
@@ -780,7 +788,7 @@ impl Engine for Lmdb {
         let mut free = 0u64;
         // The free-page database (dbi 0): each record lists page numbers,
         // its first word being how many.
-        Self::cursor_scan(txn, 0, 0, u64::MAX, Dir::Forward, &mut |_, v| {
+        Self::cursor_scan(txn, 0, 0, u64::MAX, Dir::Forward, |_, v| {
             if v.len() >= 8 {
                 free += u64::from_ne_bytes(v[..8].try_into().unwrap());
             }
