@@ -318,21 +318,26 @@ pub fn median(v: &[f64]) -> f64 {
 /// interleaved so that machine noise hits both sides alike. The order
 /// alternates within each pair (A B, B A, A B, ...) so that neither side
 /// is always the one following the other's writes.
-pub fn measure(case: &Case, env: &Env, runs: usize) -> RowResult {
-    let runs = if case.runs > 0 { case.runs } else { runs };
-    let _ = (case.kvidx)(env);
-    let _ = (case.raw)(env);
-    let mut kvidx = Vec::with_capacity(runs);
-    let mut raw = Vec::with_capacity(runs);
+pub fn interleave<T>(runs: usize, a: &mut dyn FnMut() -> T, b: &mut dyn FnMut() -> T) -> (Vec<T>, Vec<T>) {
+    let _ = a();
+    let _ = b();
+    let (mut ra, mut rb) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
     for r in 0..runs {
         if r % 2 == 0 {
-            kvidx.push((case.kvidx)(env).ops_per_sec());
-            raw.push((case.raw)(env).ops_per_sec());
+            ra.push(a());
+            rb.push(b());
         } else {
-            raw.push((case.raw)(env).ops_per_sec());
-            kvidx.push((case.kvidx)(env).ops_per_sec());
+            rb.push(b());
+            ra.push(a());
         }
     }
+    (ra, rb)
+}
+
+/// [`interleave`] of the two sides of `case` (ops/s per run).
+pub fn measure(case: &Case, env: &Env, runs: usize) -> RowResult {
+    let runs = if case.runs > 0 { case.runs } else { runs };
+    let (kvidx, raw) = interleave(runs, &mut || (case.kvidx)(env).ops_per_sec(), &mut || (case.raw)(env).ops_per_sec());
     RowResult { name: case.name, kvidx, raw }
 }
 

@@ -7,15 +7,23 @@
 //!
 //! Environment: KVIDX_BENCH_N (entries, default 100000),
 //! KVIDX_BENCH_RUNS (runs per side, default 11, at least 5 recommended),
-//! KVIDX_BENCH_VALUE (value size, default 64).
+//! KVIDX_BENCH_VALUE (value size, default 64), KVIDX_BENCH_EXPORT_N
+//! (entries of the export/import table, default 1000000),
+//! KVIDX_BENCH_EXPORT_RUNS (its runs per side, default 5).
 //!
-//! Three tables per engine: the core operations; the storage primitives
+//! The filter "export" selects the whole export/import table (bench/export.rs:
+//! kvidxExport/kvidxImport in BINARY, JSON and CSV over 1M entries, against
+//! a scan+write / read+insert done directly on the engine); it is the last
+//! table of each engine (about 45 s on SQLite3, 30 s on LMDB).
+//!
+//! The other three tables per engine: the core operations; the storage primitives
 //! (10 000 calls in one transaction each); the TTL overhead (the read rows
 //! on a database where 1% of the keys carry a TTL, against the same rows
 //! without TTLs; both sides kvidx). To add a row, add a `Case` to the
 //! lists below: the kvidx side is generic over `Env::engine`, only the
 //! ceiling is engine-specific.
 
+mod export;
 mod harness;
 mod kv;
 mod raw;
@@ -88,6 +96,7 @@ struct EngineBench {
     raw_column: &'static str,
     core: fn() -> Vec<Case>,
     primitives: fn() -> Vec<Case>,
+    transfer: export::Ceiling,
 }
 
 fn env_num(name: &str, default: u64) -> u64 {
@@ -108,6 +117,8 @@ fn main() {
     let n = env_num("KVIDX_BENCH_N", 100_000);
     let runs = env_num("KVIDX_BENCH_RUNS", 11).max(1) as usize;
     let value_size = env_num("KVIDX_BENCH_VALUE", 64).max(1) as usize;
+    let export_n = env_num("KVIDX_BENCH_EXPORT_N", 1_000_000).max(1);
+    let export_runs = env_num("KVIDX_BENCH_EXPORT_RUNS", 5).max(1) as usize;
     let range_calls = 10_000;
     let range_width = 100.min(n);
     let started = std::time::Instant::now();
@@ -119,6 +130,7 @@ fn main() {
             raw_column: "raw rusqlite ops/s",
             core: sqlite_cases,
             primitives: sqlite_primitives,
+            transfer: export::Ceiling { export: raw::export_scan_write, import: raw::import_insert },
         },
         EngineBench {
             engine: KvEngine { name: "LMDB", iface: &kvidxInterfaceLmdb, suffix: "" },
@@ -126,6 +138,7 @@ fn main() {
             raw_column: "raw LMDB ops/s",
             core: lmdb_cases,
             primitives: lmdb_primitives,
+            transfer: export::Ceiling { export: raw_lmdb::export_scan_write, import: raw_lmdb::import_insert },
         },
     ];
     let select = |cases: Vec<Case>| -> Vec<Case> {
@@ -135,65 +148,96 @@ fn main() {
         };
         cases.into_iter().filter(|c| filters.is_empty() || filters.iter().any(|f| hit(c, f))).collect()
     };
+    // "export" selects the whole export/import table (its import rows too).
+    let export_rows: Vec<&'static export::Row> = export::ROWS
+        .iter()
+        .filter(|r| {
+            filters.is_empty()
+                || filters.iter().any(|f| match f.strip_prefix('=') {
+                    Some(exact) => r.name == exact,
+                    None => f.eq_ignore_ascii_case("export") || r.name.contains(f),
+                })
+        })
+        .collect();
 
     for b in &benches {
         if !engines.is_empty() && !engines.iter().any(|e| e.eq_ignore_ascii_case(b.engine.name)) {
             continue;
         }
         let engine_started = std::time::Instant::now();
-        let env = Env::new(b.engine, n, value_size, range_calls, range_width);
-        // One populated database, byte-copied for the ceiling so both read the same layout.
-        kv::populate(&env, &env.populated_kvidx);
-        harness::copy_db(&env.populated_kvidx, &env.populated_raw);
-
         let tables = [(select((b.core)()), 0), (select((b.primitives)()), 1), (select(ttl_cases()), 2)];
-        let mut results: Vec<Vec<RowResult>> = Vec::new();
-        for (cases, _) in &tables {
-            let mut rs = Vec::new();
-            for case in cases {
-                eprintln!("  {}: measuring {} ...", b.engine.name, case.name);
-                rs.push(measure(case, &env, runs));
-            }
-            results.push(rs);
+        if tables.iter().any(|(cases, _)| !cases.is_empty()) {
+            run_tables(b, &tables, n, runs, value_size, range_calls, range_width, verbose);
         }
-        env.cleanup();
-
-        println!();
-        println!(
-            "kvidx_bench — engine {}: N = {n} entries, {value_size}-byte values, {runs} runs per side \
-             (+1 warm-up, interleaved), median ops/s; range count = {range_calls} calls over \
-             {range_width}-key ranges; ceiling = {}",
-            b.engine.name, b.ceiling
-        );
-        if !results[0].is_empty() {
-            println!("ratio = raw / kvidx (1.00 = as fast as raw; target <= {TARGET_RATIO:.2})");
-            println!();
-            let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
-            print_table(&results[0], &cols, verbose);
-        }
-        if !results[1].is_empty() {
-            println!();
-            println!(
-                "storage primitives — {PRIM_N} calls in one transaction (kvidxBegin .. kvidxCommit / BEGIN .. COMMIT), \
-                 fresh copy per run, {PRIM_RUNS} runs per side; ratio = raw / kvidx (target <= {TARGET_RATIO:.2})"
-            );
-            println!();
-            let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
-            print_table(&results[1], &cols, verbose);
-        }
-        if !results[2].is_empty() {
-            println!();
-            println!(
-                "TTL overhead — kvidx on the populated database with every 100th key carrying a TTL an hour ahead, \
-                 against kvidx without TTLs, {TTL_RUNS} runs per side; ratio = no TTL / 1% TTL (target <= {TTL_TARGET_RATIO:.2})"
-            );
-            println!();
-            let cols = Columns { first: "no TTL ops/s", second: "1% TTL ops/s", swap: true, target: TTL_TARGET_RATIO };
-            print_table(&results[2], &cols, verbose);
+        if !export_rows.is_empty() {
+            export::run(b.engine, &b.transfer, &export_rows, export_n, export_runs, verbose);
         }
         println!();
         println!("{} time {:.1} s", b.engine.name, engine_started.elapsed().as_secs_f64());
     }
     println!();
     println!("total time {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// The core, storage-primitive and TTL tables of one engine (the selected rows).
+#[allow(clippy::too_many_arguments)]
+fn run_tables(
+    b: &EngineBench,
+    tables: &[(Vec<Case>, usize); 3],
+    n: u64,
+    runs: usize,
+    value_size: usize,
+    range_calls: usize,
+    range_width: u64,
+    verbose: bool,
+) {
+    let env = Env::new(b.engine, n, value_size, range_calls, range_width);
+    // One populated database, byte-copied for the ceiling so both read the same layout.
+    kv::populate(&env, &env.populated_kvidx);
+    harness::copy_db(&env.populated_kvidx, &env.populated_raw);
+
+    let mut results: Vec<Vec<RowResult>> = Vec::new();
+    for (cases, _) in tables {
+        let mut rs = Vec::new();
+        for case in cases {
+            eprintln!("  {}: measuring {} ...", b.engine.name, case.name);
+            rs.push(measure(case, &env, runs));
+        }
+        results.push(rs);
+    }
+    env.cleanup();
+
+    println!();
+    println!(
+        "kvidx_bench — engine {}: N = {n} entries, {value_size}-byte values, {runs} runs per side \
+         (+1 warm-up, interleaved), median ops/s; range count = {range_calls} calls over \
+         {range_width}-key ranges; ceiling = {}",
+        b.engine.name, b.ceiling
+    );
+    if !results[0].is_empty() {
+        println!("ratio = raw / kvidx (1.00 = as fast as raw; target <= {TARGET_RATIO:.2})");
+        println!();
+        let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
+        print_table(&results[0], &cols, verbose);
+    }
+    if !results[1].is_empty() {
+        println!();
+        println!(
+            "storage primitives — {PRIM_N} calls in one transaction (kvidxBegin .. kvidxCommit / BEGIN .. COMMIT), \
+             fresh copy per run, {PRIM_RUNS} runs per side; ratio = raw / kvidx (target <= {TARGET_RATIO:.2})"
+        );
+        println!();
+        let cols = Columns { first: "kvidx ops/s", second: b.raw_column, swap: false, target: TARGET_RATIO };
+        print_table(&results[1], &cols, verbose);
+    }
+    if !results[2].is_empty() {
+        println!();
+        println!(
+            "TTL overhead — kvidx on the populated database with every 100th key carrying a TTL an hour ahead, \
+             against kvidx without TTLs, {TTL_RUNS} runs per side; ratio = no TTL / 1% TTL (target <= {TTL_TARGET_RATIO:.2})"
+        );
+        println!();
+        let cols = Columns { first: "no TTL ops/s", second: "1% TTL ops/s", swap: true, target: TTL_TARGET_RATIO };
+        print_table(&results[2], &cols, verbose);
+    }
 }

@@ -6,10 +6,12 @@
 
 use std::hint::black_box;
 use std::path::Path;
+use std::time::Instant;
 
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, params};
 
+use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
 use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
 use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired};
 
@@ -288,4 +290,58 @@ pub fn expire_scan(env: &Env) -> Sample {
         }
         env.prim_keys.len() as u64
     })
+}
+
+// ----------------------------------------------------------------------
+// Export/import table: the engine work of kvidxExport / kvidxImport.
+
+/// "raw scan+write": every entry in key order (one SELECT stepped to the
+/// end), written to `out` in the binary format.
+pub fn export_scan_write(x: &XEnv, out: &Path) -> XSample {
+    let c = open(&x.populated_raw);
+    let mut stmt = c.prepare(SCAN).unwrap();
+    let t = Instant::now();
+    let mut w = BinWriter::create(out);
+    {
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let key = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+            let term = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+            let cmd = row.get_ref(2).unwrap().as_i64().unwrap() as u64;
+            let data = row.get_ref(3).unwrap().as_blob().unwrap();
+            w.entry(key, term, cmd, data);
+        }
+    }
+    let (n, bytes) = w.finish();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, x.n);
+    XSample { secs, bytes }
+}
+
+/// "raw insert": the binary export read with a BufReader, every entry
+/// inserted into a fresh database in one transaction (statement prepared
+/// before the clock, as kvidxkit's are at open).
+pub fn import_insert(x: &XEnv) -> XSample {
+    let (file, bytes) = x.file(BINARY);
+    let path = x.fresh("raw-import", x.engine.suffix);
+    let secs = {
+        let c = open(&path);
+        c.prepare_cached(INSERT).unwrap();
+        let t = Instant::now();
+        let (mut r, count) = BinReader::open(&file);
+        c.execute_batch("BEGIN").unwrap();
+        {
+            let mut stmt = c.prepare_cached(INSERT).unwrap();
+            while let Some((k, term, cmd)) = r.next_entry() {
+                let changed = stmt.execute(params![k as i64, term as i64, cmd as i64, &r.data[..]]).unwrap();
+                debug_assert_eq!(changed, 1);
+            }
+        }
+        c.execute_batch("COMMIT").unwrap();
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(count, x.n);
+        secs
+    };
+    remove_db(&path);
+    XSample { secs, bytes }
 }

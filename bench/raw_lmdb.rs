@@ -10,9 +10,11 @@ use std::hint::black_box;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::ptr::null_mut;
+use std::time::Instant;
 
 use lmdb_master_sys as ffi;
 
+use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
 use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
 use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired};
 use crate::raw::now_ms;
@@ -342,4 +344,57 @@ pub fn expire_scan(env: &Env) -> Sample {
         }
         env.prim_keys.len() as u64
     })
+}
+
+// ----------------------------------------------------------------------
+// Export/import table: the engine work of kvidxExport / kvidxImport.
+
+/// "raw scan+write": a cursor walk of the data database in one read
+/// transaction, every entry written to `out` in the binary format.
+pub fn export_scan_write(x: &XEnv, out: &Path) -> XSample {
+    let db = Lmdb::open(&x.populated_raw);
+    let t = Instant::now();
+    let mut w = BinWriter::create(out);
+    let txn = db.read();
+    unsafe {
+        let mut cur = null_mut();
+        ok(ffi::mdb_cursor_open(txn, db.data, &mut cur), "mdb_cursor_open");
+        let (mut k, mut v) = (empty(), empty());
+        let mut rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_FIRST);
+        while rc == 0 {
+            w.entry(u64_at(&k, 0), u64_at(&v, 0), u64_at(&v, 8), &bytes(&v)[HEADER..]);
+            rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_NEXT);
+        }
+        assert_eq!(rc, ffi::MDB_NOTFOUND);
+        ffi::mdb_cursor_close(cur);
+        ffi::mdb_txn_abort(txn);
+    }
+    let (n, bytes) = w.finish();
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(n, x.n);
+    XSample { secs, bytes }
+}
+
+/// "raw insert": the binary export read with a BufReader, every entry put
+/// (MDB_NOOVERWRITE) into a fresh environment in one write transaction.
+pub fn import_insert(x: &XEnv) -> XSample {
+    let (file, file_bytes) = x.file(BINARY);
+    let path = x.fresh("raw-import", x.engine.suffix);
+    let secs = {
+        let db = Lmdb::open(&path);
+        let mut buf = Vec::new();
+        let t = Instant::now();
+        let (mut r, count) = BinReader::open(&file);
+        let txn = db.write();
+        while let Some((k, term, cmd)) = r.next_entry() {
+            packed(&mut buf, term, cmd, &r.data);
+            unsafe { put(txn, db.data, k, &buf, ffi::MDB_NOOVERWRITE) };
+        }
+        ok(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit");
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(count, x.n);
+        secs
+    };
+    remove_db(&path);
+    XSample { secs, bytes: file_bytes }
 }
