@@ -53,10 +53,12 @@ pub fn header(out: &mut Vec<u8>, count: u64) {
 }
 
 /// Appends an entry header (the value follows it in the file).
-pub fn entry_header(out: &mut Vec<u8>, key: u64, term: u64, cmd: u64, len: u64) {
-    for v in [key, term, cmd, len] {
-        out.extend_from_slice(&v.to_le_bytes());
+pub fn entry_header(key: u64, term: u64, cmd: u64, len: u64) -> [u8; 32] {
+    let mut h = [0u8; 32];
+    for (i, v) in [key, term, cmd, len].into_iter().enumerate() {
+        h[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
     }
+    h
 }
 
 /// Reads a binary file entry by entry.

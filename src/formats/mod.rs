@@ -178,10 +178,10 @@ impl<W: Write> Writer<W> {
         s.clear();
         match self.format {
             Format::Binary => {
-                binary::entry_header(s, key, term, cmd, data.len() as u64);
-                self.inner.write_all(s)?;
+                let h = binary::entry_header(key, term, cmd, data.len() as u64);
+                self.inner.write_all(&h)?;
                 self.inner.write_all(data)?;
-                self.bytes += (s.len() + data.len()) as u64;
+                self.bytes += (h.len() + data.len()) as u64;
                 self.count += 1;
                 return Ok(());
             }
