@@ -68,13 +68,14 @@ pub trait Engine: Sized + Send + 'static {
     fn term(&mut self, key: u64) -> Result<Option<u64>>;
     /// Visits the entries with `lo <= key <= hi` (unsigned) in `dir` order
     /// until `f` returns false.
-    fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()>;
+    /// Generic (not `dyn`): the row callback is inlined into the engine's loop.
+    fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()>;
     /// Number of entries with `lo <= key <= hi`.
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
     /// Sum of the value lengths of all entries.
     fn data_size(&mut self) -> Result<u64> {
         let mut total = 0u64;
-        self.scan(0, u64::MAX, Dir::Forward, &mut |r| {
+        self.scan(0, u64::MAX, Dir::Forward, |r| {
             total += r.data.len() as u64;
             true
         })?;

@@ -362,7 +362,7 @@ impl<E: Engine> Store<E> {
         let buf = &mut self.buf;
         let mut found = None;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
+        let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
             if now.is_some_and(|n| ttl.expired(row.key, n)) {
                 return true;
             }
@@ -378,7 +378,7 @@ impl<E: Engine> Store<E> {
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {
         let mut found = None;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
+        let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
             if now.is_some_and(|n| ttl.expired(row.key, n)) {
                 return true;
             }
@@ -871,12 +871,12 @@ impl<E: Engine> Store<E> {
     /// Visits the live entries of `[lo, hi]` in unsigned key order until `f`
     /// returns false (one engine scan; for export and other bulk reads).
     #[allow(dead_code)] // used by export (bulk reads)
-    pub(crate) fn scan_live(&mut self, lo: u64, hi: u64, f: &mut dyn FnMut(EntryRef<'_>) -> bool) -> Result<()> {
+    pub(crate) fn scan_live<F: FnMut(EntryRef<'_>) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
         if lo > hi {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, Dir::Forward, &mut |row: Row<'_>| {
+        let r = self.engine.scan(lo, hi, Dir::Forward, |row: Row<'_>| {
             now.is_some_and(|n| ttl.expired(row.key, n))
                 || f(EntryRef { key: row.key, term: row.term, cmd: row.cmd, data: row.data })
         });
@@ -890,7 +890,7 @@ impl<E: Engine> Store<E> {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, dir, &mut |row: Row<'_>| {
+        let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
             if !now.is_some_and(|n| ttl.expired(row.key, n)) {
                 out.push(row);
             }

@@ -71,7 +71,7 @@ impl<E: Engine> Store<E> {
         let mut w =
             Writer::new(out, opts.format, opts.include_metadata, opts.pretty).map_err(|e| write_err(path, e))?;
         let mut failed = None;
-        self.scan_live(opts.start, opts.end, &mut |e| match w.entry(e.key, e.term, e.cmd, e.data) {
+        self.scan_live(opts.start, opts.end, |e| match w.entry(e.key, e.term, e.cmd, e.data) {
             Ok(()) => true,
             Err(err) => {
                 failed = Some(err);

@@ -695,7 +695,7 @@ impl Engine for Lmdb {
         Ok(self.get_raw(dbi, key)?.map(|v| unpack(v).0))
     }
 
-    fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()> {
+    fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
         let txn = self.read_txn()?;
         Self::cursor_scan(txn, self.data, lo, hi, dir, |key, v| {
             let (term, cmd, data) = unpack(v);

@@ -561,7 +561,7 @@ impl Engine for Sqlite {
         Ok(if st.step()? { Some(st.col_u64(0)) } else { None })
     }
 
-    fn scan(&mut self, lo: u64, hi: u64, dir: Dir, f: &mut dyn FnMut(Row<'_>) -> bool) -> Result<()> {
+    fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
         let (halves, n) = signed_halves(lo, hi);
         for idx in 0..n {
             let (a, b) = halves[if dir == Dir::Forward { idx } else { n - 1 - idx }];
