@@ -930,13 +930,11 @@ impl Chunk {
         self.rows.len()
     }
 
+    /// The entry at `i` (never panics: the C iterator reads it unguarded).
+    #[inline]
     fn get(&self, i: usize) -> Option<EntryRef<'_>> {
-        self.rows.get(i).map(|&(key, term, cmd, off, len)| EntryRef {
-            key,
-            term,
-            cmd,
-            data: &self.arena[off..off + len],
-        })
+        let &(key, term, cmd, off, len) = self.rows.get(i)?;
+        Some(EntryRef { key, term, cmd, data: self.arena.get(off..off.checked_add(len)?)? })
     }
 }
 

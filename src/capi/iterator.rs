@@ -152,17 +152,19 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
     }
     let st = unsafe { &mut (*it).inner };
     let inst = st.inst;
+    // Fast path, within the chunk already read: plain integer work that
+    // cannot panic, so it runs outside the guard.
+    if let Mode::Native { cursor, shared: Some(sh), .. } = &mut st.mode
+        && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
+    {
+        return r;
+    }
     guard(inst, false, || unsafe {
         if inst.is_null() {
             return false;
         }
         match &mut st.mode {
             Mode::Native { ops, cursor, shared } => {
-                if let Some(sh) = shared
-                    && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
-                {
-                    return r;
-                }
                 match (ops.advance)(inst, cursor, shared) {
                     Ok(r) => r,
                     Err(e) => {
@@ -193,23 +195,25 @@ pub unsafe extern "C" fn kvidxIteratorGet(
     if it.is_null() {
         return false;
     }
+    // No guard needed: reading the current entry cannot panic (no
+    // allocation, no unchecked indexing) and it runs once per entry.
     let st = unsafe { &(*it).inner };
-    guard(st.inst, false, || unsafe {
-        let (k, t, c, d) = match &st.mode {
-            Mode::Native { cursor, .. } => match cursor.current() {
-                Some(e) => (e.key, e.term, e.cmd, e.data),
-                None => return false,
-            },
-            Mode::Generic(g) if g.valid => (g.key, g.term, g.cmd, g.data.as_slice()),
-            Mode::Generic(_) => return false,
-        };
+    let (k, t, c, d) = match &st.mode {
+        Mode::Native { cursor, .. } => match cursor.current() {
+            Some(e) => (e.key, e.term, e.cmd, e.data),
+            None => return false,
+        },
+        Mode::Generic(g) if g.valid => (g.key, g.term, g.cmd, g.data.as_slice()),
+        Mode::Generic(_) => return false,
+    };
+    unsafe {
         put(key, k);
         put(term, t);
         put(cmd, c);
         put(data, data_ptr(d));
         put(len, d.len());
-        true
-    })
+    }
+    true
 }
 
 /// The current key (0 when the iterator is NULL or not positioned).
