@@ -939,7 +939,7 @@ impl Chunk {
 }
 
 const FIRST_CHUNK: usize = 16;
-const MAX_CHUNK: usize = 1024;
+const MAX_CHUNK: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Position {
