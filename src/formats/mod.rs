@@ -173,18 +173,25 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes one entry.
+    #[inline]
     pub fn entry(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> io::Result<()> {
+        if self.format == Format::Binary {
+            // The hot path of a binary export: inlined into the scan loop.
+            let h = binary::entry_header(key, term, cmd, data.len() as u64);
+            self.inner.write_all(&h)?;
+            self.inner.write_all(data)?;
+            self.bytes += (h.len() + data.len()) as u64;
+            self.count += 1;
+            return Ok(());
+        }
+        self.text_entry(key, term, cmd, data)
+    }
+
+    fn text_entry(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> io::Result<()> {
         let s = &mut self.scratch;
         s.clear();
         match self.format {
-            Format::Binary => {
-                let h = binary::entry_header(key, term, cmd, data.len() as u64);
-                self.inner.write_all(&h)?;
-                self.inner.write_all(data)?;
-                self.bytes += (h.len() + data.len()) as u64;
-                self.count += 1;
-                return Ok(());
-            }
+            Format::Binary => return self.entry(key, term, cmd, data),
             Format::Json => json::entry(s, self.count == 0, self.metadata, self.pretty, key, term, cmd, data),
             Format::Csv => csv::entry(s, self.metadata, key, term, cmd, data),
         }
