@@ -164,15 +164,13 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
             return false;
         }
         match &mut st.mode {
-            Mode::Native { ops, cursor, shared } => {
-                match (ops.advance)(inst, cursor, shared) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        record(inst, "IteratorNext", &e);
-                        false
-                    }
+            Mode::Native { ops, cursor, shared } => match (ops.advance)(inst, cursor, shared) {
+                Ok(r) => r,
+                Err(e) => {
+                    record(inst, "IteratorNext", &e);
+                    false
                 }
-            }
+            },
             Mode::Generic(g) => g.next(inst),
         }
     })
