@@ -39,7 +39,7 @@ lint:
 clean:
 	$(CARGO) clean
 
-# The large-value C program under valgrind (also part of make test).
+# Every C test program under valgrind memcheck, static and shared (slow;
+# the large-value program also runs under valgrind in make test).
 valgrind: lib
-	tests-c/run.sh asan_ctas
-	valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite target/ctest/asan_ctas-shared $$(mktemp -d)
+	VALGRIND=1 tests-c/run.sh
