@@ -562,7 +562,7 @@ impl<E: Engine> Store<E> {
         let r = self.engine.data_size();
         let mut total = self.sync_txn(r)?;
         if !self.ttl.is_empty() {
-            for k in self.ttl.all_expired(now_ms()) {
+            for k in self.ttl.expired_keys(now_ms(), 0) {
                 let r = self.engine.get(k, &mut self.buf);
                 if self.sync_txn(r)?.is_some() {
                     total = total.saturating_sub(self.buf.len() as u64);
@@ -870,7 +870,6 @@ impl<E: Engine> Store<E> {
 
     /// Visits the live entries of `[lo, hi]` in unsigned key order until `f`
     /// returns false (one engine scan; for export and other bulk reads).
-    #[allow(dead_code)] // used by export (bulk reads)
     pub(crate) fn scan_live<F: FnMut(EntryRef<'_>) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
         if lo > hi {
             return Ok(());

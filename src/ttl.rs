@@ -121,11 +121,6 @@ impl TtlIndex {
         if max == 0 { it.collect() } else { it.take(max.min(usize::MAX as u64) as usize).collect() }
     }
 
-    /// Every expired key (for statistics).
-    pub(crate) fn all_expired(&self, now: u64) -> Vec<u64> {
-        self.expired_keys(now, 0)
-    }
-
     pub(crate) fn mark(&self) -> usize {
         self.undo.len()
     }

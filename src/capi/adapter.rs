@@ -720,7 +720,6 @@ pub(crate) const fn table<E: Engine>() -> kvidxInterface {
 ///
 /// # Safety
 /// `i` is NULL or a valid instance.
-#[allow(dead_code)] // used by the schema module
 pub(crate) unsafe fn sqlite_handle(i: I) -> Result<*mut libsqlite3_sys::sqlite3> {
     let h = unsafe { handle::<crate::engines::Sqlite>(i)? };
     let s = h.store.lock();

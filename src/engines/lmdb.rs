@@ -13,7 +13,7 @@
 
 use std::ffi::{CStr, CString, c_int, c_uint, c_void};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::ptr::null_mut;
 use std::thread::ThreadId;
 
@@ -843,9 +843,4 @@ impl Engine for Lmdb {
         // SAFETY: env open; force = 1 flushes even with MDB_NOSYNC.
         check("mdb_env_sync", unsafe { ffi::mdb_env_sync(self.env, 1) })
     }
-}
-
-/// Path of the data file of an environment directory.
-pub fn data_file(dir: &Path) -> PathBuf {
-    dir.join("data.mdb")
 }
