@@ -208,6 +208,24 @@ fn errors_are_specific<E: Engine>() {
     assert!(matches!(s.set_expire(1, 1), Err(Error::NotFound(_))));
 }
 
+/// Sizes computed from caller arguments are checked before anything is
+/// allocated: an offset of 2^40 is TooBig at once (it used to abort the
+/// process trying to allocate it), and so is a value grown past the
+/// engine's limit; nothing changes.
+fn sizes_checked_before_allocation<E: Engine>() {
+    let mut s = open::<E>("sizes");
+    s.insert(1, 2, 3, b"abc").unwrap();
+    for offset in [1usize << 40, 3_000_000_000, usize::MAX / 2] {
+        let e = s.set_value_range(1, offset, b"xy").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooBig, "offset {offset}: {e}");
+    }
+    assert_eq!(s.set_value_range(1, usize::MAX, b"xy").unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(s.set_value_range(9, 1 << 40, b"xy").unwrap_err().code(), ErrorCode::TooBig);
+    let e = s.get(1).unwrap().unwrap();
+    assert_eq!((e.term, e.cmd, e.data), (2, 3, &b"abc"[..]));
+    assert!(!s.exists(9).unwrap());
+}
+
 macro_rules! engine_tests {
     ($modname:ident, $engine:ty) => {
         mod $modname {
@@ -246,6 +264,10 @@ macro_rules! engine_tests {
             #[test]
             fn errors_are_specific() {
                 super::errors_are_specific::<$engine>()
+            }
+            #[test]
+            fn sizes_checked_before_allocation() {
+                super::sizes_checked_before_allocation::<$engine>()
             }
         }
     };

@@ -12,7 +12,7 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::adapter::{f_code, handle, with};
+use super::adapter::{f_code, lock, with};
 use super::boundary::{I, c_path, guard, invalid, record};
 use super::dispatch::{kvidxExportOptionsDefault, kvidxImportOptionsDefault};
 use super::types::{kvidxError, kvidxErrorRaw, kvidxExportOptions, kvidxImportOptions, kvidxProgressCallback};
@@ -90,7 +90,7 @@ pub(crate) unsafe extern "C" fn import_data<E: Engine>(
                 None => return invalid(i, "Import", &format!("format {raw} is out of range")),
             },
         };
-        if let Err(e) = handle::<E>(i) {
+        if let Err(e) = lock::<E>(i).map(drop) {
             record(i, "Import", &e);
             return f_code(&e);
         }
