@@ -2,6 +2,7 @@
 #   make        build libkvidxkit.a / libkvidxkit.so and the headers, run the demo
 #   make test   every test: Rust API, C programs (static and shared), cookbook, headers
 #   make bench  benchmark against the raw engine (prints a table)
+#   make stress the reliability suite at length (crash loop, thread stress, damage sweep)
 CARGO ?= cargo
 CC    ?= cc
 LIB   := target/release
@@ -9,7 +10,7 @@ OUT   := target/demo
 CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -Iinclude
 STATIC_LIBS := -lm -lpthread -ldl
 
-.PHONY: all lib demo test test-c bench lint clean valgrind
+.PHONY: all lib demo test test-c bench lint clean valgrind stress
 
 all: lib demo
 
@@ -43,3 +44,9 @@ clean:
 # the large-value program also runs under valgrind in make test).
 valgrind: lib
 	VALGRIND=1 tests-c/run.sh
+
+# The reliability suite at length (KVIDX_STRESS=1): 500 crash-loop trials per
+# engine and sync setting, 30 s of thread stress per engine and library, and
+# the larger damaged-storage sweep; `make test` runs each briefly.
+stress:
+	KVIDX_STRESS=1 $(CARGO) test --release --tests

@@ -47,6 +47,7 @@ c_tests!(
     custom_adapter,
     threads,
     serial,
+    stress,
     primitives,
     ttl,
     asan_ctas,
