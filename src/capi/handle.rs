@@ -145,7 +145,7 @@ impl Pool {
     }
 
     /// True if `p` is the address of one of this pool's handles.
-    #[inline]
+    #[inline(always)]
     fn contains(&self, p: usize) -> bool {
         let elem = self.elem.load(Ordering::Acquire);
         if elem == 0 {
@@ -269,21 +269,9 @@ pub(crate) unsafe fn instance_lock(i: I, wait: bool) -> Result<InstanceGuard> {
         let p = unsafe { kvidxdata(i) };
         match head_of(p) {
             Some(h) => {
-                let nested = h.lock.is_owned_by_current_thread();
-                let g = h.lock.lock();
-                if unsafe { kvidxdata(i) } != p {
-                    continue; // closed or reopened meanwhile
+                if let Some(g) = unsafe { lock_head(i, p, h, wait)? } {
+                    return Ok(g);
                 }
-                if wait && !nested {
-                    let me = thread_token();
-                    let owner = h.txn_owner.load(Ordering::Acquire);
-                    if owner != 0 && owner != me {
-                        drop(g);
-                        h.wait_for_transaction(me)?;
-                        continue;
-                    }
-                }
-                return Ok(InstanceGuard { _g: g, head: Some(h) });
             }
             None => {
                 let g = stripe(i).lock();
@@ -294,6 +282,33 @@ pub(crate) unsafe fn instance_lock(i: I, wait: bool) -> Result<InstanceGuard> {
             }
         }
     }
+}
+
+/// Locks handle `h`, which `kvidxdata` held as `p`. `None`: the instance
+/// was closed or reopened meanwhile (try again).
+///
+/// # Safety
+/// `i` is a valid instance.
+#[inline(always)]
+unsafe fn lock_head(i: I, p: *mut c_void, h: &'static Head, wait: bool) -> Result<Option<InstanceGuard>> {
+    let g = h.lock.lock();
+    if unsafe { kvidxdata(i) } != p {
+        return Ok(None);
+    }
+    if wait {
+        // Only the lock holder changes the owner, so a thread that already
+        // held the lock (a nested call) finds 0 or itself here.
+        let owner = h.txn_owner.load(Ordering::Acquire);
+        if owner != 0 {
+            let me = thread_token();
+            if owner != me {
+                drop(g);
+                h.wait_for_transaction(me)?;
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(InstanceGuard { _g: g, head: Some(h) }))
 }
 
 /// Instance `i` locked, on engine `E`.
@@ -392,10 +407,19 @@ impl<E: Engine> Locked<E> {
 ///
 /// # Safety
 /// `i` is NULL or a valid instance.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn lock<E: Engine>(i: I) -> Result<Locked<E>> {
     if i.is_null() {
         return Err(Error::invalid("instance is NULL"));
+    }
+    // The common case: an instance open on this engine (one pool to look in).
+    let p = unsafe { kvidxdata(i) };
+    if pool::<E>().contains(p as usize) {
+        // SAFETY: a handle of E's pool: never freed, a Handle<E>.
+        let h = unsafe { &*(p as *const Handle<E>) };
+        if let Some(g) = unsafe { lock_head(i, p, &h.head, true)? } {
+            return Ok(Locked { g, h });
+        }
     }
     let g = unsafe { instance_lock(i, true)? };
     let Some(head) = g.head else {
