@@ -458,6 +458,8 @@ typedef struct {
     uint64_t total[8];
     uint64_t cancelAt; /* return false when current reaches it (0: never) */
     bool reenter;      /* call kvidxGet / kvidxGetKeyCount on the instance */
+    /* the callback runs while the call holds the instance: a call back
+     * into it must fail at once with KVIDX_ERROR_LOCKED (never block) */
     unsigned reenterFailures;
 } progress;
 
@@ -470,8 +472,10 @@ static bool on_progress(uint64_t current, uint64_t total, void *userData) {
     p->calls++;
     if (p->reenter) {
         uint64_t n = 0;
-        if (kvidxGetKeyCount(p->inst, &n) != KVIDX_OK || !kvidxExists(p->inst, 1000) ||
-            !kvidxGet(p->inst, 1000, NULL, NULL, NULL, NULL)) {
+        if (kvidxGetKeyCount(p->inst, &n) != KVIDX_ERROR_LOCKED || kvidxExists(p->inst, 1000) ||
+            kvidxGetLastError(p->inst) != KVIDX_ERROR_LOCKED || kvidxGet(p->inst, 1000, NULL, NULL, NULL, NULL) ||
+            kvidxClose(p->inst) || kvidxGetLastError(p->inst) != KVIDX_ERROR_LOCKED ||
+            strstr(kvidxGetLastErrorMessage(p->inst), "busy") == NULL) {
             p->reenterFailures++;
         }
     }
