@@ -143,6 +143,26 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const kvidxConfig) -> kvidxErrorRaw {
     guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
+        let update = if i.is_null() { None } else { super::adapter::native_ops(i).map(|ops| ops.update_config) };
+        update_config_with(i, config, update)
+    })
+}
+
+/// The engine-specific way to apply a configuration: `update` is one
+/// engine's (the per-engine `kvidxSqlite3ApplyConfig` / `kvidxLmdbApplyConfig`
+/// pass their own), None for an instance that only stores it.
+pub(crate) type UpdateFn = unsafe fn(I, &Config) -> Result<Config>;
+
+/// The body of `kvidxUpdateConfig`, with the engine's apply function given.
+///
+/// # Safety
+/// `i` and `config` are NULL or valid.
+pub(crate) unsafe fn update_config_with(
+    i: *mut kvidxInstance,
+    config: *const kvidxConfig,
+    update: Option<UpdateFn>,
+) -> kvidxErrorRaw {
+    unsafe {
         if i.is_null() || config.is_null() {
             return invalid(i, "UpdateConfig", "instance and config required");
         }
@@ -154,8 +174,8 @@ pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const
                 return e.code() as u32;
             }
         };
-        match super::adapter::native_ops(i) {
-            Some(ops) => match (ops.update_config)(i, &cfg) {
+        match update {
+            Some(update) => match update(i, &cfg) {
                 Ok(effective) => {
                     let vfs = c.vfsName;
                     (*i).config =
@@ -174,7 +194,7 @@ pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const
                 0
             }
         }
-    })
+    }
 }
 
 /// Copies the configuration in effect (the default one if none was ever set).

@@ -9,6 +9,7 @@ pub mod config;
 pub mod dispatch;
 pub mod errors;
 pub mod iterator;
+pub mod per_engine;
 pub mod registry;
 pub mod transfer;
 pub mod types;
