@@ -484,6 +484,34 @@ impl Sqlite {
     }
 }
 
+/// Creates a database file that does not exist yet with mode 0600 (less the
+/// umask), the permissions the original gives new files (its SQLite is built
+/// with SQLITE_DEFAULT_FILE_PERMISSIONS=0600); SQLite gives the WAL and
+/// journal the mode of the database file. Nothing is created for in-memory
+/// databases, URIs, other VFS families or a read-only open; any error is left
+/// for SQLite to report. True if this call created the file.
+fn create_private_file(req: &OpenRequest<'_>) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let name = req.path.as_os_str().as_encoded_bytes();
+        let cfg = req.config;
+        if name.is_empty()
+            || name == b":memory:"
+            || name.starts_with(b"file:")
+            || cfg.is_some_and(|c| c.read_only || c.vfs_name.as_deref().is_some_and(|v| !v.starts_with("unix")))
+        {
+            return false;
+        }
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(req.path).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = req;
+        false
+    }
+}
+
 impl Engine for Sqlite {
     const NAME: &'static str = "SQLite3";
     const ID: u32 = 1;
@@ -492,9 +520,15 @@ impl Engine for Sqlite {
         if let Some(c) = req.config {
             c.validate()?;
         }
-        let mut engine = Self::open_conn(req)?;
-        let cfg = engine.init(req.config)?;
-        Ok((engine, cfg))
+        let created = create_private_file(req);
+        let opened = Self::open_conn(req).and_then(|mut engine| {
+            let cfg = engine.init(req.config)?;
+            Ok((engine, cfg))
+        });
+        if opened.is_err() && created {
+            let _ = std::fs::remove_file(req.path);
+        }
+        opened
     }
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {
