@@ -61,7 +61,7 @@ fn value(c: u8) -> Option<u32> {
 /// what is wrong, with the character position.
 pub fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     out.clear();
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(format!("base64 text has length {}, not a multiple of 4", text.len()));
     }
     out.reserve(text.len() / 4 * 3);

@@ -428,7 +428,7 @@ pub fn report_progress(total: u64, progress: &mut dyn FnMut(u64, u64) -> bool) -
         }
         n += 100;
     }
-    if total % 100 != 0 {
+    if !total.is_multiple_of(100) {
         return progress(total, total);
     }
     true
