@@ -12,6 +12,8 @@
 #   make uninstall        the same variables
 #   make SQLITE=system …  link the system SQLite (>= 3.40) instead of the bundled
 #                         one; builds in target/system-sqlite
+#   make stress          the reliability suite at length (crash loop, thread
+#                         stress, damage sweep)
 #   make bench | lint | clean
 CARGO ?= cargo
 CC    ?= cc
@@ -59,7 +61,7 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib demo test test-cookbook test-c test-packaging valgrind bench lint clean install uninstall
+.PHONY: all lib demo test test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
 
 all: lib demo
 
@@ -96,6 +98,12 @@ valgrind: lib
 
 test-packaging:
 	tests/packaging.sh
+
+# The reliability suite at length (KVIDX_STRESS=1): 500 crash-loop trials per
+# engine and sync setting, 30 s of thread stress per engine and library, and
+# the larger damaged-storage sweep; `make test` runs each briefly.
+stress:
+	KVIDX_STRESS=1 $(CARGO) test --release --tests
 
 bench:
 	$(CARGO) bench --bench kvidx_bench

@@ -82,6 +82,10 @@ pub trait Engine: Sized + Send + 'static {
         Ok(total)
     }
 
+    /// Largest value (bytes of data, without term and cmd) the engine can
+    /// store; compound writes check it before building a value.
+    fn max_value_len(&self) -> usize;
+
     // Writes.
     /// Inserts a new entry; `Ok(false)` if the key exists (nothing changed).
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool>;

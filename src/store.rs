@@ -86,6 +86,21 @@ pub struct BatchOutcome {
     pub error: Option<Error>,
 }
 
+/// A batch in progress ([`Store::batch_start`]).
+#[derive(Debug)]
+pub(crate) struct BatchRun {
+    own: bool,
+    inserted: usize,
+    error: Option<Error>,
+}
+
+impl BatchRun {
+    /// True once an entry failed (the batch stops there).
+    pub(crate) fn entry_failed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
 impl<E: Engine> Store<E> {
     /// Opens with the original's plain-open settings (SQLite: WAL, synchronous
     /// FULL, 31 250 KiB cache, recursive triggers).
@@ -285,7 +300,9 @@ impl<E: Engine> Store<E> {
     }
 
     pub fn begin(&mut self) -> Result<()> {
-        if self.in_txn {
+        if self.in_txn || self.depth > 0 {
+            // depth > 0: called from inside a call that is itself one atomic
+            // unit (a batch's filter callback).
             return Err(Error::TransactionActive);
         }
         self.engine.begin()?;
@@ -493,40 +510,89 @@ impl<E: Engine> Store<E> {
         self.remove_range(0, key, true, true)
     }
 
-    /// Inserts entries in order, stopping at the first failure. Outside a
-    /// transaction the batch runs in its own and the entries before a
-    /// failure are kept (committed); inside one it joins it.
+    /// Inserts entries in order, stopping at the first failure: the entries
+    /// before it are kept and [`BatchOutcome::error`] says why it stopped.
+    /// Outside a transaction the batch runs in one of its own (one atomic
+    /// unit that keeps the entries before a failure); inside one it joins it.
     pub fn insert_batch<'a, I>(&mut self, entries: I) -> BatchOutcome
     where
         I: IntoIterator<Item = EntryRef<'a>>,
     {
-        let own = !self.in_txn;
-        if own && let Err(e) = self.begin() {
-            return BatchOutcome { inserted: 0, error: Some(e) };
-        }
-        let mut inserted = 0;
-        let mut error = None;
+        let mut run = match self.batch_start() {
+            Ok(run) => run,
+            Err(e) => return BatchOutcome { inserted: 0, error: Some(e) },
+        };
         for e in entries {
-            match self.insert(e.key, e.term, e.cmd, e.data) {
-                Ok(()) => inserted += 1,
-                Err(err) => {
-                    error = Some(err);
-                    break;
-                }
+            if !self.batch_insert(&mut run, Ok(e)) {
+                break;
             }
         }
+        self.batch_finish(run)
+    }
+
+    /// Starts a batch (see [`Store::insert_batch`], which is made of this,
+    /// [`Store::batch_insert`] and [`Store::batch_finish`]; the C layer
+    /// drives the same three steps so that caller code may run between
+    /// entries). Outside a transaction the batch's own is a savepoint-level
+    /// unit, so `begin`/`commit`/`abort` made from inside it are refused.
+    pub(crate) fn batch_start(&mut self) -> Result<BatchRun> {
+        let own = !self.in_txn;
         if own {
-            if !self.in_txn {
-                // The engine ended (rolled back) the transaction by itself.
-                let error = error.unwrap_or_else(|| Error::Internal("batch transaction ended early".into()));
-                return BatchOutcome { inserted: 0, error: Some(error) };
+            self.touch();
+            let r = self.engine.savepoint();
+            self.sync_txn(r)?;
+            self.depth += 1;
+        }
+        Ok(BatchRun { own, inserted: 0, error: None })
+    }
+
+    /// Inserts one entry of a batch (`Err`: an entry that cannot be
+    /// inserted, e.g. a bad argument). Returns false when the batch stops.
+    pub(crate) fn batch_insert(&mut self, run: &mut BatchRun, entry: Result<EntryRef<'_>>) -> bool {
+        if run.error.is_some() {
+            return false;
+        }
+        match entry.and_then(|e| self.insert(e.key, e.term, e.cmd, e.data)) {
+            Ok(()) => {
+                run.inserted += 1;
+                true
             }
-            if let Err(e) = self.commit() {
-                let _ = self.abort();
-                return BatchOutcome { inserted: 0, error: Some(e) };
+            Err(err) => {
+                run.error = Some(err);
+                false
             }
         }
-        BatchOutcome { inserted, error }
+    }
+
+    /// Ends a batch: its own transaction commits the entries inserted so far
+    /// (a failed commit keeps none of them).
+    pub(crate) fn batch_finish(&mut self, run: BatchRun) -> BatchOutcome {
+        let BatchRun { own, inserted, error } = run;
+        if !own {
+            return BatchOutcome { inserted, error };
+        }
+        self.depth -= 1;
+        // An engine may have rolled the batch's transaction back by itself
+        // (LMDB after a full map).
+        let r = if self.engine.in_transaction() {
+            self.engine.release_savepoint()
+        } else {
+            Err(Error::Internal("batch transaction ended early".into()))
+        };
+        let outcome = match r {
+            Ok(()) => BatchOutcome { inserted, error },
+            Err(e) => {
+                if self.engine.in_transaction() {
+                    let _ = self.engine.rollback_savepoint();
+                }
+                self.ttl.rollback_to(0);
+                BatchOutcome { inserted: 0, error: Some(error.unwrap_or(e)) }
+            }
+        };
+        if self.depth == 0 && !self.in_txn {
+            self.ttl.forget_undo();
+        }
+        outcome
     }
 
     // ------------------------------------------------------------------
@@ -734,11 +800,7 @@ impl<E: Engine> Store<E> {
                 Ok(data.len())
             }
             Some((t, c)) => {
-                let len = s
-                    .buf
-                    .len()
-                    .checked_add(data.len())
-                    .ok_or_else(|| Error::TooBig("value length overflows".into()))?;
+                let len = s.checked_len(s.buf.len().checked_add(data.len()))?;
                 if append {
                     s.buf.extend_from_slice(data);
                 } else {
@@ -750,6 +812,17 @@ impl<E: Engine> Store<E> {
                 r.map(|_| len)
             }
         })
+    }
+
+    /// `len` (None: it overflowed) if the engine can store a value that
+    /// long, else [`Error::TooBig`].
+    fn checked_len(&self, len: Option<usize>) -> Result<usize> {
+        let max = self.engine.max_value_len();
+        match len {
+            Some(n) if n <= max => Ok(n),
+            Some(n) => Err(Error::TooBig(format!("a value of {n} bytes exceeds the engine's limit of {max} bytes"))),
+            None => Err(Error::TooBig("value length overflows".into())),
+        }
     }
 
     /// Appends `data` to the value (the entry keeps its term and cmd); an
@@ -781,6 +854,8 @@ impl<E: Engine> Store<E> {
     /// when `offset` is past the end. Returns the new length.
     pub fn set_value_range(&mut self, key: u64, offset: usize, data: &[u8]) -> Result<usize> {
         let end = offset.checked_add(data.len()).ok_or_else(|| Error::invalid("offset + length overflows"))?;
+        // Checked before anything is read or allocated.
+        self.checked_len(Some(end))?;
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),

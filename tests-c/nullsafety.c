@@ -829,8 +829,9 @@ static void test_all_null_interface(void) {
     ERR_IS(kvidxCompareTermAndSwap(&inst, 1, 1, 1, 1, "x", 1, &b), NS);
     CHECK_EQ_INT(kvidxGetTTL(&inst, 1), KVIDX_TTL_NOT_FOUND); /* Exists fallback: absent */
     CK(kvidxPersist(&inst, 1) != KVIDX_OK);
+    /* emulated members answer "not open" on a never-opened instance */
     cnt = 7;
-    ERR_IS(kvidxExpireScan(&inst, 0, &cnt), KVIDX_OK);
+    ERR_IS(kvidxExpireScan(&inst, 0, &cnt), INV);
     CHECK_EQ_U64(cnt, 0);
     /* transaction flagged open and no abort member */
     inst.transactionActive = true;
@@ -863,6 +864,10 @@ static void test_all_null_interface(void) {
     ERR_IS(kvidxSetValueRange(&inst, 1, 0, NULL, 2, NULL), INV);
     ERR_IS(kvidxGetConfig(&inst, NULL), INV);
     ERR_IS(kvidxUpdateConfig(&inst, NULL), INV);
+    /* nothing open to apply it to: refused, nothing stored */
+    cfg = kvidxConfigDefault();
+    ERR_IS(kvidxUpdateConfig(&inst, &cfg), INV);
+    CK(!inst.configInitialized);
     ERR_IS(kvidxGetConfig(&inst, &cfg), KVIDX_OK);
     err = NULL;
     CK(!kvidxOpenWithConfig(&inst, NULL, NULL, &err));

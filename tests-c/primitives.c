@@ -970,6 +970,19 @@ static void test_value_range(const kvidxAdapterInfo *ad) {
         T(!kvidxExists(&inst, 12));
         T(entry_is(&inst, 10, 4, 5, "AAABBBAAAA\0\0", 12));
         CHECK_EQ_U64(digest(&inst), d0);
+
+        /* offsets far past any value the engine can hold: TOO_BIG, checked
+         * before anything is allocated (2^40 bytes cannot be) */
+        kvidxClearError(&inst);
+        l = 777;
+        CHECK_EQ_INT(kvidxSetValueRange(&inst, 10, (size_t)1 << 40, "ab", 2, &l), KVIDX_ERROR_TOO_BIG);
+        T(err_is(&inst, KVIDX_ERROR_TOO_BIG, "SetValueRange: "));
+        CHECK_EQ_INT(kvidxSetValueRange(&inst, 10, (size_t)3000000000u, "ab", 2, &l), KVIDX_ERROR_TOO_BIG);
+        CHECK_EQ_INT(kvidxSetValueRange(&inst, 10, SIZE_MAX / 2, "", 0, &l), KVIDX_ERROR_TOO_BIG);
+        CHECK_EQ_INT(kvidxSetValueRange(&inst, 12, (size_t)1 << 40, "ab", 2, &l), KVIDX_ERROR_TOO_BIG);
+        T(!kvidxExists(&inst, 12));
+        T(entry_is(&inst, 10, 4, 5, "AAABBBAAAA\0\0", 12));
+        CHECK_EQ_U64(digest(&inst), d0);
     }
 
     /* a 64 KiB window inside a 256 KiB value */

@@ -12,8 +12,14 @@ fn c_program(name: &str, link: Link) {
     let out = run_c(&exe, &[]);
     let last = out.lines().last().unwrap_or("");
     assert!(last.ends_with(" 0 failed"), "{name}: unexpected closing line {last:?}");
+    // A run that checked (almost) nothing proves nothing.
+    let passed: u64 = last.split(' ').next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(passed >= MIN_CHECKS, "{name}: only {passed} checks ran (at least {MIN_CHECKS} expected)");
     eprintln!("{name} ({link:?}): {last}");
 }
+
+/// The fewest checks a C test program may run.
+const MIN_CHECKS: u64 = 20;
 
 macro_rules! c_tests {
     ($($name:ident),* $(,)?) => {
@@ -40,6 +46,8 @@ c_tests!(
     compat_file,
     custom_adapter,
     threads,
+    serial,
+    stress,
     primitives,
     ttl,
     asan_ctas,

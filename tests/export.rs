@@ -339,7 +339,7 @@ fn round_trips<E: Engine>() {
                     if meta || format == Format::Binary {
                         assert_eq!(std::fs::read(&file).unwrap(), std::fs::read(&again).unwrap());
                     }
-                    let r = formats::validate_file(&file, None, &mut |_, _| true).unwrap();
+                    let r = formats::validate_file(&file, None).unwrap();
                     assert_eq!(r, (format, entries.len() as u64));
                 }
             }
@@ -554,6 +554,56 @@ fn progress_and_cancel<E: Engine>() {
     assert_eq!(calls, vec![(100, 250), (200, 250), (250, 250)]);
 }
 
+/// Progress is reported while the work proceeds, not after it: during an
+/// export the callbacks see the file still growing; during an import they
+/// are spread over the inserting, not bunched before it.
+fn progress_while_working<E: Engine>() {
+    use std::time::Instant;
+    let dir = scratch("progress-live");
+    let mut src = open::<E>(&dir, "src");
+    let n = 20_000u64;
+    let value = vec![7u8; 1000];
+    let out = src.insert_batch((0..n).map(|k| kvidxkit::EntryRef { key: k, term: k, cmd: 0, data: &value }));
+    assert!(out.error.is_none());
+    let f = dir.join("live.bin");
+    let mut sizes = Vec::new();
+    src.export_to_with_progress(&f, &ExportOptions::default(), &mut |c, t| {
+        assert_eq!(t, n);
+        sizes.push((c, std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0)));
+        true
+    })
+    .unwrap();
+    let full = std::fs::metadata(&f).unwrap().len();
+    assert_eq!(sizes.len() as u64, n / 100);
+    let growing = sizes.iter().filter(|(_, len)| *len < full).count();
+    assert!(growing * 2 > sizes.len(), "{growing} of {} callbacks saw the file still growing", sizes.len());
+    assert!(sizes.windows(2).all(|w| w[0].1 <= w[1].1), "file size went backwards");
+    // Cancelling halfway stops at once: no further call, no file.
+    let mut calls = 0;
+    let r = src.export_to_with_progress(&f, &ExportOptions::default(), &mut |c, _| {
+        calls += 1;
+        c < n / 2
+    });
+    assert_eq!(code(r), ErrorCode::Cancelled);
+    assert_eq!(calls, n / 200);
+    assert!(!f.exists());
+
+    src.export_to(&f, &ExportOptions::default()).unwrap();
+    let mut dst = open::<E>(&dir, "dst");
+    let start = Instant::now();
+    let mut times = Vec::new();
+    dst.import_from_with_progress(&f, &ImportOptions::default(), &mut |_, _| {
+        times.push(start.elapsed());
+        true
+    })
+    .unwrap();
+    assert_eq!(times.len() as u64, n / 100);
+    // Validation takes a fraction of the time; the callbacks follow the
+    // inserting (the commit that follows the last one is not reported).
+    let (first, last) = (times[0], *times.last().unwrap());
+    assert!(last - first > last / 2, "callbacks bunched: first at {first:?}, last at {last:?}");
+}
+
 fn inside_transaction<E: Engine>() {
     let dir = scratch("txn");
     let mut src = open::<E>(&dir, "src");
@@ -610,7 +660,7 @@ fn must_fail<E: Engine>(
             Err(e) => assert_eq!(e.code(), want, "{what} ({fmt:?}): {e}"),
             Ok(n) => panic!("{what} ({fmt:?}): imported {n} entries"),
         }
-        assert!(formats::validate_file(&f, fmt, &mut |_, _| true).is_err());
+        assert!(formats::validate_file(&f, fmt).is_err());
     }
     assert_eq!(snapshot(s), before, "{what}: database changed");
 }
@@ -896,7 +946,7 @@ fn detection<E: Engine>() {
     let mut text = vec![b' '; 10_000];
     text.extend_from_slice(JSON_COMPACT.as_bytes());
     std::fs::write(&f, &text).unwrap();
-    assert_eq!(formats::validate_file(&f, None, &mut |_, _| true).unwrap(), (Format::Json, 2));
+    assert_eq!(formats::validate_file(&f, None).unwrap(), (Format::Json, 2));
     // Explicit format mismatch: a JSON file read as CSV fails.
     let mut d = open::<E>(&dir, "d");
     assert_eq!(code(d.import_from(&f, &imp(Some(Format::Csv)))), ErrorCode::Corrupt);
@@ -947,7 +997,7 @@ macro_rules! all_engine_tests {
         engine_tests!($modname, $engine;
             golden_binary, golden_json, golden_csv, non_utf8_encodings, original_csv_imports_exactly,
             round_trips, big_values, range_exports, expired_not_exported,
-            duplicates, progress_and_cancel, inside_transaction,
+            duplicates, progress_and_cancel, progress_while_working, inside_transaction,
             hostile_binary, hostile_json, hostile_csv, bad_paths, truncation_sweep, detection,
         );
     };

@@ -208,6 +208,51 @@ fn errors_are_specific<E: Engine>() {
     assert!(matches!(s.set_expire(1, 1), Err(Error::NotFound(_))));
 }
 
+/// Sizes computed from caller arguments are checked before anything is
+/// allocated: an offset of 2^40 is TooBig at once (it used to abort the
+/// process trying to allocate it), and so is a value grown past the
+/// engine's limit; nothing changes.
+fn sizes_checked_before_allocation<E: Engine>() {
+    let mut s = open::<E>("sizes");
+    s.insert(1, 2, 3, b"abc").unwrap();
+    for offset in [1usize << 40, 3_000_000_000, usize::MAX / 2] {
+        let e = s.set_value_range(1, offset, b"xy").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::TooBig, "offset {offset}: {e}");
+    }
+    assert_eq!(s.set_value_range(1, usize::MAX, b"xy").unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(s.set_value_range(9, 1 << 40, b"xy").unwrap_err().code(), ErrorCode::TooBig);
+    let e = s.get(1).unwrap().unwrap();
+    assert_eq!((e.term, e.cmd, e.data), (2, 3, &b"abc"[..]));
+    assert!(!s.exists(9).unwrap());
+}
+
+/// ExpireScan reclaims the soonest-expired keys first: with a limit, the
+/// keys it leaves behind are the ones that expired last. What is stored is
+/// read with the raw engine (expired keys are absent through the store).
+fn expire_scan_soonest_first<E: Engine>() {
+    let dir = common::scratch("expire-order");
+    let path = dir.join(format!("db-{}", E::NAME));
+    let now = kvidxkit::ttl::now_ms();
+    {
+        let mut s = Store::<E>::open(&path).unwrap();
+        for (k, ago) in [(1u64, 1_000u64), (2, 5_000), (3, 3_000), (4, 4_000)] {
+            s.insert(k, k, k, b"v").unwrap();
+            s.set_expire_at(k, now - ago).unwrap();
+        }
+        s.insert(5, 5, 5, b"live").unwrap();
+        assert_eq!(s.expire_scan(1).unwrap(), 1);
+        assert_eq!(s.expire_scan(2).unwrap(), 2);
+        assert!(s.close().is_ok());
+    }
+    let req = kvidxkit::engine::OpenRequest { path: &path, config: None };
+    let (mut raw, _) = E::open(&req).unwrap();
+    // 2 (5 s ago), then 4 and 3 went; 1, the most recently expired, stays.
+    for (k, stored) in [(1u64, true), (2, false), (3, false), (4, false), (5, true)] {
+        assert_eq!(raw.exists(k).unwrap(), stored, "key {k}");
+    }
+    assert!(raw.close().is_ok());
+}
+
 macro_rules! engine_tests {
     ($modname:ident, $engine:ty) => {
         mod $modname {
@@ -246,6 +291,14 @@ macro_rules! engine_tests {
             #[test]
             fn errors_are_specific() {
                 super::errors_are_specific::<$engine>()
+            }
+            #[test]
+            fn expire_scan_soonest_first() {
+                super::expire_scan_soonest_first::<$engine>()
+            }
+            #[test]
+            fn sizes_checked_before_allocation() {
+                super::sizes_checked_before_allocation::<$engine>()
             }
         }
     };

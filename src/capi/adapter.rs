@@ -6,56 +6,19 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use super::boundary::{I, bytes, c_path, data_ptr, guard, put, record};
 use super::config::{config_from_c, stats_to_c, store_effective};
-use super::types::{kvidxError, kvidxErrorRaw, kvidxInterface, kvidxStats};
+use super::handle::{instance_lock, kvidxdata, new_handle, set_kvidxdata};
+use super::types::{kvidxBatchCallback, kvidxEntry, kvidxError, kvidxErrorRaw, kvidxInterface, kvidxStats};
 use crate::config::Config;
 use crate::engine::{Engine, OpenRequest};
 use crate::error::{Error, Result};
 use crate::store::{Cursor, EntryRef, Shared, Store};
 
-const HANDLE_MAGIC: u64 = 0x6b76_6964_785f_6831;
+pub(crate) use super::handle::lock;
 
-/// What `kvidxInstance.kvidxdata` points to for a built-in engine. The tag
-/// at offset 0 lets every member check that the instance really belongs to
-/// its engine.
-#[repr(C)]
-pub(crate) struct Handle<E: Engine> {
-    tag: u64,
-    shared: Arc<Shared>,
-    store: Mutex<Store<E>>,
-}
-
-impl<E: Engine> Handle<E> {
-    fn new(store: Store<E>) -> Self {
-        Handle { tag: HANDLE_MAGIC ^ E::ID as u64, shared: store.shared.clone(), store: Mutex::new(store) }
-    }
-}
-
-/// The instance's handle, or why there is none.
-///
-/// # Safety
-/// `i` is NULL or a valid instance.
-pub(crate) unsafe fn handle<'a, E: Engine>(i: I) -> Result<&'a Handle<E>> {
-    if i.is_null() {
-        return Err(Error::invalid("instance is NULL"));
-    }
-    let p = unsafe { (*i).kvidxdata } as *const Handle<E>;
-    if p.is_null() {
-        return Err(Error::invalid("instance is not open"));
-    }
-    // SAFETY: a non-NULL kvidxdata was set by an open member; the tag says whose.
-    let h = unsafe { &*p };
-    if h.tag != HANDLE_MAGIC ^ E::ID as u64 {
-        return Err(Error::invalid(format!("instance was not opened by the {} engine", E::NAME)));
-    }
-    Ok(h)
-}
-
-/// Locks the instance, runs `f`, mirrors the transaction state into the
-/// instance and records an error (while still holding the lock).
+/// Locks the instance, runs `f` on its store, mirrors the transaction state
+/// into the instance and records an error (all while holding the lock).
 ///
 /// # Safety
 /// `i` is NULL or a valid instance.
@@ -66,21 +29,21 @@ pub(crate) unsafe fn with<E: Engine, R>(
     fail: impl Fn(&Error) -> R,
     f: impl FnOnce(&mut Store<E>) -> Result<R>,
 ) -> R {
-    let h = match unsafe { handle::<E>(i) } {
-        Ok(h) => h,
+    let l = match unsafe { lock::<E>(i) } {
+        Ok(l) => l,
         Err(e) => {
             unsafe { record(i, op, &e) };
             return fail(&e);
         }
     };
-    let mut s = h.store.lock();
-    let r = f(&mut s);
-    unsafe {
-        let t = s.in_transaction();
-        if (*i).transactionActive != t {
-            (*i).transactionActive = t;
+    let r = match l.store() {
+        Ok(mut s) => {
+            let r = f(&mut s);
+            unsafe { l.sync_state(i, &s) };
+            r
         }
-    }
+        Err(e) => Err(e),
+    };
     match r {
         Ok(v) => v,
         Err(e) => {
@@ -136,7 +99,13 @@ unsafe extern "C" fn open<E: Engine>(i: I, filename: *const c_char, err: *mut *c
         if filename.is_null() {
             return fail(Error::invalid("filename is NULL"));
         }
-        if !(*i).kvidxdata.is_null() {
+        // Opens of one instance are serialised; the instance is open once
+        // kvidxdata is set.
+        let _g = match instance_lock(i, false) {
+            Ok(g) => g,
+            Err(e) => return fail(e),
+        };
+        if !kvidxdata(i).is_null() {
             return fail(Error::invalid("instance is already open"));
         }
         let cfg = if (*i).configInitialized {
@@ -151,7 +120,7 @@ unsafe extern "C" fn open<E: Engine>(i: I, filename: *const c_char, err: *mut *c
         match Store::<E>::open_request(&req) {
             Ok(store) => {
                 store_effective(i, store.config());
-                (*i).kvidxdata = Box::into_raw(Box::new(Handle::new(store))) as *mut c_void;
+                set_kvidxdata(i, new_handle(store));
                 (*i).transactionActive = false;
                 if let Some(init) = (*i).customInit {
                     init(i);
@@ -165,21 +134,28 @@ unsafe extern "C" fn open<E: Engine>(i: I, filename: *const c_char, err: *mut *c
 
 unsafe extern "C" fn close<E: Engine>(i: I) -> bool {
     guard(i, false, || unsafe {
-        if let Err(e) = handle::<E>(i) {
-            record(i, "Close", &e);
-            return false;
-        }
-        let boxed = Box::from_raw((*i).kvidxdata as *mut Handle<E>);
-        let Handle { shared, store, .. } = *boxed;
-        drop(shared);
-        match store.into_inner().close() {
+        let l = match lock::<E>(i) {
+            Ok(l) => l,
+            Err(e) => {
+                record(i, "Close", &e);
+                return false;
+            }
+        };
+        let store = match l.take() {
+            Ok(s) => s,
+            Err(e) => {
+                record(i, "Close", &e);
+                return false;
+            }
+        };
+        match store.close() {
             Ok(()) => {
-                (*i).kvidxdata = std::ptr::null_mut();
                 (*i).transactionActive = false;
+                l.release(i);
                 true
             }
             Err((store, e)) => {
-                (*i).kvidxdata = Box::into_raw(Box::new(Handle::new(store))) as *mut c_void;
+                l.put_back(store);
                 record(i, "Close", &e);
                 false
             }
@@ -721,15 +697,15 @@ pub(crate) const fn table<E: Engine>() -> kvidxInterface {
 /// # Safety
 /// `i` is NULL or a valid instance.
 pub(crate) unsafe fn sqlite_handle(i: I) -> Result<*mut libsqlite3_sys::sqlite3> {
-    let h = unsafe { handle::<crate::engines::Sqlite>(i)? };
-    let s = h.store.lock();
+    let l = unsafe { lock::<crate::engines::Sqlite>(i)? };
+    let s = l.store()?;
     // SAFETY: the handle stays valid while the instance is open.
     Ok(unsafe { s.engine().connection().handle() })
 }
 
 // ----------------------------------------------------------------------
 // Native operations the generic layer uses when an instance runs on one of
-// our engines (configuration, chunked iteration).
+// our engines (configuration, chunked iteration, batches).
 
 /// The shared state an iterator remembers between steps.
 pub(crate) type IterShared = Option<Arc<Shared>>;
@@ -741,20 +717,24 @@ pub(crate) struct NativeOps {
     pub(crate) seek: unsafe fn(I, &mut Cursor, &mut IterShared, u64) -> Result<bool>,
     pub(crate) compare_term_and_swap: CtasFn,
     pub(crate) current_config: unsafe fn(I) -> Result<Config>,
+    pub(crate) insert_batch: BatchFn,
 }
 
 pub(crate) type CtasFn = unsafe fn(I, u64, u64, u64, u64, *const c_void, usize, *mut bool) -> kvidxErrorRaw;
+pub(crate) type BatchFn = unsafe fn(I, *const kvidxEntry, usize, kvidxBatchCallback, *mut c_void) -> (usize, bool);
 
 unsafe fn current_config<E: Engine>(i: I) -> Result<Config> {
-    let h = unsafe { handle::<E>(i)? };
-    let mut s = h.store.lock();
+    let l = unsafe { lock::<E>(i)? };
+    let mut s = l.store()?;
     Ok(s.current_config().clone())
 }
 
 unsafe fn update_config<E: Engine>(i: I, cfg: &Config) -> Result<Config> {
-    let h = unsafe { handle::<E>(i)? };
-    let mut s = h.store.lock();
-    s.update_config(cfg).cloned()
+    let l = unsafe { lock::<E>(i)? };
+    let mut s = l.store()?;
+    let c = s.update_config(cfg).cloned()?;
+    l.set_busy_ms(c.busy_timeout_ms);
+    Ok(c)
 }
 
 /// Locks the instance for an iterator step, noticing a re-opened instance.
@@ -764,10 +744,10 @@ unsafe fn locked_cursor<E: Engine, R>(
     shared: &mut IterShared,
     f: impl FnOnce(&mut Cursor, &mut Store<E>) -> Result<R>,
 ) -> Result<R> {
-    let h = unsafe { handle::<E>(i)? };
-    let mut s = h.store.lock();
-    if !shared.as_ref().is_some_and(|a| Arc::ptr_eq(a, &h.shared)) {
-        *shared = Some(h.shared.clone());
+    let l = unsafe { lock::<E>(i)? };
+    let mut s = l.store()?;
+    if !shared.as_ref().is_some_and(|a| Arc::ptr_eq(a, &s.shared)) {
+        *shared = Some(s.shared.clone());
         cursor.invalidate();
     }
     f(cursor, &mut s)
@@ -781,6 +761,84 @@ unsafe fn seek<E: Engine>(i: I, cursor: &mut Cursor, shared: &mut IterShared, ke
     unsafe { locked_cursor::<E, _>(i, cursor, shared, |c, s| c.seek(s, key)) }
 }
 
+/// kvidxInsertBatchEx on a built-in engine: the whole batch is one call
+/// holding the instance (no other thread's call runs in between) and one
+/// unit of [`Store`]'s batch logic. The filter callback runs between
+/// entries with the store released, so it may call back into the instance
+/// (its calls see the entries inserted so far). Returns (inserted, ok); the
+/// error is recorded on the instance.
+unsafe fn insert_batch<E: Engine>(
+    i: I,
+    entries: *const kvidxEntry,
+    count: usize,
+    callback: kvidxBatchCallback,
+    user: *mut c_void,
+) -> (usize, bool) {
+    unsafe {
+        let fail = |e: Error| {
+            record(i, "InsertBatch", &e);
+            (0, false)
+        };
+        let l = match lock::<E>(i) {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
+        let started = l.store().and_then(|mut s| {
+            let r = s.batch_start();
+            l.sync_state(i, &s);
+            r
+        });
+        let mut run = match started {
+            Ok(run) => run,
+            Err(e) => return fail(e),
+        };
+        for idx in 0..count {
+            let e = entries.add(idx);
+            if let Some(cb) = callback
+                && !l.callout(|| cb(idx, e, user))
+            {
+                continue;
+            }
+            let go = match l.store() {
+                Ok(mut s) => s.batch_insert(
+                    &mut run,
+                    bytes((*e).data, (*e).dataLen).map(|d| EntryRef {
+                        key: (*e).key,
+                        term: (*e).term,
+                        cmd: (*e).cmd,
+                        data: d,
+                    }),
+                ),
+                Err(err) => {
+                    // Not possible: a callout cannot close the instance.
+                    return fail(err);
+                }
+            };
+            if !go {
+                break;
+            }
+        }
+        // An entry's failure is reported as its Insert's (as the original's
+        // generic batch did); a failing commit as the batch's.
+        let op = if run.entry_failed() { "Insert" } else { "InsertBatch" };
+        let outcome = match l.store() {
+            Ok(mut s) => {
+                let o = s.batch_finish(run);
+                l.sync_state(i, &s);
+                o
+            }
+            Err(e) => return fail(e),
+        };
+        match outcome.error {
+            None => (outcome.inserted, true),
+            Some(e) => {
+                record(i, op, &e);
+                (outcome.inserted, false)
+            }
+        }
+    }
+}
+
 pub(crate) const fn native<E: Engine>(table: &'static kvidxInterface) -> NativeOps {
     NativeOps {
         table,
@@ -789,6 +847,7 @@ pub(crate) const fn native<E: Engine>(table: &'static kvidxInterface) -> NativeO
         seek: seek::<E>,
         compare_term_and_swap: compare_term_and_swap::<E>,
         current_config: current_config::<E>,
+        insert_batch: insert_batch::<E>,
     }
 }
 

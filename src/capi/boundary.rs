@@ -28,7 +28,9 @@ pub(crate) fn guard<R>(i: I, on_panic: R, f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Stores `code` and `msg` (truncated to 255 bytes) in the instance.
+/// Stores `code` and `msg` (truncated to 255 bytes) in the instance, both
+/// under the instance lock, so that writers never interleave: the code and
+/// the message always come from the same call.
 ///
 /// # Safety
 /// `i` is NULL or points to a valid instance.
@@ -36,6 +38,8 @@ pub(crate) unsafe fn set_error(i: I, code: u32, msg: &str) {
     if i.is_null() {
         return;
     }
+    // Never waits for another thread's transaction (wait = false): cannot fail.
+    let _g = unsafe { super::handle::instance_lock(i, false) };
     // SAFETY: non-NULL instance owned by the caller; we write only its error fields.
     unsafe {
         (*i).lastError = code;

@@ -4,6 +4,7 @@
 use std::ffi::{CStr, c_char};
 
 use super::boundary::{I, guard, invalid, record};
+use super::handle::{instance_lock, kvidxdata};
 use super::types::{kvidxConfig, kvidxError, kvidxErrorRaw, kvidxInstance, kvidxStats};
 use crate::config::{Config, JournalMode, Stats, SyncMode};
 use crate::error::{Error, Result};
@@ -113,14 +114,21 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
             return false;
         }
         let cfg = if config.is_null() { kvidxConfigDefault() } else { *config };
-        if let Err(e) = config_from_c(&cfg) {
-            record(i, "OpenWithConfig", &e);
+        let fail = |e: &Error| {
+            record(i, "OpenWithConfig", e);
             if !err.is_null() {
                 *err = (*i).lastErrorMessage.as_ptr();
             }
-            return false;
+            false
+        };
+        if let Err(e) = config_from_c(&cfg) {
+            return fail(&e);
         }
-        if !(*i).kvidxdata.is_null() {
+        let _g = match instance_lock(i, true) {
+            Ok(g) => g,
+            Err(e) => return fail(&e),
+        };
+        if !kvidxdata(i).is_null() {
             // Refused before anything is stored: the open instance keeps its configuration.
             return super::dispatch::open_dispatch(i, filename, err);
         }
@@ -142,37 +150,50 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
 /// `i` and `config` are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const kvidxConfig) -> kvidxErrorRaw {
-    guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
-        let update = if i.is_null() { None } else { super::adapter::native_ops(i).map(|ops| ops.update_config) };
-        update_config_with(i, config, update)
-    })
+    guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe { update_config_with(i, config, None) })
 }
 
-/// The engine-specific way to apply a configuration: `update` is one
-/// engine's (the per-engine `kvidxSqlite3ApplyConfig` / `kvidxLmdbApplyConfig`
-/// pass their own), None for an instance that only stores it.
+/// One engine's way to apply a configuration to an instance it opened.
 pub(crate) type UpdateFn = unsafe fn(I, &Config) -> Result<Config>;
 
-/// The body of `kvidxUpdateConfig`, with the engine's apply function given.
+/// The body of `kvidxUpdateConfig`. `engine`: None applies the configuration
+/// with the engine the instance's interface belongs to (a caller's own
+/// adapter only has it stored); the per-engine `kvidxSqlite3ApplyConfig` /
+/// `kvidxLmdbApplyConfig` pass their engine's function, which refuses an
+/// instance that engine did not open.
 ///
 /// # Safety
 /// `i` and `config` are NULL or valid.
 pub(crate) unsafe fn update_config_with(
     i: *mut kvidxInstance,
     config: *const kvidxConfig,
-    update: Option<UpdateFn>,
+    engine: Option<UpdateFn>,
 ) -> kvidxErrorRaw {
     unsafe {
         if i.is_null() || config.is_null() {
             return invalid(i, "UpdateConfig", "instance and config required");
         }
         let c = *config;
+        let fail = |e: Error| {
+            record(i, "UpdateConfig", &e);
+            e.code() as u32
+        };
         let cfg = match config_from_c(&c) {
             Ok(cfg) => cfg,
-            Err(e) => {
-                record(i, "UpdateConfig", &e);
-                return e.code() as u32;
-            }
+            Err(e) => return fail(e),
+        };
+        let _g = match instance_lock(i, true) {
+            Ok(g) => g,
+            Err(e) => return fail(e),
+        };
+        if kvidxdata(i).is_null() {
+            // Nothing to apply it to; the stored configuration is unchanged.
+            return fail(Error::invalid("instance is not open"));
+        }
+        // Under the lock: the interface is read only there (I3).
+        let update = match engine {
+            Some(f) => Some(f),
+            None => super::adapter::native_ops(i).map(|ops| ops.update_config),
         };
         match update {
             Some(update) => match update(i, &cfg) {
@@ -207,10 +228,17 @@ pub unsafe extern "C" fn kvidxGetConfig(i: *const kvidxInstance, config: *mut kv
         if i.is_null() || config.is_null() {
             return invalid(i as I, "GetConfig", "instance and config required");
         }
+        let _g = match instance_lock(i as I, true) {
+            Ok(g) => g,
+            Err(e) => {
+                record(i as I, "GetConfig", &e);
+                return e.code() as u32;
+            }
+        };
         *config = if (*i).configInitialized { (*i).config } else { kvidxConfigDefault() };
         // A built-in engine may have changed a setting by itself since (LMDB's map grows).
         if (*i).configInitialized
-            && !(*i).kvidxdata.is_null()
+            && !kvidxdata(i as I).is_null()
             && let Some(ops) = super::adapter::native_ops(i as I)
             && let Ok(now) = (ops.current_config)(i as I)
         {

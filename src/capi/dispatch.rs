@@ -6,13 +6,68 @@
 
 use std::ffi::{c_char, c_void};
 
-use super::boundary::{I, guard, invalid, put, set_error};
+use super::boundary::{I, guard, invalid, put, record, set_error};
+use super::handle::{instance_lock, kvidxdata};
 use super::types::*;
 
 const OK: kvidxErrorRaw = kvidxError::KVIDX_OK as u32;
 const INTERNAL: kvidxErrorRaw = kvidxError::KVIDX_ERROR_INTERNAL as u32;
 const NOT_SUPPORTED: kvidxErrorRaw = kvidxError::KVIDX_ERROR_NOT_SUPPORTED as u32;
 const NOT_FOUND: kvidxErrorRaw = kvidxError::KVIDX_ERROR_NOT_FOUND as u32;
+
+/// The address of a function pointer (for comparing members).
+#[inline]
+fn fn_addr<F: Copy>(f: F) -> usize {
+    const { assert!(size_of::<F>() == size_of::<usize>()) };
+    // SAFETY: F is a function pointer type of pointer size.
+    unsafe { std::mem::transmute_copy(&f) }
+}
+
+/// True if `f` is member `sel` of one of the built-in engines' tables.
+#[inline]
+fn is_native_member<F: Copy>(sel: &impl Fn(&kvidxInterface) -> Option<F>, f: F) -> bool {
+    let a = fn_addr(f);
+    super::registry::NATIVE.iter().any(|ops| sel(ops.table).is_some_and(|g| fn_addr(g) == a))
+}
+
+/// Calls member `sel` of the instance's interface as one serialised call: a
+/// built-in engine's member locks the instance itself; any other member
+/// (a caller's adapter) runs under the instance lock. A NULL member records
+/// NOT_SUPPORTED; `err` turns an error code into the function's result.
+///
+/// # Safety
+/// `i` is a valid (non-NULL) instance.
+#[inline]
+unsafe fn call<F: Copy, R>(
+    i: I,
+    name: &str,
+    sel: impl Fn(&kvidxInterface) -> Option<F>,
+    err: impl FnOnce(kvidxErrorRaw) -> R,
+    run: impl FnOnce(F) -> R,
+) -> R {
+    let Some(f) = sel(unsafe { &(*i).interface }) else {
+        return err(unsafe { not_supported(i, name) });
+    };
+    if is_native_member(&sel, f) { run(f) } else { unsafe { serial(i, name, err, || run(f)) } }
+}
+
+/// Runs `f` holding the instance lock for its whole duration: compound
+/// calls (made of several member calls) and reads of instance state are one
+/// unit. Another thread's open transaction is waited for (LOCKED, recorded,
+/// after the busy timeout).
+///
+/// # Safety
+/// `i` is a valid (non-NULL) instance.
+#[inline]
+unsafe fn serial<R>(i: I, op: &str, err: impl FnOnce(kvidxErrorRaw) -> R, f: impl FnOnce() -> R) -> R {
+    match unsafe { instance_lock(i, true) } {
+        Ok(_g) => f(),
+        Err(e) => {
+            unsafe { record(i, op, &e) };
+            err(e.code() as u32)
+        }
+    }
+}
 
 /// The member `sel` of the instance's interface, or NOT_SUPPORTED recorded.
 ///
@@ -32,6 +87,15 @@ unsafe fn not_supported(i: I, name: &str) -> kvidxErrorRaw {
     NOT_SUPPORTED
 }
 
+/// For a member the generic layer emulates: the instance must be open
+/// (INVALID_ARGUMENT, recorded, otherwise).
+///
+/// # Safety
+/// `i` is a valid (non-NULL) instance.
+unsafe fn require_open(i: I, op: &str) -> Result<(), kvidxErrorRaw> {
+    if unsafe { kvidxdata(i) }.is_null() { Err(unsafe { invalid(i, op, "instance is not open") }) } else { Ok(()) }
+}
+
 fn null_with_len(data: *const c_void, len: usize) -> bool {
     data.is_null() && len != 0
 }
@@ -46,7 +110,7 @@ fn null_with_len(data: *const c_void, len: usize) -> bool {
 /// `i` is a valid instance; `filename` a C string; `err` NULL or writable.
 pub(crate) unsafe fn open_dispatch(i: I, filename: *const c_char, err: *mut *const c_char) -> bool {
     unsafe {
-        if !(*i).kvidxdata.is_null() {
+        if !kvidxdata(i).is_null() {
             invalid(i, "Open", "instance is already open");
             put(err, (*i).lastErrorMessage.as_ptr());
             return false;
@@ -82,11 +146,17 @@ pub unsafe extern "C" fn kvidxOpen(i: *mut kvidxInstance, filename: *const c_cha
             put(err, (*i).lastErrorMessage.as_ptr());
             return false;
         }
-        if (*i).kvidxdata.is_null() {
-            // A plain open uses the engine's own settings.
-            (*i).configInitialized = false;
-        }
-        open_dispatch(i, filename, err)
+        let fail = |_| {
+            put(err, (*i).lastErrorMessage.as_ptr());
+            false
+        };
+        serial(i, "Open", fail, || {
+            if kvidxdata(i).is_null() {
+                // A plain open uses the engine's own settings.
+                (*i).configInitialized = false;
+            }
+            open_dispatch(i, filename, err)
+        })
     })
 }
 
@@ -100,14 +170,21 @@ pub unsafe extern "C" fn kvidxClose(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "Close", |t| t.close) else {
-            return false;
-        };
-        let ok = f(i);
-        if ok {
-            (*i).transactionActive = false;
-        }
-        ok
+        serial(
+            i,
+            "Close",
+            |_| false,
+            || {
+                let Some(f) = member(i, "Close", |t| t.close) else {
+                    return false;
+                };
+                let ok = f(i);
+                if ok {
+                    (*i).transactionActive = false;
+                }
+                ok
+            },
+        )
     })
 }
 
@@ -122,10 +199,7 @@ pub unsafe extern "C" fn kvidxFsync(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "Fsync", |t| t.fsync) else {
-            return false;
-        };
-        f(i)
+        call(i, "Fsync", |t| t.fsync, |_| false, |f| f(i))
     })
 }
 
@@ -142,18 +216,29 @@ pub unsafe extern "C" fn kvidxBegin(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        if (*i).transactionActive {
-            set_error(i, kvidxError::KVIDX_ERROR_TRANSACTION_ACTIVE.raw(), "Begin: a transaction is already active");
-            return false;
-        }
-        let Some(f) = member(i, "Begin", |t| t.begin) else {
-            return false;
-        };
-        let ok = f(i);
-        if ok {
-            (*i).transactionActive = true;
-        }
-        ok
+        serial(
+            i,
+            "Begin",
+            |_| false,
+            || {
+                if (*i).transactionActive {
+                    set_error(
+                        i,
+                        kvidxError::KVIDX_ERROR_TRANSACTION_ACTIVE.raw(),
+                        "Begin: a transaction is already active",
+                    );
+                    return false;
+                }
+                let Some(f) = member(i, "Begin", |t| t.begin) else {
+                    return false;
+                };
+                let ok = f(i);
+                if ok {
+                    (*i).transactionActive = true;
+                }
+                ok
+            },
+        )
     })
 }
 
@@ -167,18 +252,25 @@ pub unsafe extern "C" fn kvidxCommit(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        if !(*i).transactionActive {
-            set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Commit: no transaction is active");
-            return false;
-        }
-        let Some(f) = member(i, "Commit", |t| t.commit) else {
-            return false;
-        };
-        let ok = f(i);
-        if ok {
-            (*i).transactionActive = false;
-        }
-        ok
+        serial(
+            i,
+            "Commit",
+            |_| false,
+            || {
+                if !(*i).transactionActive {
+                    set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Commit: no transaction is active");
+                    return false;
+                }
+                let Some(f) = member(i, "Commit", |t| t.commit) else {
+                    return false;
+                };
+                let ok = f(i);
+                if ok {
+                    (*i).transactionActive = false;
+                }
+                ok
+            },
+        )
     })
 }
 
@@ -193,18 +285,25 @@ pub unsafe extern "C" fn kvidxAbort(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        if !(*i).transactionActive {
-            set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Abort: no transaction is active");
-            return false;
-        }
-        let Some(f) = member(i, "Abort", |t| t.abort) else {
-            return false;
-        };
-        let ok = f(i);
-        if ok {
-            (*i).transactionActive = false;
-        }
-        ok
+        serial(
+            i,
+            "Abort",
+            |_| false,
+            || {
+                if !(*i).transactionActive {
+                    set_error(i, kvidxError::KVIDX_ERROR_NO_TRANSACTION.raw(), "Abort: no transaction is active");
+                    return false;
+                }
+                let Some(f) = member(i, "Abort", |t| t.abort) else {
+                    return false;
+                };
+                let ok = f(i);
+                if ok {
+                    (*i).transactionActive = false;
+                }
+                ok
+            },
+        )
     })
 }
 
@@ -230,10 +329,7 @@ pub unsafe extern "C" fn kvidxGet(
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "Get", |t| t.get) else {
-            return false;
-        };
-        f(i, key, term, cmd, data, len)
+        call(i, "Get", |t| t.get, |_| false, |f| f(i, key, term, cmd, data, len))
     })
 }
 
@@ -255,10 +351,7 @@ pub unsafe extern "C" fn kvidxGetPrev(
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "GetPrev", |t| t.getPrev) else {
-            return false;
-        };
-        f(i, nextKey, prevKey, prevTerm, cmd, data, len)
+        call(i, "GetPrev", |t| t.getPrev, |_| false, |f| f(i, nextKey, prevKey, prevTerm, cmd, data, len))
     })
 }
 
@@ -280,10 +373,7 @@ pub unsafe extern "C" fn kvidxGetNext(
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "GetNext", |t| t.getNext) else {
-            return false;
-        };
-        f(i, previousKey, nextKey, nextTerm, cmd, data, len)
+        call(i, "GetNext", |t| t.getNext, |_| false, |f| f(i, previousKey, nextKey, nextTerm, cmd, data, len))
     })
 }
 
@@ -297,10 +387,7 @@ pub unsafe extern "C" fn kvidxExists(i: *mut kvidxInstance, key: u64) -> bool {
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "Exists", |t| t.exists) else {
-            return false;
-        };
-        f(i, key)
+        call(i, "Exists", |t| t.exists, |_| false, |f| f(i, key))
     })
 }
 
@@ -314,10 +401,7 @@ pub unsafe extern "C" fn kvidxExistsDual(i: *mut kvidxInstance, key: u64, term: 
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "ExistsDual", |t| t.existsDual) else {
-            return false;
-        };
-        f(i, key, term)
+        call(i, "ExistsDual", |t| t.existsDual, |_| false, |f| f(i, key, term))
     })
 }
 
@@ -331,10 +415,7 @@ pub unsafe extern "C" fn kvidxMaxKey(i: *mut kvidxInstance, key: *mut u64) -> bo
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "MaxKey", |t| t.maxKey) else {
-            return false;
-        };
-        f(i, key)
+        call(i, "MaxKey", |t| t.maxKey, |_| false, |f| f(i, key))
     })
 }
 
@@ -364,10 +445,7 @@ pub unsafe extern "C" fn kvidxInsert(
             invalid(i, "Insert", &format!("data is NULL but dataLen is {dataLen}"));
             return false;
         }
-        let Some(f) = member(i, "Insert", |t| t.insert) else {
-            return false;
-        };
-        f(i, key, term, cmd, data, dataLen)
+        call(i, "Insert", |t| t.insert, |_| false, |f| f(i, key, term, cmd, data, dataLen))
     })
 }
 
@@ -381,10 +459,7 @@ pub unsafe extern "C" fn kvidxRemove(i: *mut kvidxInstance, key: u64) -> bool {
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "Remove", |t| t.remove) else {
-            return false;
-        };
-        f(i, key)
+        call(i, "Remove", |t| t.remove, |_| false, |f| f(i, key))
     })
 }
 
@@ -398,10 +473,7 @@ pub unsafe extern "C" fn kvidxRemoveAfterNInclusive(i: *mut kvidxInstance, key: 
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive) else {
-            return false;
-        };
-        f(i, key)
+        call(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive, |_| false, |f| f(i, key))
     })
 }
 
@@ -415,10 +487,7 @@ pub unsafe extern "C" fn kvidxRemoveBeforeNInclusive(i: *mut kvidxInstance, key:
         if i.is_null() {
             return false;
         }
-        let Some(f) = member(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive) else {
-            return false;
-        };
-        f(i, key)
+        call(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive, |_| false, |f| f(i, key))
     })
 }
 
@@ -488,32 +557,64 @@ pub unsafe extern "C" fn kvidxInsertBatchEx(
         if count == 0 {
             return true;
         }
-        let own = !(*i).transactionActive;
-        if own && !kvidxBegin(i) {
+        if count > isize::MAX as usize / size_of::<kvidxEntry>() {
+            invalid(i, "InsertBatch", &format!("count {count} is too large"));
             return false;
         }
+        // Built-in engine (the members a batch calls are its own): one call
+        // holding the instance, the batch logic of the core.
+        let t = &(*i).interface;
+        if let Some(ops) = super::registry::NATIVE.iter().find(|ops| {
+            let o = ops.table;
+            [(t.begin, o.begin), (t.commit, o.commit), (t.abort, o.abort)]
+                .iter()
+                .all(|(a, b)| a.is_some() && a.map(fn_addr) == b.map(fn_addr))
+                && t.insert.is_some()
+                && t.insert.map(fn_addr) == o.insert.map(fn_addr)
+        }) {
+            let (inserted, ok) = (ops.insert_batch)(i, entries, count, callback, userData);
+            put(insertedCount, inserted);
+            return ok;
+        }
+        // A caller's adapter: Begin + Insert x n + Commit through its members,
+        // all under the instance lock.
         let mut inserted = 0usize;
         let mut failed = false;
-        for idx in 0..count {
-            let e = entries.add(idx);
-            if let Some(cb) = callback
-                && !cb(idx, e, userData)
-            {
-                continue;
-            }
-            if !kvidxInsert(i, (*e).key, (*e).term, (*e).cmd, (*e).data, (*e).dataLen) {
-                failed = true;
-                break;
-            }
-            inserted += 1;
-        }
-        if own && !kvidxCommit(i) {
-            let code = (*i).lastError;
-            let msg = std::ffi::CStr::from_ptr((*i).lastErrorMessage.as_ptr()).to_string_lossy().into_owned();
-            if (*i).transactionActive {
-                kvidxAbort(i);
-            }
-            set_error(i, code, &msg);
+        let done = serial(
+            i,
+            "InsertBatch",
+            |_| false,
+            || {
+                let own = !(*i).transactionActive;
+                if own && !kvidxBegin(i) {
+                    return false;
+                }
+                for idx in 0..count {
+                    let e = entries.add(idx);
+                    if let Some(cb) = callback
+                        && !cb(idx, e, userData)
+                    {
+                        continue;
+                    }
+                    if !kvidxInsert(i, (*e).key, (*e).term, (*e).cmd, (*e).data, (*e).dataLen) {
+                        failed = true;
+                        break;
+                    }
+                    inserted += 1;
+                }
+                if own && !kvidxCommit(i) {
+                    let code = (*i).lastError;
+                    let msg = std::ffi::CStr::from_ptr((*i).lastErrorMessage.as_ptr()).to_string_lossy().into_owned();
+                    if (*i).transactionActive {
+                        kvidxAbort(i);
+                    }
+                    set_error(i, code, &msg);
+                    return false;
+                }
+                true
+            },
+        );
+        if !done {
             return false;
         }
         put(insertedCount, inserted);
@@ -530,10 +631,7 @@ macro_rules! checked {
             if $i.is_null() $(|| $p.is_null())* {
                 return invalid($i, $name, "NULL argument");
             }
-            match member($i, $name, |t| t.$member) {
-                Some(f) => f($i, $($arg),*),
-                None => NOT_SUPPORTED,
-            }
+            call($i, $name, |t| t.$member, |c| c, |f| f($i, $($arg),*))
         })
     };
 }
@@ -654,10 +752,7 @@ pub unsafe extern "C" fn kvidxExport(
         if opts.format > 2 {
             return invalid(i, "Export", &format!("format {} is out of range", opts.format));
         }
-        match member(i, "Export", |t| t.exportData) {
-            Some(f) => f(i, filename, &opts, callback, userData),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "Export", |t| t.exportData, |c| c, |f| f(i, filename, &opts, callback, userData))
     })
 }
 
@@ -681,10 +776,7 @@ pub unsafe extern "C" fn kvidxImport(
         if opts.format > 2 {
             return invalid(i, "Import", &format!("format {} is out of range", opts.format));
         }
-        match member(i, "Import", |t| t.importData) {
-            Some(f) => f(i, filename, &opts, callback, userData),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "Import", |t| t.importData, |c| c, |f| f(i, filename, &opts, callback, userData))
     })
 }
 
@@ -715,10 +807,7 @@ pub unsafe extern "C" fn kvidxInsertEx(
         if null_with_len(data, dataLen) {
             return invalid(i, "InsertEx", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        match member(i, "InsertEx", |t| t.insertEx) {
-            Some(f) => f(i, key, term, cmd, data, dataLen, condition),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "InsertEx", |t| t.insertEx, |c| c, |f| f(i, key, term, cmd, data, dataLen, condition))
     })
 }
 
@@ -783,10 +872,13 @@ pub unsafe extern "C" fn kvidxGetAndSet(
         if null_with_len(data, dataLen) {
             return invalid(i, "GetAndSet", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        match member(i, "GetAndSet", |t| t.getAndSet) {
-            Some(f) => f(i, key, term, cmd, data, dataLen, oldTerm, oldCmd, oldData, oldDataLen),
-            None => NOT_SUPPORTED,
-        }
+        call(
+            i,
+            "GetAndSet",
+            |t| t.getAndSet,
+            |c| c,
+            |f| f(i, key, term, cmd, data, dataLen, oldTerm, oldCmd, oldData, oldDataLen),
+        )
     })
 }
 
@@ -809,10 +901,7 @@ pub unsafe extern "C" fn kvidxGetAndRemove(
         if i.is_null() {
             return invalid(i, "GetAndRemove", "instance is NULL");
         }
-        match member(i, "GetAndRemove", |t| t.getAndRemove) {
-            Some(f) => f(i, key, term, cmd, data, dataLen),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "GetAndRemove", |t| t.getAndRemove, |c| c, |f| f(i, key, term, cmd, data, dataLen))
     })
 }
 
@@ -841,10 +930,13 @@ pub unsafe extern "C" fn kvidxCompareAndSwap(
         if null_with_len(expectedData, expectedLen) || null_with_len(newData, newDataLen) {
             return invalid(i, "CompareAndSwap", "data is NULL but its length is not 0");
         }
-        match member(i, "CompareAndSwap", |t| t.compareAndSwap) {
-            Some(f) => f(i, key, expectedData, expectedLen, newTerm, newCmd, newData, newDataLen, swapped),
-            None => NOT_SUPPORTED,
-        }
+        call(
+            i,
+            "CompareAndSwap",
+            |t| t.compareAndSwap,
+            |c| c,
+            |f| f(i, key, expectedData, expectedLen, newTerm, newCmd, newData, newDataLen, swapped),
+        )
     })
 }
 
@@ -874,25 +966,34 @@ pub unsafe extern "C" fn kvidxCompareTermAndSwap(
         let Some(cas) = member(i, "CompareTermAndSwap", |t| t.compareAndSwap) else {
             return NOT_SUPPORTED;
         };
-        if let Some(ops) = super::adapter::native_ops(i)
-            && ops.table.compareAndSwap.map(|f| f as usize) == Some(cas as usize)
+        if let Some(ops) =
+            super::registry::NATIVE.iter().find(|ops| ops.table.compareAndSwap.map(fn_addr) == Some(fn_addr(cas)))
         {
             // Built-in engines compare the term and swap in one atomic step.
             return (ops.compare_term_and_swap)(i, key, expectedTerm, newTerm, newCmd, newData, newDataLen, swapped);
         }
-        // Generic path (a caller's adapter): read, compare the term, then
-        // swap if the value is still the one read. The value is copied so
-        // the comparison never reads a buffer the swap may reuse.
-        let (mut term, mut data, mut len) = (0u64, std::ptr::null::<u8>(), 0usize);
-        if !kvidxGet(i, key, &mut term, std::ptr::null_mut(), &mut data, &mut len) {
-            set_error(i, NOT_FOUND, &format!("CompareTermAndSwap: key {key} not found"));
-            return NOT_FOUND;
-        }
-        if term != expectedTerm {
-            return OK;
-        }
-        let copy: Vec<u8> = if data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data, len).to_vec() };
-        cas(i, key, copy.as_ptr() as *const c_void, copy.len(), newTerm, newCmd, newData, newDataLen, swapped)
+        // Generic path (a caller's adapter), under the instance lock: read,
+        // compare the term, then swap if the value is still the one read.
+        // The value is copied so the comparison never reads a buffer the
+        // swap may reuse.
+        serial(
+            i,
+            "CompareTermAndSwap",
+            |c| c,
+            || {
+                let (mut term, mut data, mut len) = (0u64, std::ptr::null::<u8>(), 0usize);
+                if !kvidxGet(i, key, &mut term, std::ptr::null_mut(), &mut data, &mut len) {
+                    set_error(i, NOT_FOUND, &format!("CompareTermAndSwap: key {key} not found"));
+                    return NOT_FOUND;
+                }
+                if term != expectedTerm {
+                    return OK;
+                }
+                let copy: Vec<u8> =
+                    if data.is_null() { Vec::new() } else { std::slice::from_raw_parts(data, len).to_vec() };
+                cas(i, key, copy.as_ptr() as *const c_void, copy.len(), newTerm, newCmd, newData, newDataLen, swapped)
+            },
+        )
     })
 }
 
@@ -917,10 +1018,7 @@ pub unsafe extern "C" fn kvidxAppend(
         if null_with_len(data, dataLen) {
             return invalid(i, "Append", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        match member(i, "Append", |t| t.append) {
-            Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "Append", |t| t.append, |c| c, |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
 }
 
@@ -945,10 +1043,7 @@ pub unsafe extern "C" fn kvidxPrepend(
         if null_with_len(data, dataLen) {
             return invalid(i, "Prepend", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        match member(i, "Prepend", |t| t.prepend) {
-            Some(f) => f(i, key, term, cmd, data, dataLen, newLen),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "Prepend", |t| t.prepend, |c| c, |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
 }
 
@@ -971,10 +1066,7 @@ pub unsafe extern "C" fn kvidxGetValueRange(
         if i.is_null() {
             return invalid(i, "GetValueRange", "instance is NULL");
         }
-        match member(i, "GetValueRange", |t| t.getValueRange) {
-            Some(f) => f(i, key, offset, length, data, actualLen),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "GetValueRange", |t| t.getValueRange, |c| c, |f| f(i, key, offset, length, data, actualLen))
     })
 }
 
@@ -1001,10 +1093,7 @@ pub unsafe extern "C" fn kvidxSetValueRange(
         if offset.checked_add(dataLen).is_none() {
             return invalid(i, "SetValueRange", "offset + dataLen overflows");
         }
-        match member(i, "SetValueRange", |t| t.setValueRange) {
-            Some(f) => f(i, key, offset, data, dataLen, newLen),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "SetValueRange", |t| t.setValueRange, |c| c, |f| f(i, key, offset, data, dataLen, newLen))
     })
 }
 
@@ -1021,10 +1110,7 @@ pub unsafe extern "C" fn kvidxSetExpire(i: *mut kvidxInstance, key: u64, ttlMs: 
         if i.is_null() {
             return invalid(i, "SetExpire", "instance is NULL");
         }
-        match member(i, "SetExpire", |t| t.setExpire) {
-            Some(f) => f(i, key, ttlMs),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "SetExpire", |t| t.setExpire, |c| c, |f| f(i, key, ttlMs))
     })
 }
 
@@ -1038,10 +1124,7 @@ pub unsafe extern "C" fn kvidxSetExpireAt(i: *mut kvidxInstance, key: u64, times
         if i.is_null() {
             return invalid(i, "SetExpireAt", "instance is NULL");
         }
-        match member(i, "SetExpireAt", |t| t.setExpireAt) {
-            Some(f) => f(i, key, timestampMs),
-            None => NOT_SUPPORTED,
-        }
+        call(i, "SetExpireAt", |t| t.setExpireAt, |c| c, |f| f(i, key, timestampMs))
     })
 }
 
@@ -1056,16 +1139,24 @@ pub unsafe extern "C" fn kvidxGetTTL(i: *mut kvidxInstance, key: u64) -> i64 {
         if i.is_null() {
             return -2;
         }
-        match (*i).interface.getTTL {
-            Some(f) => f(i, key),
-            None => {
-                if kvidxExists(i, key) {
+        if (*i).interface.getTTL.is_some() {
+            return call(i, "GetTTL", |t| t.getTTL, |_| -2, |f| f(i, key));
+        }
+        // Emulated for a caller's adapter without TTL support.
+        serial(
+            i,
+            "GetTTL",
+            |_| -2,
+            || {
+                if require_open(i, "GetTTL").is_err() {
+                    -2
+                } else if kvidxExists(i, key) {
                     -1
                 } else {
                     -2
                 }
-            }
-        }
+            },
+        )
     })
 }
 
@@ -1079,17 +1170,25 @@ pub unsafe extern "C" fn kvidxPersist(i: *mut kvidxInstance, key: u64) -> kvidxE
         if i.is_null() {
             return invalid(i, "Persist", "instance is NULL");
         }
-        match (*i).interface.persist {
-            Some(f) => f(i, key),
-            None => {
-                if kvidxExists(i, key) {
+        if (*i).interface.persist.is_some() {
+            return call(i, "Persist", |t| t.persist, |c| c, |f| f(i, key));
+        }
+        // Emulated for a caller's adapter without TTL support.
+        serial(
+            i,
+            "Persist",
+            |c| c,
+            || {
+                if let Err(c) = require_open(i, "Persist") {
+                    c
+                } else if kvidxExists(i, key) {
                     OK
                 } else {
                     set_error(i, NOT_FOUND, &format!("Persist: key {key} not found"));
                     NOT_FOUND
                 }
-            }
-        }
+            },
+        )
     })
 }
 
@@ -1103,12 +1202,19 @@ pub unsafe extern "C" fn kvidxExpireScan(i: *mut kvidxInstance, maxKeys: u64, ex
         if i.is_null() {
             return invalid(i, "ExpireScan", "instance is NULL");
         }
-        match (*i).interface.expireScan {
-            Some(f) => f(i, maxKeys, expiredCount),
-            None => {
-                put(expiredCount, 0);
-                OK
-            }
+        put(expiredCount, 0);
+        if (*i).interface.expireScan.is_some() {
+            return call(i, "ExpireScan", |t| t.expireScan, |c| c, |f| f(i, maxKeys, expiredCount));
         }
+        // Emulated for a caller's adapter without TTL support: nothing expires.
+        serial(
+            i,
+            "ExpireScan",
+            |c| c,
+            || match require_open(i, "ExpireScan") {
+                Err(c) => c,
+                Ok(()) => OK,
+            },
+        )
     })
 }

@@ -3,6 +3,7 @@
 use std::ffi::{CStr, c_char};
 
 use super::boundary::{I, guard, set_error};
+use super::handle::instance_lock;
 use super::types::{kvidxError, kvidxErrorRaw, kvidxInstance};
 
 /// Static text for a code; "Unknown error" for any value without one.
@@ -46,7 +47,11 @@ pub extern "C" fn kvidxErrorString(err: kvidxErrorRaw) -> *const c_char {
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxGetLastError(i: *const kvidxInstance) -> kvidxErrorRaw {
-    if i.is_null() { kvidxError::KVIDX_ERROR_INVALID_ARGUMENT.raw() } else { unsafe { (*i).lastError } }
+    if i.is_null() {
+        return kvidxError::KVIDX_ERROR_INVALID_ARGUMENT.raw();
+    }
+    let _g = unsafe { instance_lock(i as I, false) };
+    unsafe { (*i).lastError }
 }
 
 /// The message of the last error: "Success" when there is none. The
@@ -60,6 +65,7 @@ pub unsafe extern "C" fn kvidxGetLastErrorMessage(i: *mut kvidxInstance) -> *con
     if i.is_null() {
         return c"Invalid instance (NULL)".as_ptr();
     }
+    let _g = unsafe { instance_lock(i, false) };
     unsafe {
         let code = (*i).lastError;
         if code == 0 {
@@ -79,6 +85,7 @@ pub unsafe extern "C" fn kvidxGetLastErrorMessage(i: *mut kvidxInstance) -> *con
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxClearError(i: *mut kvidxInstance) {
     if !i.is_null() {
+        let _g = unsafe { instance_lock(i, false) };
         unsafe {
             (*i).lastError = 0;
             (*i).lastErrorMessage[0] = 0;

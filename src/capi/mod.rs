@@ -8,6 +8,7 @@ pub mod boundary;
 pub mod config;
 pub mod dispatch;
 pub mod errors;
+pub(crate) mod handle;
 pub mod iterator;
 pub mod per_engine;
 pub mod registry;

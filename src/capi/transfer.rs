@@ -1,23 +1,20 @@
 //! The `exportData` / `importData` members of every engine's interface
-//! table. Progress callbacks are C code that may call back into the same
-//! instance, so they are never called while the instance is locked:
-//!
-//! * export writes the whole file under the lock (one consistent snapshot),
-//!   then, unlocked, reports `(100, total)`, `(200, total)`, … and a final
-//!   `(total, total)`; a callback returning false removes the file and the
-//!   result is `KVIDX_ERROR_CANCELLED`;
-//! * import validates the whole file unlocked, reports progress the same way
-//!   (false → `KVIDX_ERROR_CANCELLED`, nothing changed), then applies the
-//!   file in one atomic unit under the lock.
+//! table. Progress callbacks are called while the work proceeds (after
+//! every 100 entries, sooner for large values, and once at the end), with
+//! the instance held: a callback that calls back into the same instance
+//! gets `KVIDX_ERROR_LOCKED` for that call (never a deadlock), and a
+//! callback returning false cancels at once — an export removes its file,
+//! an import rolls back — with `KVIDX_ERROR_CANCELLED`. An import's file is
+//! validated before the instance is locked.
 
 use std::ffi::{c_char, c_void};
 
-use super::adapter::{f_code, handle, with};
+use super::adapter::{f_code, lock, with};
 use super::boundary::{I, c_path, guard, invalid, record};
 use super::dispatch::{kvidxExportOptionsDefault, kvidxImportOptionsDefault};
 use super::types::{kvidxError, kvidxErrorRaw, kvidxExportOptions, kvidxImportOptions, kvidxProgressCallback};
 use crate::engine::Engine;
-use crate::formats::{ExportOptions, Format, ImportOptions, report_progress, validate_file};
+use crate::formats::{ExportOptions, Format, ImportOptions, validate_file};
 
 const OK: kvidxErrorRaw = kvidxError::KVIDX_OK as u32;
 const INTERNAL: kvidxErrorRaw = kvidxError::KVIDX_ERROR_INTERNAL as u32;
@@ -50,20 +47,13 @@ pub(crate) unsafe extern "C" fn export_data<E: Engine>(
             pretty: o.prettyPrint,
         };
         let path = c_path(filename);
-        let total = match with::<E, _>(i, "Export", |e| Err(f_code(e)), |s| s.export_to(path, &opts).map(Ok)) {
-            Ok(n) => n,
-            Err(code) => return code,
-        };
-        // Unlocked from here: the callback may use the instance.
-        if let Some(cb) = callback
-            && !report_progress(total, &mut |n, t| cb(n, t, user_data))
-        {
-            let _ = std::fs::remove_file(path);
-            let e = crate::transfer::export_cancelled(path);
-            record(i, "Export", &e);
-            return f_code(&e);
-        }
-        OK
+        with::<E, _>(i, "Export", f_code, |s| {
+            match callback {
+                Some(cb) => s.export_to_with_progress(path, &opts, &mut |n, t| cb(n, t, user_data)),
+                None => s.export_to(path, &opts),
+            }
+            .map(|_| OK)
+        })
     })
 }
 
@@ -90,18 +80,14 @@ pub(crate) unsafe extern "C" fn import_data<E: Engine>(
                 None => return invalid(i, "Import", &format!("format {raw} is out of range")),
             },
         };
-        if let Err(e) = handle::<E>(i) {
+        if let Err(e) = lock::<E>(i).map(drop) {
             record(i, "Import", &e);
             return f_code(&e);
         }
         let path = c_path(filename);
-        // Validation and progress run unlocked: the callback may use the instance.
-        let mut progress = |n: u64, t: u64| match callback {
-            Some(cb) => cb(n, t, user_data),
-            None => true,
-        };
-        let format = match validate_file(path, format, &mut progress) {
-            Ok((f, _)) => f,
+        // The file is validated before the instance is locked.
+        let (format, total) = match validate_file(path, format) {
+            Ok(v) => v,
             Err(e) => {
                 record(i, "Import", &e);
                 return f_code(&e);
@@ -113,6 +99,11 @@ pub(crate) unsafe extern "C" fn import_data<E: Engine>(
             skip_duplicates: o.skipDuplicates,
             clear_before_import: o.clearBeforeImport,
         };
-        with::<E, _>(i, "Import", f_code, |s| s.apply_import(path, format, &opts).map(|_| OK))
+        with::<E, _>(i, "Import", f_code, |s| {
+            let mut report = |n: u64, t: u64| callback.is_none_or(|cb| cb(n, t, user_data));
+            let progress: Option<&mut dyn FnMut(u64, u64) -> bool> =
+                if callback.is_some() { Some(&mut report) } else { None };
+            s.import_validated(path, format, total, &opts, progress).map(|_| OK)
+        })
     })
 }

@@ -26,6 +26,10 @@ use crate::error::{Error, Result};
 /// Initial map size of a plain open (the original's 1 GiB).
 pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
 const HEADER: usize = 16;
+/// Largest value stored (bytes of data): the order of SQLite's row limit,
+/// far below LMDB's own (4 GiB), so that one call cannot grow the map by
+/// gigabytes.
+pub(crate) const MAX_VALUE: usize = 1_000_000_000;
 
 fn strerror(rc: c_int) -> String {
     // SAFETY: mdb_strerror returns a static string for any code.
@@ -352,6 +356,12 @@ impl Lmdb {
         data: &[u8],
         flags: c_uint,
     ) -> Result<bool> {
+        if data.len() > MAX_VALUE {
+            return Err(Error::TooBig(format!(
+                "a value of {} bytes exceeds the engine's limit of {MAX_VALUE} bytes",
+                data.len()
+            )));
+        }
         let mut k = key_val(&key);
         let len = data.len() + if header.is_some() { HEADER } else { 0 };
         let mut v = ffi::MDB_val { mv_size: len, mv_data: null_mut() };
@@ -719,6 +729,10 @@ impl Engine for Lmdb {
             true
         })?;
         Ok(n)
+    }
+
+    fn max_value_len(&self) -> usize {
+        MAX_VALUE
     }
 
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {

@@ -657,6 +657,14 @@ impl Engine for Sqlite {
         Ok(n as u64)
     }
 
+    fn max_value_len(&self) -> usize {
+        // A row is one record no longer than SQLITE_LIMIT_LENGTH: the value
+        // plus the record header and three integers (at most 64 bytes).
+        // SAFETY: reading a limit of an open connection.
+        let limit = unsafe { ffi::sqlite3_limit(self.conn.handle(), ffi::SQLITE_LIMIT_LENGTH, -1) };
+        (limit.max(0) as usize).saturating_sub(64)
+    }
+
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
         let st = self.st(S::Insert)?;
         st.int(1, key as i64)?;

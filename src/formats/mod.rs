@@ -398,38 +398,11 @@ pub fn open_reader(path: &Path, format: Option<Format>) -> Result<Reader<BufRead
 
 /// Reads and validates a whole file without keeping its entries. Returns the
 /// format (detected when `format` is `None`) and the number of entries.
-/// After successful validation `progress` is called as `(100, total)`,
-/// `(200, total)`, … and a final `(total, total)` (see [`report_progress`]);
-/// if it returns false the result is [`Error::Cancelled`].
-pub fn validate_file(
-    path: &Path,
-    format: Option<Format>,
-    progress: &mut dyn FnMut(u64, u64) -> bool,
-) -> Result<(Format, u64)> {
+pub fn validate_file(path: &Path, format: Option<Format>) -> Result<(Format, u64)> {
     let mut r = open_reader(path, format)?;
     let mut n = 0u64;
     while r.next_entry()?.is_some() {
         n += 1;
     }
-    if !report_progress(n, progress) {
-        return Err(Error::Cancelled(format!("cancelled by the progress callback after validating {n} entries")));
-    }
     Ok((r.format(), n))
-}
-
-/// Calls `progress(n, total)` for n = 100, 200, … ≤ total, then once more
-/// with `(total, total)` unless that was the last call already; never for
-/// `total == 0`. Stops and returns false as soon as `progress` does.
-pub fn report_progress(total: u64, progress: &mut dyn FnMut(u64, u64) -> bool) -> bool {
-    let mut n = 100;
-    while n <= total {
-        if !progress(n, total) {
-            return false;
-        }
-        n += 100;
-    }
-    if !total.is_multiple_of(100) {
-        return progress(total, total);
-    }
-    true
 }

@@ -62,6 +62,10 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
             cmd.arg(format!("-L{}", lib.display()));
             cmd.arg("-lkvidxkit");
             cmd.arg(format!("-Wl,-rpath,{}", lib.display()));
+            // DT_RPATH, not DT_RUNPATH: the library this run built wins over
+            // LD_LIBRARY_PATH (cargo puts target/release, which may hold an
+            // older build, on it).
+            cmd.arg("-Wl,--disable-new-dtags");
             cmd.args(sqlite);
             cmd.arg("-lpthread");
         }
