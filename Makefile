@@ -1,34 +1,109 @@
-# kvidxkit — build, demo, tests, benchmark.
-#   make        build libkvidxkit.a / libkvidxkit.so and the headers, run the demo
-#   make test   every test: Rust API, C programs (static and shared), cookbook, headers
-#   make bench  benchmark against the raw engine (prints a table)
-#   make stress the reliability suite at length (crash loop, thread stress, damage sweep)
+# kvidxkit — build, demo, tests, install.
+#   make                  build libkvidxkit.a / libkvidxkit.so and the headers, run the demo
+#   make test             every test that needs only Rust and a C compiler (the
+#                         cookbook suite too when the cookbook is found)
+#   make test-cookbook    the cookbook suite; fails without the cookbook
+#                         (../shared/seeds/cookbook.md or KVIDX_COOKBOOK=path)
+#   make valgrind         every C test program under valgrind memcheck
+#   make test-packaging   install into scratch trees and build consumers with
+#                         pkg-config and CMake (needs cmake, pkg-config,
+#                         libsqlite3-dev, liblmdb-dev; see tests/packaging.sh)
+#   make install          PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include
+#   make uninstall        the same variables
+#   make SQLITE=system …  link the system SQLite (>= 3.40) instead of the bundled
+#                         one; builds in target/system-sqlite
+#   make stress          the reliability suite at length (crash loop, thread
+#                         stress, damage sweep)
+#   make bench | lint | clean
 CARGO ?= cargo
 CC    ?= cc
-LIB   := target/release
-OUT   := target/demo
-CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -Iinclude
-STATIC_LIBS := -lm -lpthread -ldl
+SQLITE ?= bundled
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
 
-.PHONY: all lib demo test test-c bench lint clean valgrind stress
+# One version number, Cargo.toml's; the ABI version (the original's SONAME)
+# is beside it, in [package.metadata.kvidxkit].
+VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
+ABI     := $(shell sed -n 's/^abi-version *= *"\(.*\)"/\1/p' Cargo.toml)
+SONAME  := libkvidxkit.so.$(ABI)
+
+# What the static library needs after it (rustc --print native-static-libs).
+RUST_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+ifeq ($(SQLITE),bundled)
+TARGET_DIR := target
+FEATURES :=
+SQLITE_HEADERS := include/sqlite3.h include/sqlite3ext.h
+REQUIRES_PRIVATE :=
+REQUIRES :=
+STATIC_LIBS := -lm -lpthread -ldl
+SHARED_LIBS := -lpthread
+else ifeq ($(SQLITE),system)
+TARGET_DIR := target/system-sqlite
+FEATURES := --no-default-features --features system-sqlite
+SQLITE_HEADERS :=
+REQUIRES_PRIVATE := Requires.private: sqlite3
+REQUIRES := Requires: sqlite3
+STATIC_LIBS := -lsqlite3 -lm -lpthread -ldl
+SHARED_LIBS := -lsqlite3 -lpthread
+else
+$(error SQLITE is bundled or system, not "$(SQLITE)")
+endif
+
+LIB  := $(TARGET_DIR)/release
+# What `make install` installs, staged: the prelinked archive, the headers.
+DIST := $(TARGET_DIR)/dist
+HEADERS := $(wildcard include/kvidxkit*.h)
+OUT  := $(TARGET_DIR)/demo
+CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxkit
+
+CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
+PCDIR    := $(LIBDIR)/pkgconfig
+
+.PHONY: all lib demo test test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
 
 all: lib demo
 
 lib:
-	$(CARGO) build --release
+	CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO) build --release $(FEATURES)
+	@# A program linked with the shared library needs the file its SONAME names.
+	@ln -sf libkvidxkit.so $(LIB)/$(SONAME)
+	pkg/prelink.sh $(LIB)/libkvidxkit.a $(DIST)/libkvidxkit.a
+	@rm -rf $(DIST)/include && mkdir -p $(DIST)/include/kvidxkit
+	@cp $(HEADERS) $(SQLITE_HEADERS) $(DIST)/include/kvidxkit/
 
 demo: lib
 	@mkdir -p $(OUT)
-	$(CC) $(CFLAGS) examples/demo.c $(LIB)/libkvidxkit.a $(STATIC_LIBS) -o $(OUT)/demo
+	$(CC) $(CFLAGS) examples/demo.c $(DIST)/libkvidxkit.a $(STATIC_LIBS) -o $(OUT)/demo
 	@rm -f $(OUT)/demo.sqlite3*
 	$(OUT)/demo $(OUT)/demo.sqlite3
 
 test:
 	$(CARGO) test --release --tests
 
-# The C programs alone, outside cargo (uses the libraries built by `make lib`).
+test-cookbook:
+	KVIDX_REQUIRE_COOKBOOK=1 $(CARGO) test --release --test cookbook
+
+# The C programs alone, outside cargo, against this build's libraries.
 test-c: lib
-	tests-c/run.sh
+	KVIDX_LIB=$(CURDIR)/$(LIB) KVIDX_STATIC_LIB=$(CURDIR)/$(DIST)/libkvidxkit.a KVIDX_INCLUDE=$(CURDIR)/$(DIST)/include/kvidxkit \
+	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest tests-c/run.sh
+
+# Every C test program under valgrind memcheck, static and shared (errors
+# and definite leaks fail; asan_ctas.c is the 1 MiB-value primitives case).
+valgrind: lib
+	KVIDX_LIB=$(CURDIR)/$(LIB) KVIDX_STATIC_LIB=$(CURDIR)/$(DIST)/libkvidxkit.a KVIDX_INCLUDE=$(CURDIR)/$(DIST)/include/kvidxkit \
+	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest VALGRIND=1 tests-c/run.sh
+
+test-packaging:
+	tests/packaging.sh
+
+# The reliability suite at length (KVIDX_STRESS=1): 500 crash-loop trials per
+# engine and sync setting, 30 s of thread stress per engine and library, and
+# the larger damaged-storage sweep; `make test` runs each briefly.
+stress:
+	KVIDX_STRESS=1 $(CARGO) test --release --tests
 
 bench:
 	$(CARGO) bench --bench kvidx_bench
@@ -40,13 +115,36 @@ lint:
 clean:
 	$(CARGO) clean
 
-# Every C test program under valgrind memcheck, static and shared (slow;
-# the large-value program also runs under valgrind in make test).
-valgrind: lib
-	VALGRIND=1 tests-c/run.sh
+# ---------------------------------------------------------------------------
+# Installation. Headers go to $(INCLUDEDIR)/kvidxkit/ (the bundled build adds
+# its sqlite3.h there, where it cannot shadow the system's for programs that
+# do not use kvidxkit); kvidxkit.pc and the CMake package point there.
 
-# The reliability suite at length (KVIDX_STRESS=1): 500 crash-loop trials per
-# engine and sync setting, 30 s of thread stress per engine and library, and
-# the larger damaged-storage sweep; `make test` runs each briefly.
-stress:
-	KVIDX_STRESS=1 $(CARGO) test --release --tests
+PC_LIBDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
+PC_INCDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
+FILL = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' -e 's|@SQLITE@|$(SQLITE)|g' \
+	-e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(PC_INCDIR)|g' \
+	-e 's|@REQUIRES_PRIVATE@|$(REQUIRES_PRIVATE)|g' -e 's|@REQUIRES@|$(REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(RUST_LIBS)|g' \
+	-e 's|@VERSION_MAJOR_MINOR@|$(basename $(VERSION))|g' \
+	-e "s|@CMAKEDIR_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g" \
+	-e "s|@CMAKEDIR_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g"
+
+install: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kvidxkit $(DESTDIR)$(PCDIR) $(DESTDIR)$(CMAKEDIR)
+	install -m 644 $(DIST)/libkvidxkit.a $(DESTDIR)$(LIBDIR)/libkvidxkit.a
+	install -m 755 $(LIB)/libkvidxkit.so $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkvidxkit.so
+	install -m 644 $(DIST)/include/kvidxkit/*.h $(DESTDIR)$(INCLUDEDIR)/kvidxkit/
+	$(FILL) pkg/kvidxkit.pc.in | sed '/^Version:/{n;/^$$/d;}' > $(DESTDIR)$(PCDIR)/kvidxkit.pc
+	$(FILL) pkg/kvidxkit-static.pc.in | sed '/^Version:/{n;/^$$/d;}' > $(DESTDIR)$(PCDIR)/kvidxkit-static.pc
+	$(FILL) pkg/kvidxkitConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/kvidxkitConfig.cmake
+	$(FILL) pkg/kvidxkitConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/kvidxkitConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(PCDIR)/kvidxkit.pc $(DESTDIR)$(PCDIR)/kvidxkit-static.pc $(DESTDIR)$(CMAKEDIR)/*.cmake
+	@echo "installed kvidxkit $(VERSION) ($(SQLITE) SQLite) into $(DESTDIR)$(PREFIX); run ldconfig if $(LIBDIR) is a system library directory"
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libkvidxkit.a $(DESTDIR)$(LIBDIR)/libkvidxkit.so $(DESTDIR)$(LIBDIR)/$(SONAME)
+	rm -f $(DESTDIR)$(PCDIR)/kvidxkit.pc $(DESTDIR)$(PCDIR)/kvidxkit-static.pc
+	rm -f $(DESTDIR)$(CMAKEDIR)/kvidxkitConfig.cmake $(DESTDIR)$(CMAKEDIR)/kvidxkitConfigVersion.cmake
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/kvidxkit/,$(notdir $(HEADERS)) sqlite3.h sqlite3ext.h)
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/kvidxkit $(DESTDIR)$(CMAKEDIR) 2>/dev/null

@@ -1,12 +1,21 @@
 //! Generates include/kvidxkit.h with cbindgen, installs the bundled
 //! sqlite3.h beside it, compiles the C part (the variadic kvidxSetError) and
-//! exports the C symbols from the shared library.
+//! sets how the shared library is linked (exported symbols, SONAME).
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
     let inc = crate_dir.join("include");
     fs::create_dir_all(&inc).unwrap();
+
+    let bundled = env::var_os("CARGO_FEATURE_BUNDLED_SQLITE").is_some();
+    let system = env::var_os("CARGO_FEATURE_SYSTEM_SQLITE").is_some();
+    if bundled == system {
+        panic!(
+            "choose one SQLite: the default feature `bundled-sqlite`, or \
+             `--no-default-features --features system-sqlite` (make SQLITE=system)"
+        );
+    }
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let header =
@@ -19,8 +28,12 @@ fn main() {
         fs::write(&path, &text).unwrap();
     }
 
-    // The SQLite header of the very SQLite this library bundles and exports.
-    if let Ok(dir) = env::var("DEP_SQLITE3_INCLUDE") {
+    // The SQLite header of the very SQLite this library bundles and exports
+    // (only a bundled build has one; a system-SQLite build uses the
+    // system's sqlite3.h and installs none).
+    if let Ok(dir) = env::var("DEP_SQLITE3_INCLUDE")
+        && bundled
+    {
         for h in ["sqlite3.h", "sqlite3ext.h"] {
             let src = PathBuf::from(&dir).join(h);
             let dst = inc.join(h);
@@ -43,14 +56,71 @@ fn main() {
         .link_lib_modifier("+whole-archive")
         .compile("kvidxcshim");
 
-    // Export the bundled SQLite API and the C shim from the shared library
-    // (rustc exports only Rust items by itself), and bind the library's own
-    // SQLite calls to its own copy even if the process loaded another one.
-    println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", crate_dir.join("exports.map").display());
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
+    shared_library_link_args(&crate_dir);
 
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=exports.map");
+    println!("cargo:rerun-if-env-changed=KVIDXKIT_VERSION_SCRIPT");
+}
+
+/// The ABI version of the shared library, `[package.metadata.kvidxkit]
+/// abi-version` in Cargo.toml (the original's CMake VERSION/SOVERSION).
+fn abi_version(crate_dir: &std::path::Path) -> String {
+    let manifest = fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("abi-version"))
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("Cargo.toml: [package.metadata.kvidxkit] abi-version = \"X.Y.Z\"")
+        .to_string()
+}
+
+/// Linker arguments of the shared library, for the targets where they are
+/// known to work; other targets get none (and a warning), never a broken
+/// link.
+///
+/// * SONAME `libkvidxkit.so.<abi>` (ELF targets), the original's, so
+///   programs linked against the original load this library unchanged.
+/// * exports.map, a version script that exports the bundled `sqlite3_*` API
+///   and the C shim `kvidxSetError` (rustc exports only Rust items), and
+///   `-Bsymbolic-functions`, which binds the library's own SQLite calls to
+///   its own copy. rustc passes an anonymous version script of its own;
+///   LLD merges the two, GNU ld refuses a second one ("anonymous version
+///   tag cannot be combined with other version tags"). So this is on by
+///   default only where rustc links with its bundled LLD
+///   (x86_64-unknown-linux-gnu, rustc 1.90 and later, unless the linker was
+///   changed through RUSTFLAGS); KVIDXKIT_VERSION_SCRIPT=1 or =0 forces it.
+fn shared_library_link_args(crate_dir: &std::path::Path) {
+    let vendor = env::var("CARGO_CFG_TARGET_VENDOR").unwrap_or_default();
+    let family = env::var("CARGO_CFG_TARGET_FAMILY").unwrap_or_default();
+    let target = env::var("TARGET").unwrap_or_default();
+    let elf = family.split(',').any(|f| f == "unix") && vendor != "apple";
+
+    if elf {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libkvidxkit.so.{}", abi_version(crate_dir));
+    }
+
+    let rustflags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    let linker_changed = rustflags.contains("linker-features=-lld")
+        || rustflags.contains("linker-flavor")
+        || rustflags.split('\x1f').any(|f| f.starts_with("-Clinker=") || f.starts_with("linker="))
+        || env::var_os("RUSTC_LINKER").is_some();
+    let lld_by_default = target == "x86_64-unknown-linux-gnu" && !linker_changed;
+    let version_script = match env::var("KVIDXKIT_VERSION_SCRIPT").as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => elf && lld_by_default,
+    };
+    if version_script {
+        println!("cargo:rustc-cdylib-link-arg=-Wl,--version-script={}", crate_dir.join("exports.map").display());
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-Bsymbolic-functions");
+    } else {
+        println!(
+            "cargo:warning=kvidxkit: the shared library of this target exports only the kvidx* functions \
+             written in Rust (not kvidxSetError nor the bundled sqlite3_* API): the version script needs \
+             LLD; set KVIDXKIT_VERSION_SCRIPT=1 if the linker is LLD. The static library is complete."
+        );
+    }
 }

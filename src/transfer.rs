@@ -52,7 +52,7 @@ impl<'a> Progress<'a> {
     fn step(&mut self, len: usize) -> bool {
         self.n += 1;
         self.bytes += len;
-        if self.n % PROGRESS_EVERY == 0 || self.bytes >= PROGRESS_BYTES { self.report() } else { true }
+        if self.n.is_multiple_of(PROGRESS_EVERY) || self.bytes >= PROGRESS_BYTES { self.report() } else { true }
     }
 
     fn report(&mut self) -> bool {

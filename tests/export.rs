@@ -222,7 +222,53 @@ fn non_utf8_encodings<E: Engine>() {
         )
     );
     let csv = export_bytes(&mut s, &dir, &exp(Format::Csv, false, false));
-    assert_eq!(csv, b"key,data\n1,base64:/wBh\n2,base64:YmFzZTY0OmhlbGxv\n3,\n4,a\x00b\n");
+    assert_eq!(csv, b"key,data\n1,\"base64:/wBh\"\n2,base64:hello\n3,\n4,a\x00b\n");
+}
+
+/// A CSV file exactly as the original writes it imports to exactly the
+/// values it holds — also values that start with `base64:` (which an
+/// earlier encoding of ours decoded) — and our export of those values is
+/// the same file again, byte for byte (decisions.md G2 as amended).
+fn original_csv_imports_exactly<E: Engine>() {
+    let dir = scratch("original-csv");
+    // What the original writes for these values: raw bytes, quoted only
+    // when a value holds `,` `"` LF or CR.
+    let original: &[u8] = b"key,term,cmd,data\n\
+        1,5,2,base64:SGVsbG8=\n\
+        2,0,0,\"base64:a,b\"\n\
+        3,0,0,base64:\n\
+        4,0,0,base64:not base64!\n\
+        5,0,0,\"say \"\"base64:eA==\"\"\"\n\
+        6,0,0,\"base64:\nSGk=\"\n\
+        7,0,0,base64:Zm9v\xc3\xa9\n";
+    let want = vec![
+        entry(1, 5, 2, b"base64:SGVsbG8="),
+        entry(2, 0, 0, b"base64:a,b"),
+        entry(3, 0, 0, b"base64:"),
+        entry(4, 0, 0, b"base64:not base64!"),
+        entry(5, 0, 0, b"say \"base64:eA==\""),
+        entry(6, 0, 0, b"base64:\nSGk="),
+        entry(7, 0, 0, "base64:Zm9vé".as_bytes()),
+    ];
+    let f = dir.join("original.csv");
+    std::fs::write(&f, original).unwrap();
+    for format in [None, Some(Format::Csv)] {
+        let mut s = open::<E>(&dir, &format!("db{}", format.is_some()));
+        assert_eq!(s.import_from(&f, &imp(format)).unwrap(), want.len() as u64);
+        assert_eq!(all(&mut s), want);
+        assert_eq!(export_bytes(&mut s, &dir, &exp(Format::Csv, true, false)), original);
+    }
+    // Raw non-UTF-8 bytes, as the original writes them, import exactly too.
+    std::fs::write(&f, b"key,data\n1,\xff\xfebase64:\n2,\"\xff,\"\n").unwrap();
+    let mut s = open::<E>(&dir, "raw");
+    s.import_from(&f, &imp(None)).unwrap();
+    assert_eq!(all(&mut s), vec![entry(1, 0, 0, b"\xff\xfebase64:"), entry(2, 0, 0, b"\xff,")]);
+    // Our encoding of non-UTF-8 values is a quoted field with none of the
+    // bytes that make the original quote; any other quoted field is literal.
+    std::fs::write(&f, b"key,data\n1,\"base64:/wBh\"\n2,\"plain\"\n3,\"\"\n").unwrap();
+    let mut s = open::<E>(&dir, "ours");
+    s.import_from(&f, &imp(None)).unwrap();
+    assert_eq!(all(&mut s), vec![entry(1, 0, 0, b"\xff\x00a"), entry(2, 0, 0, b"plain"), entry(3, 0, 0, b"")]);
 }
 
 // ----------------------------------------------------------------------
@@ -765,7 +811,8 @@ fn hostile_csv<E: Engine>() {
         (b"key,data\n,a\n", "empty key"),
         (b"key,data\n18446744073709551616,a\n", "2^64"),
         (b"key,data\n1\x00,a\n", "NUL in key"),
-        (b"key,data\n1,base64:abc\n", "bad base64"),
+        (b"key,data\n1,\"base64:abc\"\n", "bad base64"),
+        (b"key,data\n1,\"base64:YW=\"\n", "bad base64 padding"),
         (b"key,data\n1,x\n\n", "blank line"),
         (b"key,term,cmd,data\n1,2,3,x,\n", "trailing comma"),
     ];
@@ -948,7 +995,7 @@ macro_rules! engine_tests {
 macro_rules! all_engine_tests {
     ($modname:ident, $engine:ty) => {
         engine_tests!($modname, $engine;
-            golden_binary, golden_json, golden_csv, non_utf8_encodings,
+            golden_binary, golden_json, golden_csv, non_utf8_encodings, original_csv_imports_exactly,
             round_trips, big_values, range_exports, expired_not_exported,
             duplicates, progress_and_cancel, progress_while_working, inside_transaction,
             hostile_binary, hostile_json, hostile_csv, bad_paths, truncation_sweep, detection,

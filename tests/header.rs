@@ -52,6 +52,8 @@ fn every_header_compiles_alone_in_c99_and_cxx() {
         "kvidxkitRegistry.h",
         "kvidxkitTableDesc.h",
         "kvidxkitSchema.h",
+        "kvidxkitAdapterSqlite3.h",
+        "kvidxkitAdapterLmdb.h",
     ] {
         compiles_alone(h, false);
         compiles_alone(h, true);
@@ -70,4 +72,83 @@ fn generated_header_defines_only_kvidx_macros() {
         .filter(|name| !name.starts_with("KVIDX"))
         .collect();
     assert!(stray.is_empty(), "kvidxkit.h defines macros outside the KVIDX namespace: {stray:?}");
+}
+
+/// The functions a per-engine header declares (`prefix` + name, in order).
+fn per_engine_names(header: &str, prefix: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(project_dir().join("include").join(header)).unwrap();
+    text.split(|c: char| c.is_whitespace() || c == '*')
+        .filter(|w| w.starts_with(prefix) && w.contains('('))
+        .map(|w| w[..w.find('(').unwrap()].to_string())
+        .collect()
+}
+
+/// The interface member a per-engine function stands for (None: ApplyConfig).
+fn member_of(suffix: &str) -> Option<String> {
+    match suffix {
+        "Max" => Some("maxKey".into()),
+        "Export" => Some("exportData".into()),
+        "Import" => Some("importData".into()),
+        "ApplyConfig" => None,
+        s => Some(s[..1].to_ascii_lowercase() + &s[1..]),
+    }
+}
+
+const PER_ENGINE: [(&str, &str); 2] =
+    [("kvidxkitAdapterSqlite3.h", "kvidxSqlite3"), ("kvidxkitAdapterLmdb.h", "kvidxLmdb")];
+
+/// Each per-engine header declares the 39 functions of the original, each
+/// with exactly the type of its member of `kvidxInterface` (ApplyConfig:
+/// the type of kvidxUpdateConfig); checked by the C++ compiler.
+#[test]
+fn per_engine_prototypes_have_the_member_types() {
+    for (header, prefix) in PER_ENGINE {
+        let names = per_engine_names(header, prefix);
+        assert_eq!(names.len(), 39, "{header}: {names:?}");
+        let mut tu = format!("#include <type_traits>\n#include \"{header}\"\n");
+        for n in &names {
+            let want = match member_of(&n[prefix.len()..]) {
+                Some(m) => format!("decltype(kvidxInterface::{m})"),
+                None => "decltype(&kvidxUpdateConfig)".into(),
+            };
+            tu.push_str(&format!(
+                "static_assert(std::is_same<decltype(&{n}), {want}>::value, \"{n} differs from {want}\");\n"
+            ));
+        }
+        tu.push_str("int main() { return 0; }\n");
+        let dir = common::scratch("per-engine-types");
+        let src = dir.join("t.cc");
+        std::fs::write(&src, tu).unwrap();
+        let o = std::process::Command::new("c++")
+            .args(["-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"])
+            .arg("-I")
+            .arg(project_dir().join("include"))
+            .arg(&src)
+            .output()
+            .expect("c++");
+        assert!(o.status.success(), "{header}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+/// The shared library exports every per-engine function the headers
+/// declare, and no other `kvidxSqlite3*` / `kvidxLmdb*` symbol except this
+/// library's kvidxSqlite3Handle.
+#[test]
+fn shared_library_exports_exactly_the_per_engine_functions() {
+    let lib = common::lib_dir().join("libkvidxkit.so");
+    let o = std::process::Command::new("nm").args(["-D", "--defined-only"]).arg(&lib).output().expect("nm");
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut exported: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(2))
+        .filter(|s| s.starts_with("kvidxSqlite3") || s.starts_with("kvidxLmdb"))
+        .filter(|s| *s != "kvidxSqlite3Handle")
+        .map(str::to_string)
+        .collect();
+    let mut declared: Vec<String> = PER_ENGINE.iter().flat_map(|(h, p)| per_engine_names(h, p)).collect();
+    exported.sort();
+    declared.sort();
+    assert_eq!(declared.len(), 78);
+    assert_eq!(exported, declared);
 }

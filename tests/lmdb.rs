@@ -195,7 +195,7 @@ fn remove_range_matches_a_model() {
             }
         }
         let pick = |r: u64| {
-            if r % 4 == 0 {
+            if r.is_multiple_of(4) {
                 model.iter().nth((r as usize / 4) % model.len().max(1)).copied().unwrap_or(0)
             } else {
                 r % span

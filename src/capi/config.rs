@@ -150,7 +150,26 @@ pub unsafe extern "C" fn kvidxOpenWithConfig(
 /// `i` and `config` are NULL or valid.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const kvidxConfig) -> kvidxErrorRaw {
-    guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe {
+    guard(i, kvidxError::KVIDX_ERROR_INTERNAL.raw(), || unsafe { update_config_with(i, config, None) })
+}
+
+/// One engine's way to apply a configuration to an instance it opened.
+pub(crate) type UpdateFn = unsafe fn(I, &Config) -> Result<Config>;
+
+/// The body of `kvidxUpdateConfig`. `engine`: None applies the configuration
+/// with the engine the instance's interface belongs to (a caller's own
+/// adapter only has it stored); the per-engine `kvidxSqlite3ApplyConfig` /
+/// `kvidxLmdbApplyConfig` pass their engine's function, which refuses an
+/// instance that engine did not open.
+///
+/// # Safety
+/// `i` and `config` are NULL or valid.
+pub(crate) unsafe fn update_config_with(
+    i: *mut kvidxInstance,
+    config: *const kvidxConfig,
+    engine: Option<UpdateFn>,
+) -> kvidxErrorRaw {
+    unsafe {
         if i.is_null() || config.is_null() {
             return invalid(i, "UpdateConfig", "instance and config required");
         }
@@ -171,8 +190,13 @@ pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const
             // Nothing to apply it to; the stored configuration is unchanged.
             return fail(Error::invalid("instance is not open"));
         }
-        match super::adapter::native_ops(i) {
-            Some(ops) => match (ops.update_config)(i, &cfg) {
+        // Under the lock: the interface is read only there (I3).
+        let update = match engine {
+            Some(f) => Some(f),
+            None => super::adapter::native_ops(i).map(|ops| ops.update_config),
+        };
+        match update {
+            Some(update) => match update(i, &cfg) {
                 Ok(effective) => {
                     let vfs = c.vfsName;
                     (*i).config =
@@ -191,7 +215,7 @@ pub unsafe extern "C" fn kvidxUpdateConfig(i: *mut kvidxInstance, config: *const
                 0
             }
         }
-    })
+    }
 }
 
 /// Copies the configuration in effect (the default one if none was ever set).

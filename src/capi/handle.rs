@@ -155,7 +155,7 @@ impl Pool {
         for c in &self.chunks[..n] {
             let base = c.load(Ordering::Acquire) as usize;
             if p >= base && p < base + CHUNK * elem {
-                return (p - base) % elem == 0;
+                return (p - base).is_multiple_of(elem);
             }
         }
         false

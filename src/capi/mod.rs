@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod errors;
 pub(crate) mod handle;
 pub mod iterator;
+pub mod per_engine;
 pub mod registry;
 pub mod transfer;
 pub mod types;

@@ -35,7 +35,10 @@ const SCAN_ASC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 
 const SCAN_DESC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC";
 const COUNT_RANGE: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
 const COUNT_ALL: &str = "SELECT COUNT(*) FROM log";
-const DATA_SIZE: &str = "SELECT COALESCE(SUM(OCTET_LENGTH(data)), 0) FROM log";
+// Bytes of every value; OCTET_LENGTH would need SQLite 3.43 (a system SQLite
+// may be 3.40). LENGTH of a blob column does not read the blob.
+const DATA_SIZE: &str = "SELECT COALESCE(SUM(CASE typeof(data) WHEN 'text' THEN LENGTH(CAST(data AS BLOB)) \
+                         ELSE LENGTH(data) END), 0) FROM log";
 const INSERT: &str = "INSERT OR IGNORE INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4)";
 const PUT: &str = "INSERT INTO log (id, created, term, cmd, data) VALUES (?1, 0, ?2, ?3, ?4) \
                    ON CONFLICT(id) DO UPDATE SET term = excluded.term, cmd = excluded.cmd, data = excluded.data";
@@ -348,7 +351,8 @@ impl Sqlite {
             }
             self.set_pragma("query_only", if cfg.read_only { "ON" } else { "OFF" })?;
         }
-        self.conn.busy_timeout(std::time::Duration::from_millis(cfg.busy_timeout_ms.max(0) as u64))?;
+        // The PRAGMA, not rusqlite's busy_timeout (which needs SQLite 3.44).
+        self.set_pragma("busy_timeout", &cfg.busy_timeout_ms.max(0).to_string())?;
         if cfg.cache_size_bytes > 0 {
             let kib = cfg.cache_size_bytes.div_ceil(1024).min(i32::MAX as usize);
             self.set_pragma("cache_size", &format!("-{kib}"))?;
@@ -420,7 +424,7 @@ impl Sqlite {
     fn init(&mut self, cfg: Option<&Config>) -> Result<Config> {
         // Busy timeout first, so that the statements below wait for a lock if asked to.
         let busy = cfg.map_or(0, |c| c.busy_timeout_ms.max(0));
-        self.conn.busy_timeout(std::time::Duration::from_millis(busy as u64))?;
+        self.set_pragma("busy_timeout", &busy.to_string())?;
         if !self.opened_read_only {
             // Only effective for a new file; must precede WAL and the schema.
             let ps = cfg.map_or(DEFAULT_PAGE_SIZE, |c| if c.page_size > 0 { c.page_size } else { DEFAULT_PAGE_SIZE });
@@ -436,6 +440,8 @@ impl Sqlite {
                 self.set_pragma("cache_size", &format!("-{PLAIN_CACHE_KIB}"))?;
                 self.set_pragma("recursive_triggers", "ON")?;
                 self.set_pragma("synchronous", "FULL")?;
+                // The original's SQLite defaults to foreign keys on; a system SQLite may not.
+                self.set_pragma("foreign_keys", "ON")?;
             }
             Some(c) => self.apply_fields(c)?,
         }
@@ -484,6 +490,34 @@ impl Sqlite {
     }
 }
 
+/// Creates a database file that does not exist yet with mode 0600 (less the
+/// umask), the permissions the original gives new files (its SQLite is built
+/// with SQLITE_DEFAULT_FILE_PERMISSIONS=0600); SQLite gives the WAL and
+/// journal the mode of the database file. Nothing is created for in-memory
+/// databases, URIs, other VFS families or a read-only open; any error is left
+/// for SQLite to report. True if this call created the file.
+fn create_private_file(req: &OpenRequest<'_>) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let name = req.path.as_os_str().as_encoded_bytes();
+        let cfg = req.config;
+        if name.is_empty()
+            || name == b":memory:"
+            || name.starts_with(b"file:")
+            || cfg.is_some_and(|c| c.read_only || c.vfs_name.as_deref().is_some_and(|v| !v.starts_with("unix")))
+        {
+            return false;
+        }
+        std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(req.path).is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = req;
+        false
+    }
+}
+
 impl Engine for Sqlite {
     const NAME: &'static str = "SQLite3";
     const ID: u32 = 1;
@@ -492,9 +526,15 @@ impl Engine for Sqlite {
         if let Some(c) = req.config {
             c.validate()?;
         }
-        let mut engine = Self::open_conn(req)?;
-        let cfg = engine.init(req.config)?;
-        Ok((engine, cfg))
+        let created = create_private_file(req);
+        let opened = Self::open_conn(req).and_then(|mut engine| {
+            let cfg = engine.init(req.config)?;
+            Ok((engine, cfg))
+        });
+        if opened.is_err() && created {
+            let _ = std::fs::remove_file(req.path);
+        }
+        opened
     }
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {

@@ -1,5 +1,5 @@
 //! Standard base64 (RFC 4648 §4: alphabet `A–Z a–z 0–9 + /`, `=` padding),
-//! used by the JSON (`"dataBase64"`) and CSV (`base64:`) encodings of values
+//! used by the JSON (`"dataBase64"`) and CSV (`"base64:…"`) encodings of values
 //! that are not valid UTF-8. Decoding is strict: the length must be a
 //! multiple of 4, padding only at the end, no whitespace, and the unused
 //! bits of the last group must be zero (so every value has exactly one
@@ -61,7 +61,7 @@ fn value(c: u8) -> Option<u32> {
 /// what is wrong, with the character position.
 pub fn decode_into(text: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
     out.clear();
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(format!("base64 text has length {}, not a multiple of 4", text.len()));
     }
     out.reserve(text.len() / 4 * 3);

@@ -1,5 +1,15 @@
 //! The CSV format — the original's text, byte for byte whenever every value
-//! is valid UTF-8 and does not start with `base64:`.
+//! is valid UTF-8.
+//!
+//! # What the original writes, and the room that leaves
+//!
+//! The original writes a value field as its raw bytes, wrapped in `"` (with
+//! every `"` doubled) exactly when the value contains `,`, `"`, LF or CR;
+//! an empty value is an empty field. So a quoted field the original wrote
+//! always holds at least one of those four bytes: **a quoted field without
+//! any of them is never written by the original**. Our encoding of values
+//! that are not valid UTF-8 lives there, so that no file the original can
+//! write reads differently.
 //!
 //! # Writing
 //!
@@ -8,13 +18,15 @@
 //!   unsigned decimal. Lines end in LF (never CRLF); no BOM.
 //! * Value field:
 //!   * empty value → empty field;
-//!   * a valid UTF-8 value that does not start with `base64:` → its raw
-//!     bytes (NUL, control and non-ASCII characters included, as the
-//!     original writes them), wrapped in `"` with every `"` doubled when it
-//!     contains `,`, `"`, LF or CR (RFC 4180 quoting);
-//!   * any other value (not valid UTF-8, or starting with `base64:`) →
-//!     `base64:` + standard padded base64 (RFC 4648) of the value, never
-//!     quoted (the base64 alphabet needs no quoting).
+//!   * a valid UTF-8 value → exactly what the original writes: its raw bytes
+//!     (NUL, control and non-ASCII characters included), wrapped in `"`
+//!     with every `"` doubled when it contains `,`, `"`, LF or CR (RFC 4180
+//!     quoting) — also when it happens to start with `base64:`;
+//!   * any other value (not valid UTF-8) → `"base64:` + standard padded
+//!     base64 (RFC 4648) of the value + `"`: a quoted field without `,`,
+//!     `"`, LF or CR, which the original never writes. The file stays valid
+//!     UTF-8 text (the original wrote the raw bytes, which many CSV readers
+//!     reject or alter).
 //!
 //! # Reading
 //!
@@ -28,12 +40,13 @@
 //! a line is corrupt; a file cut exactly after a line end is a valid file
 //! with fewer entries, since CSV has no entry count). Key, term and cmd must
 //! be non-empty decimal digit strings that fit in 64 bits (leading zeros are
-//! accepted). A value field whose content (after unquoting) starts with
-//! `base64:` is decoded as strict base64; any other content is taken byte for
-//! byte (NUL bytes and non-UTF-8 bytes included, so files written by the
-//! original import exactly unless a value starts with `base64:`). Anything
-//! else — missing or extra fields, a stray quote, a bare CR, invalid base64,
-//! an empty file — is [`Error::Corrupt`] with the line number.
+//! accepted). A value field that is quoted, contains none of `,`, `"`, LF,
+//! CR and starts with `base64:` is decoded as strict base64 (invalid base64
+//! there is corrupt); every other value field is taken byte for byte (NUL
+//! bytes and non-UTF-8 bytes included), so every file the original wrote
+//! imports exactly — `1,base64:SGVsbG8=` is the 15 bytes `base64:SGVsbG8=`.
+//! Anything else — missing or extra fields, a stray quote, a bare CR, an
+//! empty file — is [`Error::Corrupt`] with the line number.
 
 use std::io::BufRead;
 
@@ -45,8 +58,13 @@ use crate::store::EntryRef;
 
 const HEADER_META: &[u8] = b"key,term,cmd,data";
 const HEADER_PLAIN: &[u8] = b"key,data";
-/// Prefix of a base64-encoded value field.
+/// Prefix of the content of a base64-encoded value field (which is quoted).
 pub const BASE64_PREFIX: &[u8] = b"base64:";
+
+/// Bytes that make the original quote a field.
+fn needs_quotes(b: u8) -> bool {
+    matches!(b, b',' | b'"' | b'\n' | b'\r')
+}
 
 /// Appends the header line.
 pub fn header(out: &mut Vec<u8>, metadata: bool) {
@@ -73,10 +91,12 @@ pub fn value_field(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
     }
-    if std::str::from_utf8(data).is_err() || data.starts_with(BASE64_PREFIX) {
+    if std::str::from_utf8(data).is_err() {
+        out.push(b'"');
         out.extend_from_slice(BASE64_PREFIX);
         base64::encode_into(data, out);
-    } else if data.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        out.push(b'"');
+    } else if data.iter().any(|&b| needs_quotes(b)) {
         out.push(b'"');
         for &b in data {
             if b == b'"' {
@@ -166,10 +186,11 @@ impl<R: BufRead> Reader<R> {
     }
 
     /// Reads one field into `out` (cleared first); `last`: the field ends the
-    /// record.
-    fn field(&mut self, out: &mut Vec<u8>, last: bool, start_line: u64) -> Result<End> {
+    /// record. Returns how it ended and whether it was quoted.
+    fn field(&mut self, out: &mut Vec<u8>, last: bool, start_line: u64) -> Result<(End, bool)> {
         out.clear();
-        if self.src.peek()? == Some(b'"') {
+        let quoted = self.src.peek()? == Some(b'"');
+        if quoted {
             let quote_line = self.src.line;
             self.src.next()?;
             loop {
@@ -192,7 +213,7 @@ impl<R: BufRead> Reader<R> {
             self.src.take_until(out, |b| matches!(b, b',' | b'\n' | b'\r' | b'"'))?;
         }
         let line = self.src.line;
-        match self.src.next()? {
+        let end = match self.src.next()? {
             Some(b',') if !last => Ok(End::Comma),
             Some(b',') => Err(Self::err_at(line, "too many fields")),
             Some(b'\n') if last => Ok(End::Line),
@@ -205,7 +226,8 @@ impl<R: BufRead> Reader<R> {
             Some(b'"') => Err(Self::err_at(line, "stray '\"' in a field (quote the whole field)")),
             Some(c) => Err(Self::err_at(line, format!("unexpected byte 0x{c:02x} after a quoted field"))),
             None => Err(Self::err_at(line, "unexpected end of file: the last line has no line end")),
-        }
+        }?;
+        Ok((end, quoted))
     }
 
     fn number(&self, line: u64, what: &str) -> Result<u64> {
@@ -256,8 +278,11 @@ impl<R: BufRead> Reader<R> {
         let mut d = std::mem::take(&mut self.data);
         let r = self.field(&mut d, true, line);
         self.data = d;
-        r?;
-        if let Some(b64) = self.data.strip_prefix(BASE64_PREFIX) {
+        let (_, quoted) = r?;
+        // Our encoding of a non-UTF-8 value: a quoted field the original
+        // never writes (no byte that would have made it quote).
+        let encoded = quoted && !self.data.iter().any(|&b| needs_quotes(b));
+        if let Some(b64) = self.data.strip_prefix(BASE64_PREFIX).filter(|_| encoded) {
             if let Err(e) = base64::decode_into(b64, &mut self.decoded) {
                 return Err(Self::err_at(line, format!("value: {e}")));
             }

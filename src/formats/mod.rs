@@ -10,8 +10,9 @@
 //! * [`json`] — the original's JSON text, byte for byte whenever every value
 //!   is valid UTF-8; other values use a `"dataBase64"` member.
 //! * [`csv`] — the original's CSV text, byte for byte whenever every value
-//!   is valid UTF-8 and does not start with `base64:`; other values are
-//!   written as `base64:` + base64 text.
+//!   is valid UTF-8; other values are written as the quoted field
+//!   `"base64:…"`, a form the original never writes (it quotes only values
+//!   holding `,` `"` LF or CR), so every file it wrote reads back exactly.
 //!
 //! Every format round-trips exactly: importing an export reproduces every
 //! key, term, cmd and value byte (JSON and CSV exports without metadata

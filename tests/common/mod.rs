@@ -43,15 +43,22 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
     let mut cmd = std::process::Command::new(cc);
     cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-D_DEFAULT_SOURCE", "-O1", "-g"]);
     cmd.args(extra);
-    cmd.arg("-I").arg(project_dir().join("include"));
+    cmd.arg("-I").arg(include_dir());
     cmd.arg("-I").arg(project_dir().join("tests-c"));
     cmd.args(sources);
+    // A system-SQLite build: the programs that call SQLite link the system's.
+    let sqlite: &[&str] = if cfg!(feature = "system-sqlite") { &["-lsqlite3"] } else { &[] };
     match link {
         Link::Static => {
             cmd.arg(lib.join("libkvidxkit.a"));
+            // cargo's archive holds all of rusqlite, some of which a system
+            // SQLite may lack; unreferenced code must not need it.
+            cmd.arg("-Wl,--gc-sections");
+            cmd.args(sqlite);
             cmd.args(["-lm", "-lpthread", "-ldl"]);
         }
         Link::Shared => {
+            soname_link(&lib);
             cmd.arg(format!("-L{}", lib.display()));
             cmd.arg("-lkvidxkit");
             cmd.arg(format!("-Wl,-rpath,{}", lib.display()));
@@ -59,6 +66,7 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
             // LD_LIBRARY_PATH (cargo puts target/release, which may hold an
             // older build, on it).
             cmd.arg("-Wl,--disable-new-dtags");
+            cmd.args(sqlite);
             cmd.arg("-lpthread");
         }
     }
@@ -68,6 +76,51 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
         return Err(format!("compile of {name} failed:\n{}", String::from_utf8_lossy(&o.stderr)));
     }
     Ok(exe)
+}
+
+/// The headers the C programs compile against: include/, except that a
+/// system-SQLite build must not see the bundled sqlite3.h kept there (a copy
+/// of the kvidxkit headers alone, so <sqlite3.h> is the system's).
+pub fn include_dir() -> PathBuf {
+    let inc = project_dir().join("include");
+    if !cfg!(feature = "system-sqlite") {
+        return inc;
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("include-system-sqlite");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(&inc).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("kvidxkit") && name.ends_with(".h") {
+            // Written whole then renamed: tests compile in parallel.
+            static COPY: AtomicUsize = AtomicUsize::new(0);
+            let tmp = dir.join(format!("{name}.{}.{}", std::process::id(), COPY.fetch_add(1, Ordering::Relaxed)));
+            std::fs::copy(&p, &tmp).unwrap();
+            std::fs::rename(&tmp, dir.join(&name)).unwrap();
+        }
+    }
+    dir
+}
+
+/// The shared library's SONAME, `libkvidxkit.so.<abi-version>` (Cargo.toml).
+pub fn soname() -> String {
+    let manifest = std::fs::read_to_string(project_dir().join("Cargo.toml")).unwrap();
+    let abi = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("abi-version"))
+        .and_then(|rest| rest.split('"').nth(1))
+        .expect("abi-version in Cargo.toml");
+    format!("libkvidxkit.so.{abi}")
+}
+
+/// A program linked with the shared library needs the file its SONAME
+/// names; in a build directory that is a symbolic link to libkvidxkit.so.
+fn soname_link(lib: &Path) {
+    let link = lib.join(soname());
+    if std::fs::symlink_metadata(&link).is_err() {
+        // Several tests may race to create it: any of them succeeding is fine.
+        let _ = std::os::unix::fs::symlink("libkvidxkit.so", &link);
+    }
 }
 
 /// Runs a compiled C program with a scratch directory; panics with its
