@@ -43,3 +43,30 @@ clean:
 # the large-value program also runs under valgrind in make test).
 valgrind: lib
 	VALGRIND=1 tests-c/run.sh
+
+# ---- fuzzing (docs/fuzzing.md) ---------------------------------------------
+#   make fuzz        every fuzz target for FUZZ_SECONDS (nightly toolchain;
+#                    installs cargo-fuzz from crates.io if missing). New corpus
+#                    inputs go to fuzz/corpus/<target>/, crashes to
+#                    fuzz/artifacts/<target>/; make test replays both.
+#   make fuzz-cmin   minimise the corpus of every target
+FUZZ_SECONDS   ?= 60
+FUZZ_TARGETS   ?= import_binary import_json import_csv ops
+FUZZ_SANITIZER ?= none
+FUZZ_FLAGS     ?=
+
+.PHONY: fuzz fuzz-cmin fuzz-tool
+
+fuzz-tool:
+	@$(CARGO) +nightly fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+fuzz: fuzz-tool
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) +nightly fuzz run -O -s $(FUZZ_SANITIZER) $$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $(FUZZ_FLAGS) || exit 1; \
+	done
+
+fuzz-cmin: fuzz-tool
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) +nightly fuzz cmin -O -s $(FUZZ_SANITIZER) $$t || exit 1; \
+	done

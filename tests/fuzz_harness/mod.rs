@@ -655,7 +655,16 @@ fn run_ops<E: Engine>(slot: &mut Slot<E>, data: &[u8], file: &Path) -> usize {
         let op = inp.u8();
         let ctx = format!("op #{ops} ({op})");
         step(slot, &mut m, &mut txn, op, &mut inp, file, &ctx);
-        verify(slot.store(), &m, txn.is_some(), &ctx);
+        // Counts after every operation, every read of the whole store
+        // after every fourth (and at the end).
+        if ops % 4 == 3 {
+            verify(slot.store(), &m, txn.is_some(), &ctx);
+        } else {
+            let s = slot.store();
+            assert_eq!(s.in_transaction(), txn.is_some(), "{} {ctx}: in_transaction", E::NAME);
+            assert_eq!(s.key_count().unwrap(), m.live.len() as u64, "{} {ctx}: key_count", E::NAME);
+            assert_eq!(s.ttl_count(), m.ttl.len() + m.ghosts.len(), "{} {ctx}: ttl_count", E::NAME);
+        }
         ops += 1;
     }
     if let Some(saved) = txn.take() {
@@ -877,6 +886,7 @@ fn step<E: Engine>(
             assert_eq!(st.min_key, m.live.keys().next().copied().unwrap_or(0), "{n} {ctx}: stats min");
             assert_eq!(st.max_key, m.live.keys().next_back().copied().unwrap_or(0), "{n} {ctx}: stats max");
             assert_eq!(st.total_data_bytes, m.value_bytes(), "{n} {ctx}: stats bytes");
+            s.fsync().unwrap_or_else(|e| panic!("{n} {ctx}: fsync: {e}"));
         }
         // get_and_set, get_and_remove
         13 => {
@@ -1093,7 +1103,36 @@ fn step<E: Engine>(
             let want = m.live.get(&k).is_some_and(|e| e.term == term);
             assert_eq!(s.exists_dual(k, term).expect("exists_dual"), want, "{n} {ctx}: exists_dual {k} {term}");
         }
-        // durability barrier (inside a transaction too)
-        _ => slot.store().fsync().unwrap_or_else(|e| panic!("{n} {ctx}: fsync: {e}")),
+        // a run of up to 256 consecutive keys in one batch (iterator chunks,
+        // page splits), optionally ending with a key that is already there
+        _ => {
+            let base = inp.pick(&[2, 90, H - 128, MAX - 255]);
+            let count = inp.u8() as u64 + 1;
+            let fail = inp.bool();
+            let mut entries: Vec<Entry> = (base..base + count)
+                .filter(|k| !m.is_live(*k))
+                .map(|k| Entry { key: k, term: k, cmd: k % 7, data: k.to_le_bytes()[..(k % 9) as usize].to_vec() })
+                .collect();
+            let dup = m.live.keys().next().copied().filter(|_| fail);
+            if let Some(k) = dup {
+                entries.push(Entry { key: k, term: 0, cmd: 0, data: Vec::new() });
+            }
+            let out = slot.store().insert_batch(entries.iter().map(|e| kvidxkit::EntryRef {
+                key: e.key,
+                term: e.term,
+                cmd: e.cmd,
+                data: &e.data,
+            }));
+            let fresh = entries.len() - dup.is_some() as usize;
+            for e in &entries[..fresh] {
+                m.put_new(e.key, e.term, e.cmd, &e.data);
+            }
+            assert_eq!(out.inserted, fresh, "{n} {ctx}: bulk batch inserted count ({:?})", out.error);
+            match (dup, &out.error) {
+                (None, None) => {}
+                (Some(k), Some(Error::DuplicateKey(x))) if k == *x => {}
+                (d, e) => panic!("{n} {ctx}: bulk batch: expected failure at {d:?}, got {e:?}"),
+            }
+        }
     }
 }
