@@ -89,7 +89,8 @@ fn write_seeds() {
 
     // Stores whose exports are the import seeds.
     const H: u64 = 1 << 63;
-    let sets: Vec<(&str, Vec<(u64, u64, u64, Vec<u8>)>)> = vec![
+    type Rows = Vec<(u64, u64, u64, Vec<u8>)>;
+    let sets: Vec<(&str, Rows)> = vec![
         ("empty", vec![]),
         ("worked", vec![(1, 5, 2, b"hi".to_vec()), (300, 6, 0, b"say \"x\",\n\x01\x7f\xc3\xa9/\\\t".to_vec())]),
         (

@@ -346,6 +346,9 @@ fn check_fresh<E: Engine>(s: &mut Store<E>, file: &Path, format: Option<Format>,
     }
 }
 
+/// Entries expected after an import: key -> (entry, has a future TTL).
+type Expected = BTreeMap<u64, (Entry, bool)>;
+
 /// Import onto a populated store (a live key, a key with a future TTL, an
 /// expired key), with the options and the transaction chosen by `variant`.
 /// The outcome is computed from the file's entries; a failure leaves the
@@ -382,10 +385,10 @@ fn check_onto_existing<E: Engine>(
     let r = s.import_from(file, &opts);
 
     // The expected outcome: entries (key -> entry, has future TTL).
-    let outcome: Result<(u64, BTreeMap<u64, (Entry, bool)>), ErrorCode> = match expect {
+    let outcome: Result<(u64, Expected), ErrorCode> = match expect {
         Err(_) => Err(ErrorCode::Corrupt),
         Ok(es) => {
-            let mut state: BTreeMap<u64, (Entry, bool)> = BTreeMap::new();
+            let mut state = Expected::new();
             if !clear {
                 for e in &before.entries {
                     state.insert(e.key, (e.clone(), e.key == MAX));
