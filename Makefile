@@ -148,3 +148,30 @@ uninstall:
 	rm -f $(DESTDIR)$(CMAKEDIR)/kvidxkitConfig.cmake $(DESTDIR)$(CMAKEDIR)/kvidxkitConfigVersion.cmake
 	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/kvidxkit/,$(notdir $(HEADERS)) sqlite3.h sqlite3ext.h)
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/kvidxkit $(DESTDIR)$(CMAKEDIR) 2>/dev/null
+
+# ---- fuzzing (docs/fuzzing.md) ---------------------------------------------
+#   make fuzz        every fuzz target for FUZZ_SECONDS (nightly toolchain;
+#                    installs cargo-fuzz from crates.io if missing). New corpus
+#                    inputs go to fuzz/corpus/<target>/, crashes to
+#                    fuzz/artifacts/<target>/; make test replays both.
+#   make fuzz-cmin   minimise the corpus of every target (keeps every edge covered)
+FUZZ_SECONDS   ?= 60
+FUZZ_TARGETS   ?= import_binary import_json import_csv ops
+FUZZ_SANITIZER ?= none
+FUZZ_FLAGS     ?=
+
+.PHONY: fuzz fuzz-cmin fuzz-tool
+
+fuzz-tool:
+	@$(CARGO) +nightly fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+
+fuzz: fuzz-tool
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) +nightly fuzz run -O -s $(FUZZ_SANITIZER) $$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 $(FUZZ_FLAGS) || exit 1; \
+	done
+
+fuzz-cmin: fuzz-tool
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+	  $(CARGO) +nightly fuzz cmin -O -s $(FUZZ_SANITIZER) $$t -- -use_counters=0 || exit 1; \
+	done
