@@ -680,9 +680,11 @@ fn run_ops<E: Engine>(slot: &mut Slot<E>, data: &[u8], file: &Path) -> usize {
 
 const OFFSETS: [usize; 7] = [0, 1, 2, 7, 100, 5000, usize::MAX];
 const LENGTHS: [usize; 5] = [0, 1, 3, 50, usize::MAX];
-/// Offsets for set_value_range (kept small: a huge offset is a separate,
-/// allocation-limit matter).
-const WRITE_OFFSETS: [usize; 7] = [0, 1, 3, 10, 100, 1000, 4000];
+/// Offsets for set_value_range; 2^40 (and beyond) is past what any engine
+/// stores: TooBig before anything is read or allocated.
+const WRITE_OFFSETS: [usize; 9] = [0, 1, 3, 10, 100, 1000, 4000, 1 << 40, usize::MAX / 2];
+/// Values at least this long are beyond every engine's limit.
+const TOO_BIG: usize = 1 << 40;
 
 /// The past expiry `set_expire_at` uses for the key at `index` of [`KEYS`]:
 /// distinct per key, so the order in which expired keys are reclaimed
@@ -973,6 +975,9 @@ fn step<E: Engine>(
             let (k, off, d) = (inp.key(), inp.pick(&WRITE_OFFSETS), inp.value());
             let r = slot.store().set_value_range(k, off, &d);
             match m.live.get(&k).cloned() {
+                _ if off >= TOO_BIG => {
+                    assert_eq!(code(ctx, r), ErrorCode::TooBig, "{n} {ctx}: set_value_range {k} at {off}")
+                }
                 None => assert_eq!(code(ctx, r), ErrorCode::NotFound, "{n} {ctx}: set_value_range absent {k}"),
                 Some(e) => {
                     let mut v = e.data.clone();
