@@ -123,4 +123,15 @@ pub trait Engine: Sized + Send + 'static {
     }
     /// Durability barrier: everything committed reaches stable storage.
     fn sync(&mut self) -> Result<()>;
+
+    /// True if another process or connection has committed changes since
+    /// this engine last answered true (or since open), i.e. the store's
+    /// in-memory state (the TTL index) must be reloaded; from this call on,
+    /// reads see those changes. Inside a transaction it reports what was
+    /// committed before the transaction began. Called at the start of every
+    /// store call: it must cost no system call when nothing changed. By
+    /// default never (storage only this instance can write).
+    fn changed_elsewhere(&mut self) -> Result<bool> {
+        Ok(false)
+    }
 }
