@@ -63,6 +63,10 @@ fn err(op: &str, rc: c_int) -> Error {
         | ffi::MDB_INCOMPATIBLE
         | ffi::MDB_CURSOR_FULL
         | ffi::MDB_PAGE_FULL => Error::Corrupt(text),
+        // LMDB ignores the error of refreshing a database's record when a
+        // cursor is set up, then refuses the transaction: after a damaged
+        // page, this can be the first error that comes out.
+        ffi::MDB_BAD_TXN => Error::Corrupt(format!("{text} (a page read earlier in it is damaged)")),
         ffi::MDB_BAD_VALSIZE => Error::TooBig(text),
         ffi::MDB_PANIC => Error::Io(text),
         rc if rc > 0 => Error::from_errno(rc, text),
@@ -329,6 +333,25 @@ impl Lmdb {
             unsafe { ffi::mdb_txn_reset(self.rtxn) };
             self.rtxn_live = false;
         }
+    }
+
+    /// Ends a call's use of its transaction after an error: LMDB refuses
+    /// every further operation in a transaction that met an error (a
+    /// damaged page, say), so the read snapshot is released (renewed at the
+    /// next read) and open write transactions are rolled back (the caller's
+    /// included: it reads back as not active).
+    #[inline]
+    fn settle<T>(&mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            if self.txns.is_empty() {
+                self.park_reader();
+            } else if matches!(r, Err(Error::Corrupt(_))) {
+                while !self.txns.is_empty() {
+                    let _ = self.end_txn(false);
+                }
+            }
+        }
+        r
     }
 
     /// The transaction reads use: the innermost write transaction, or the
@@ -781,6 +804,37 @@ impl Lmdb {
         check("mdb_env_set_flags", unsafe { ffi::mdb_env_set_flags(self.env, ffi::MDB_NOSYNC, off) })
     }
 
+    fn file_stats_inner(&mut self) -> Result<FileStats> {
+        // LMDB lets only read-only transactions read the free-page database.
+        let txn = self.snapshot_txn()?;
+        let b = Bounds { write: false, ..self.bounds };
+        let mut free = 0u64;
+        let mut bad = None;
+        // The free-page database (dbi 0): each record lists page numbers,
+        // its first word being how many.
+        Self::cursor_scan(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
+            let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
+            if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
+                bad = Some((k, n, v.len()));
+                return false;
+            }
+            free += n;
+            true
+        })?;
+        if let Some((k, n, len)) = bad {
+            return Err(corrupt(format_args!("free-page record of transaction {k} lists {n} pages in {len} bytes")));
+        }
+        let info = self.env_info();
+        let file = std::fs::metadata(self.dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
+        Ok(FileStats {
+            database_file_size: file,
+            wal_file_size: 0,
+            page_count: info.me_last_pgno as u64 + 1,
+            page_size: self.psize as u64,
+            free_pages: free,
+        })
+    }
+
     /// The environment's raw handle (for tests and engine-specific work;
     /// valid until the instance is closed).
     #[doc(hidden)]
@@ -1072,47 +1126,57 @@ impl Engine for Lmdb {
     fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
         let dbi = self.data;
         data.clear();
-        Ok(self.get_raw(dbi, Kind::Data, key)?.map(|v| {
-            let (term, cmd, d) = unpack(v);
-            data.extend_from_slice(d);
-            (term, cmd)
-        }))
+        let r = match self.get_raw(dbi, Kind::Data, key) {
+            Ok(v) => Ok(v.map(|v| {
+                let (term, cmd, d) = unpack(v);
+                data.extend_from_slice(d);
+                (term, cmd)
+            })),
+            Err(e) => Err(e),
+        };
+        self.settle(r)
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
         let dbi = self.data;
-        Ok(self.get_raw(dbi, Kind::Data, key)?.is_some())
+        let r = self.get_raw(dbi, Kind::Data, key).map(|v| v.is_some());
+        self.settle(r)
     }
 
     fn term(&mut self, key: u64) -> Result<Option<u64>> {
         let dbi = self.data;
-        Ok(self.get_raw(dbi, Kind::Data, key)?.map(|v| unpack(v).0))
+        let r = self.get_raw(dbi, Kind::Data, key).map(|v| v.map(|v| unpack(v).0));
+        self.settle(r)
     }
 
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
-        let txn = self.read_txn()?;
-        Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
-            let (term, cmd, data) = unpack(v);
-            f(Row { key, term, cmd, data })
-        })
+        let r = self.read_txn().and_then(|txn| {
+            Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
+                let (term, cmd, data) = unpack(v);
+                f(Row { key, term, cmd, data })
+            })
+        });
+        self.settle(r)
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
-        let txn = self.read_txn()?;
-        if lo == 0 && hi == u64::MAX {
-            // SAFETY: txn and dbi open.
-            unsafe {
-                let mut st: ffi::MDB_stat = std::mem::zeroed();
-                check("mdb_stat", ffi::mdb_stat(txn, self.data, &mut st))?;
-                return Ok(st.ms_entries as u64);
+        let r = self.read_txn().and_then(|txn| {
+            if lo == 0 && hi == u64::MAX {
+                // SAFETY: txn and dbi open.
+                unsafe {
+                    let mut st: ffi::MDB_stat = std::mem::zeroed();
+                    check("mdb_stat", ffi::mdb_stat(txn, self.data, &mut st))?;
+                    return Ok(st.ms_entries as u64);
+                }
             }
-        }
-        let mut n = 0u64;
-        Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
-            n += 1;
-            true
-        })?;
-        Ok(n)
+            let mut n = 0u64;
+            Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
+                n += 1;
+                true
+            })?;
+            Ok(n)
+        });
+        self.settle(r)
     }
 
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
@@ -1151,12 +1215,14 @@ impl Engine for Lmdb {
 
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
         let Some(dbi) = self.ttl else { return Ok(()) };
-        let txn = self.read_txn()?;
-        Self::cursor_scan(txn, dbi, Kind::Ttl, self.bounds(), 0, u64::MAX, Dir::Forward, |k, v| {
-            // SAFETY: exactly 8 bytes (checked), possibly unaligned.
-            f(k, unsafe { std::ptr::read_unaligned(v.as_ptr() as *const u64) });
-            true
-        })
+        let r = self.read_txn().and_then(|txn| {
+            Self::cursor_scan(txn, dbi, Kind::Ttl, self.bounds(), 0, u64::MAX, Dir::Forward, |k, v| {
+                // SAFETY: exactly 8 bytes (checked), possibly unaligned.
+                f(k, unsafe { std::ptr::read_unaligned(v.as_ptr() as *const u64) });
+                true
+            })
+        });
+        self.settle(r)
     }
 
     fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()> {
@@ -1176,34 +1242,8 @@ impl Engine for Lmdb {
     }
 
     fn file_stats(&mut self) -> Result<FileStats> {
-        // LMDB lets only read-only transactions read the free-page database.
-        let txn = self.snapshot_txn()?;
-        let b = Bounds { write: false, ..self.bounds };
-        let mut free = 0u64;
-        let mut bad = None;
-        // The free-page database (dbi 0): each record lists page numbers,
-        // its first word being how many.
-        Self::cursor_scan(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
-            let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
-            if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
-                bad = Some((k, n, v.len()));
-                return false;
-            }
-            free += n;
-            true
-        })?;
-        if let Some((k, n, len)) = bad {
-            return Err(corrupt(format_args!("free-page record of transaction {k} lists {n} pages in {len} bytes")));
-        }
-        let info = self.env_info();
-        let file = std::fs::metadata(self.dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
-        Ok(FileStats {
-            database_file_size: file,
-            wal_file_size: 0,
-            page_count: info.me_last_pgno as u64 + 1,
-            page_size: self.psize as u64,
-            free_pages: free,
-        })
+        let r = self.file_stats_inner();
+        self.settle(r)
     }
 
     fn apply_config(&mut self, cfg: &Config) -> Result<Config> {
