@@ -7,6 +7,8 @@
 mod common;
 #[path = "support/proc.rs"]
 mod proc;
+#[path = "support/shim.rs"]
+mod shim;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
@@ -188,7 +190,7 @@ fn lmdb_open_adopts_a_map_another_process_is_growing() {
     // The opener's LMDB locks are delayed (LD_PRELOAD shim) so that the
     // grower commits between its steps, as a slower machine would.
     let mut c = proc::command("reopen-lmdb", &[dir.to_str().unwrap(), "60"]);
-    c.env("LD_PRELOAD", shim()).env("KVIDX_SHIM_MUTEX_DELAY_US", "300");
+    c.env("LD_PRELOAD", shim::shim()).env("KVIDX_SHIM_MUTEX_DELAY_US", "300");
     let opener = proc::run_limited(c, Duration::from_secs(60));
     std::fs::write(&stop, b"stop").unwrap();
     let g = proc::wait_limited(grower, Duration::from_secs(30));
@@ -310,29 +312,6 @@ fn a_file_size_limit_is_disk_full() {
     assert!(bad.is_empty(), "a file-size limit must be DISK_FULL (transaction rolled back):\n{}", bad.join("\n"));
 }
 
-/// Builds the LD_PRELOAD shim (tests/support/shim.c) once per test binary run.
-fn shim() -> PathBuf {
-    static ONCE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    ONCE.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shim");
-        std::fs::create_dir_all(&out).unwrap();
-        let so = out.join(format!("shim-{}.so", std::process::id()));
-        let src = common::project_dir().join("tests/support/shim.c");
-        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
-        let o = std::process::Command::new(cc)
-            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC", "-O1"])
-            .arg(&src)
-            .arg("-o")
-            .arg(&so)
-            .arg("-ldl")
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "shim build failed: {}", String::from_utf8_lossy(&o.stderr));
-        so
-    })
-    .clone()
-}
-
 /// Child (run with the shim preloaded): arms the shim to fail `what`
 /// ("write" or "sync") with `errno`, commits one insert, prints the code,
 /// disarms and checks the store still works.
@@ -355,7 +334,7 @@ fn role_shim(r: &proc::Role) -> i32 {
 
 #[test]
 fn no_space_errors_are_disk_full_and_io_errors_stay_io() {
-    let so = shim();
+    let so = shim::shim();
     let mut bad = Vec::new();
     let cases = [
         ("write", libc::ENOSPC, "DiskFull"),
