@@ -158,12 +158,20 @@ impl<E: Engine> Store<E> {
         if self.in_txn || self.depth > 0 {
             return Ok(());
         }
-        self.refresh_now()
+        match self.engine.changed_elsewhere() {
+            Ok(false) => Ok(()),
+            r => self.reload(r),
+        }
     }
 
     fn refresh_now(&mut self) -> Result<()> {
         let r = self.engine.changed_elsewhere();
-        if self.sync_txn(r)? {
+        self.reload(r)
+    }
+
+    #[cold]
+    fn reload(&mut self, changed: Result<bool>) -> Result<()> {
+        if self.sync_txn(changed)? {
             let r = self.read_ttl();
             self.sync_txn(r)?;
             // Iterators re-read instead of serving what they cached.

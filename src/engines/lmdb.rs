@@ -191,12 +191,76 @@ impl Bounds {
         }
     }
 
-    /// Validates a record of `kind`: an 8-byte key and a well-formed value,
-    /// both readable.
-    #[inline]
-    fn record_ok(&self, kind: Kind, k: &ffi::MDB_val, v: &ffi::MDB_val) -> bool {
-        k.mv_size == 8 && kind.value_ok(v.mv_size) && self.readable(k.mv_data, 8) && self.readable(v.mv_data, v.mv_size)
+    /// Validates a record of `kind`: an 8-byte key and a well-formed value
+    /// whose bytes can be read (checked only if `value`: a count never
+    /// reads them). The key's 8 bytes need no check: LMDB hands out only
+    /// nodes of pages its page check accepted, and a node of such a page
+    /// lies within 64 KiB of it, inside the file (in the last pages of the
+    /// file, inside the page).
+    #[inline(always)]
+    fn record_ok(&self, kind: Kind, k: &ffi::MDB_val, v: &ffi::MDB_val, value: bool) -> bool {
+        if k.mv_size != 8 || !kind.value_ok(v.mv_size) {
+            return false;
+        }
+        if !value {
+            return true;
+        }
+        let va = v.mv_data as usize;
+        // The common case: inside the committed part of the map.
+        (va >= self.base && va <= self.committed_end && v.mv_size <= self.committed_end - va)
+            || self.readable(v.mv_data, v.mv_size)
     }
+}
+
+/// How far beyond the start of its page LMDB may read for a damaged node
+/// of a page it accepted: a 16-bit node offset, the node header, a 16-bit
+/// key size, then an 8-byte overflow page number.
+const NODE_REACH: u64 = 65_535 + 8 + 65_535 + 8;
+
+/// Checks the committed pages close enough to the end of the file that a
+/// damaged node could make LMDB read beyond it (SIGBUS): each that LMDB
+/// would accept as a branch or leaf page (its own page number, sane bounds)
+/// must have every node and key inside it. Pages further from the end
+/// cannot be read past the end of the file, and pages written after open
+/// are LMDB's own; so together with the page check in the bundled LMDB,
+/// nothing LMDB reads lies beyond the file. Reads at most
+/// `NODE_REACH / page size + 1` pages (about 130 KiB).
+fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
+    let first = file.saturating_sub(NODE_REACH + psize) / psize;
+    let mut page = vec![0u8; psize as usize];
+    let u16at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as u64;
+    for pg in first.max(2)..pages {
+        // SAFETY: reads into our buffer of psize bytes.
+        let n = unsafe { libc::pread(fd, page.as_mut_ptr() as *mut c_void, page.len(), (pg * psize) as libc::off_t) };
+        if n != psize as isize {
+            return Err(corrupt(format_args!("page {pg} of data.mdb cannot be read")));
+        }
+        let own = u64::from_le_bytes(page[..8].try_into().expect("8 bytes")) == pg;
+        let flags = u16at(&page, 10) & 0x7f;
+        let (lower, upper) = (u16at(&page, 12), u16at(&page, 14));
+        let branch = flags == 0x01;
+        let leaf = flags == 0x02;
+        if !own || !(branch || leaf) || lower < 16 || lower > upper || upper > psize || (lower - 16) % 2 != 0 {
+            // LMDB refuses it when it meets it.
+            continue;
+        }
+        for i in 0..(lower - 16) / 2 {
+            let off = u16at(&page, 16 + 2 * i as usize);
+            let fits = off >= upper && off + 8 <= psize && {
+                let nflags = u16at(&page, off as usize + 4);
+                let ksize = u16at(&page, off as usize + 6);
+                // A key is compared 8 bytes at a time (the first key of a
+                // branch page is empty and never compared).
+                let key = if branch && i == 0 { ksize } else { ksize.max(8) };
+                let over = if leaf && nflags & 0x01 != 0 { 8 } else { 0 };
+                off + 8 + key + over <= psize
+            };
+            if !fits {
+                return Err(corrupt(format_args!("page {pg} near the end of data.mdb has a node outside it")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn file_len(fd: c_int) -> u64 {
@@ -273,6 +337,10 @@ pub struct Lmdb {
     /// reflects: loaded at open, then advanced by our own commits and by
     /// [`Engine::changed_elsewhere`].
     seen: u64,
+    /// The environment's last committed transaction id when the current
+    /// call began ([`Engine::changed_elsewhere`] reads it; no system call):
+    /// the read snapshot is renewed when it is older.
+    latest: u64,
 }
 
 // SAFETY: the environment is opened with MDB_NOTLS, so the read transaction
@@ -378,7 +446,7 @@ impl Lmdb {
                 self.refresh_bounds();
             } else if !self.rtxn_live {
                 self.renew_reader()?;
-            } else if ffi::mdb_txn_id(self.rtxn) as u64 != self.env_info().me_last_txnid as u64 {
+            } else if (ffi::mdb_txn_id(self.rtxn) as u64) < self.latest {
                 // Another process committed since: read the newest snapshot.
                 ffi::mdb_txn_reset(self.rtxn);
                 self.rtxn_live = false;
@@ -571,8 +639,10 @@ impl Lmdb {
         // operation on this engine, beyond the returned borrow.
         match unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) } {
             0 => {
-                let b = self.bounds();
-                if !kind.value_ok(v.mv_size) || !b.readable(v.mv_data, v.mv_size) {
+                let va = v.mv_data as usize;
+                let b = &self.bounds;
+                let inside = va >= b.base && va <= b.committed_end && v.mv_size <= b.committed_end - va;
+                if !kind.value_ok(v.mv_size) || !(inside || self.bounds().readable(v.mv_data, v.mv_size)) {
                     return Err(corrupt(format_args!(
                         "malformed record for key {key} in {} ({} value bytes)",
                         kind.name(),
@@ -632,7 +702,7 @@ impl Lmdb {
     /// leaves the range is a damaged tree): so a scan always ends.
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    fn cursor_scan(
+    fn cursor_scan<const VALUES: bool>(
         txn: *mut ffi::MDB_txn,
         dbi: ffi::MDB_dbi,
         kind: Kind,
@@ -677,7 +747,7 @@ impl Lmdb {
                 if rc != 0 {
                     break Err(err("mdb_cursor_get", rc));
                 }
-                if !b.record_ok(kind, &k, &v) {
+                if !b.record_ok(kind, &k, &v, VALUES) {
                     break Err(corrupt(format_args!(
                         "malformed record in {} ({}-byte key, {}-byte value{})",
                         kind.name(),
@@ -705,7 +775,7 @@ impl Lmdb {
                     // continue the order (a key damaged into a value beyond
                     // the range would otherwise end the scan unnoticed).
                     match get(&mut k, &mut v, step) {
-                        0 if b.record_ok(kind, &k, &v) => {
+                        0 if b.record_ok(kind, &k, &v, false) => {
                             let next = val_key(&k);
                             if (dir == Dir::Forward && next <= key) || (dir == Dir::Backward && next >= key) {
                                 break Err(corrupt(format_args!(
@@ -720,7 +790,7 @@ impl Lmdb {
                     }
                     break Ok(());
                 }
-                if !f(key, val_bytes(&v)) {
+                if !f(key, if VALUES { val_bytes(&v) } else { &[] }) {
                     break Ok(());
                 }
                 prev = Some(key);
@@ -812,7 +882,7 @@ impl Lmdb {
         let mut bad = None;
         // The free-page database (dbi 0): each record lists page numbers,
         // its first word being how many.
-        Self::cursor_scan(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
+        Self::cursor_scan::<true>(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
             let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
             if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
                 bad = Some((k, n, v.len()));
@@ -833,6 +903,29 @@ impl Lmdb {
             page_size: self.psize as u64,
             free_pages: free,
         })
+    }
+
+    /// [`Engine::changed_elsewhere`] once the environment has moved on (or
+    /// inside a write transaction).
+    #[cold]
+    fn take_in_changes(&mut self) -> Result<bool> {
+        if let Some(&t) = self.txns.first() {
+            // No other writer commits while we hold a write transaction; it
+            // sees what was committed when it began.
+            // SAFETY: t is our open outermost write transaction.
+            let base = (unsafe { ffi::mdb_txn_id(t) } as u64).wrapping_sub(1);
+            if base == self.seen {
+                return Ok(false);
+            }
+            self.seen = base;
+            return Ok(true);
+        }
+        // Take the newest snapshot now: the store reloads from it and the
+        // reads of this call use it.
+        let txn = self.snapshot_txn()?;
+        // SAFETY: txn is our live read transaction.
+        self.seen = unsafe { ffi::mdb_txn_id(txn) } as u64;
+        Ok(true)
     }
 
     /// The environment's raw handle (for tests and engine-specific work;
@@ -982,6 +1075,7 @@ impl Lmdb {
             data_ino: 0,
             bounds: Bounds { base: 0, map_end: 0, committed_end: 0, write: false, fd: -1 },
             seen: 0,
+            latest: 0,
         };
         engine.config = cfg.clone().unwrap_or_else(|| engine.plain_config());
         // From here on, dropping `engine` releases everything (see Drop).
@@ -1022,13 +1116,15 @@ impl Lmdb {
             engine.locate_map();
             // Every committed page must be in the file: reading a page of
             // the map beyond the end of the file raises SIGBUS.
-            let need = (engine.env_info().me_last_pgno as u64 + 1) * engine.psize as u64;
+            let pages = engine.env_info().me_last_pgno as u64 + 1;
+            let need = pages * engine.psize as u64;
             let have = file_len(fd);
             if have < need {
                 return Err(corrupt(format_args!(
                     "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
                 )));
             }
+            check_tail(fd, engine.psize as u64, pages, have)?;
             let mut txn = null_mut();
             let tflags = if read_only { ffi::MDB_RDONLY } else { 0 };
             let rc = engine.resized_retry(|env| ffi::mdb_txn_begin(env, null_mut(), tflags, &mut txn))?;
@@ -1041,6 +1137,7 @@ impl Lmdb {
         }
         engine.refresh_bounds();
         engine.seen = engine.env_info().me_last_txnid as u64;
+        engine.latest = engine.seen;
         Ok(engine)
     }
 }
@@ -1151,7 +1248,7 @@ impl Engine for Lmdb {
 
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
         let r = self.read_txn().and_then(|txn| {
-            Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
+            Self::cursor_scan::<true>(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
                 let (term, cmd, data) = unpack(v);
                 f(Row { key, term, cmd, data })
             })
@@ -1170,7 +1267,7 @@ impl Engine for Lmdb {
                 }
             }
             let mut n = 0u64;
-            Self::cursor_scan(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
+            Self::cursor_scan::<false>(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
                 n += 1;
                 true
             })?;
@@ -1216,7 +1313,7 @@ impl Engine for Lmdb {
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
         let Some(dbi) = self.ttl else { return Ok(()) };
         let r = self.read_txn().and_then(|txn| {
-            Self::cursor_scan(txn, dbi, Kind::Ttl, self.bounds(), 0, u64::MAX, Dir::Forward, |k, v| {
+            Self::cursor_scan::<true>(txn, dbi, Kind::Ttl, self.bounds(), 0, u64::MAX, Dir::Forward, |k, v| {
                 // SAFETY: exactly 8 bytes (checked), possibly unaligned.
                 f(k, unsafe { std::ptr::read_unaligned(v.as_ptr() as *const u64) });
                 true
@@ -1289,26 +1386,14 @@ impl Engine for Lmdb {
         }
     }
 
+    #[inline]
     fn changed_elsewhere(&mut self) -> Result<bool> {
-        if let Some(&t) = self.txns.first() {
-            // No other writer commits while we hold a write transaction; it
-            // sees what was committed when it began.
-            // SAFETY: t is our open outermost write transaction.
-            let base = (unsafe { ffi::mdb_txn_id(t) } as u64).wrapping_sub(1);
-            if base == self.seen {
+        if self.txns.is_empty() {
+            self.latest = self.env_info().me_last_txnid as u64;
+            if self.latest == self.seen {
                 return Ok(false);
             }
-            self.seen = base;
-            return Ok(true);
         }
-        if self.env_info().me_last_txnid as u64 == self.seen {
-            return Ok(false);
-        }
-        // Take the newest snapshot now: the store reloads from it and the
-        // reads of this call use it.
-        let txn = self.snapshot_txn()?;
-        // SAFETY: txn is our live read transaction.
-        self.seen = unsafe { ffi::mdb_txn_id(txn) } as u64;
-        Ok(true)
+        self.take_in_changes()
     }
 }
