@@ -219,6 +219,26 @@ fn a_forked_child_can_open_what_the_parent_closed() {
 }
 
 // ----------------------------------------------------------------------
+// Defect 5 through the C API: the original's exact symptoms (an endless
+// iterator with lastError "Success", GetNext(0) returning 0, an export of
+// garbage reported as success). The full sweep is tests/damage.rs.
+
+#[test]
+fn a_damaged_lmdb_environment_through_the_c_api() {
+    let src = common::project_dir().join("tests-c/engine/damaged.c");
+    for link in [common::Link::Static, common::Link::Shared] {
+        let exe = common::compile_c(std::slice::from_ref(&src), "engine_damaged", link, &["-Werror"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = common::scratch("engine-damaged");
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg(&dir);
+        let o = proc::run_limited(cmd, Duration::from_secs(60));
+        assert!(o.ok(), "{link:?}: {}\n{}{}", o.describe(), o.stdout, o.stderr);
+        assert!(o.stdout.lines().last().unwrap_or("").ends_with(" 0 failed"), "{}", o.stdout);
+    }
+}
+
+// ----------------------------------------------------------------------
 // Defect 9: every "no space" condition is DISK_FULL, on every engine.
 
 fn open_any(engine: &str, dir: &Path) -> Box<dyn AnyStore> {
