@@ -349,13 +349,14 @@ pub struct Lmdb {
 unsafe impl Send for Lmdb {}
 
 impl Lmdb {
+    #[inline]
     fn env_info(&self) -> ffi::MDB_envinfo {
-        // SAFETY: env is open; mdb_env_info only fills the struct (it reads
-        // the meta pages in the map: no system call).
+        let mut info = std::mem::MaybeUninit::<ffi::MDB_envinfo>::uninit();
+        // SAFETY: env is open; mdb_env_info fills every field of the struct
+        // (it reads the meta pages in the map: no system call).
         unsafe {
-            let mut info: ffi::MDB_envinfo = std::mem::zeroed();
-            ffi::mdb_env_info(self.env, &mut info);
-            info
+            ffi::mdb_env_info(self.env, info.as_mut_ptr());
+            info.assume_init()
         }
     }
 

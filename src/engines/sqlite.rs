@@ -266,18 +266,18 @@ impl Active {
                 "log: the row of key {key} is malformed (term, cmd, data of SQLite types {t}, {c}, {d})"
             )));
         }
-        Ok((self.col_i64(i) as u64, self.col_i64(i + 1) as u64, self.col_bytes(i + 2)))
+        Ok((self.col_i64(i) as u64, self.col_i64(i + 1) as u64, self.col_bytes(i + 2, d)))
     }
 
-    /// The value column as bytes (blob or text; NULL is empty; numbers in
-    /// their text form, as SQLite converts them).
+    /// The value column, of SQLite type `ty`, as bytes (blob or text; NULL
+    /// is empty).
     #[inline]
-    fn col_bytes(&self, i: c_int) -> &[u8] {
+    fn col_bytes(&self, i: c_int, ty: c_int) -> &[u8] {
         // SAFETY: called only while positioned on a row; the pointer stays
         // valid until the next step/reset, which needs &mut access to the
         // engine, after this borrow ends.
         unsafe {
-            let p = match ffi::sqlite3_column_type(self.st, i) {
+            let p = match ty {
                 ffi::SQLITE_NULL => return &[],
                 ffi::SQLITE_BLOB => ffi::sqlite3_column_blob(self.st, i) as *const u8,
                 _ => ffi::sqlite3_column_text(self.st, i),

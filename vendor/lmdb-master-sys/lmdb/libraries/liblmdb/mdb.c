@@ -6551,27 +6551,23 @@ ok:
  * pages that close to the end of the file have their nodes inside them,
  * and that the file covers every committed page.
  */
-static int
-mdb_page_check(MDB_txn *txn, MDB_page *p, pgno_t pgno)
+static inline __attribute__((always_inline)) int
+mdb_page_check(MDB_txn *txn, MDB_page *p, pgno_t pgno, unsigned psize)
 {
-	unsigned psize = txn->mt_env->me_psize;
 	unsigned kind = MP_FLAGS(p) & (P_BRANCH|P_LEAF|P_OVERFLOW|P_META|P_LEAF2|P_SUBP);
-	unsigned lower, upper;
+	unsigned lower = MP_LOWER(p), upper = MP_UPPER(p);
 
 	if (MP_PGNO(p) != pgno)
 		return MDB_CORRUPTED;
-	if (kind == P_OVERFLOW) {
-		if (p->mp_pages < 1 || p->mp_pages > txn->mt_next_pgno - pgno)
+	if (kind == P_BRANCH || kind == P_LEAF) {
+		/* at least one node pointer, pointers below nodes, all in the page */
+		if (lower < PAGEHDRSZ + 2 || lower > upper || upper > psize || ((lower - PAGEHDRSZ) & 1))
 			return MDB_CORRUPTED;
 		return MDB_SUCCESS;
 	}
-	if (kind != P_BRANCH && kind != P_LEAF)
-		return MDB_CORRUPTED;
-	lower = MP_LOWER(p);
-	upper = MP_UPPER(p);
-	if (lower < PAGEHDRSZ || lower > upper || upper > psize || ((lower - PAGEHDRSZ) & 1) || NUMKEYS(p) == 0)
-		return MDB_CORRUPTED;
-	return MDB_SUCCESS;
+	if (kind == P_OVERFLOW && p->mp_pages >= 1 && p->mp_pages <= txn->mt_next_pgno - pgno)
+		return MDB_SUCCESS;
+	return MDB_CORRUPTED;
 }
 
 /** Find the address of the page corresponding to a given page number.
@@ -6641,7 +6637,7 @@ mapped:
 	}
 	/* kvidxkit: a page read from the file is checked before use. */
 	{
-		int rc = mdb_page_check(txn, p, pgno);
+		int rc = mdb_page_check(txn, p, pgno, txn->mt_env->me_psize);
 		if (rc) {
 			txn->mt_flags |= MDB_TXN_ERROR;
 			return rc;
