@@ -174,6 +174,7 @@ impl<E: Engine> Store<E> {
         if self.sync_txn(changed)? {
             let r = self.read_ttl();
             self.sync_txn(r)?;
+            self.engine.took_in_changes();
             // Iterators re-read instead of serving what they cached.
             self.touch();
         }

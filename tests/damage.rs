@@ -41,7 +41,9 @@
 //! (differences, all within what the damage could produce).
 //!
 //! `make test` runs about 170 trials per engine; KVIDX_STRESS=1 (`make
-//! stress`) runs 20 times as many; KVIDX_DAMAGE_TRIALS=N sets the number.
+//! stress`) runs 20 times as many; KVIDX_DAMAGE_TRIALS=N sets the number,
+//! KVIDX_DAMAGE_SEED=N draws other damages, KVIDX_DAMAGE_ONLY=I runs trial I
+//! alone and keeps its files.
 
 mod common;
 #[path = "support/proc.rs"]
@@ -1340,7 +1342,9 @@ fn sweep(eng: Eng) {
     };
     let len = bytes.len() as u64;
     let n = trials();
-    let mut rng = Rng::new(SEED ^ eng.name().len() as u64);
+    // KVIDX_DAMAGE_SEED=n draws other damages (the store stays the same).
+    let seed: u64 = std::env::var("KVIDX_DAMAGE_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut rng = Rng::new(SEED ^ eng.name().len() as u64 ^ seed.wrapping_mul(0xA24B_AED4_963E_E407));
     let mut jobs: Vec<(usize, Damage)> = (0..n).map(|i| (i, damage_for(eng, i, &map, len, &mut rng))).collect();
     // KVIDX_DAMAGE_ONLY=i runs trial i alone and keeps its directory (for a debugger).
     let only: Option<usize> = std::env::var("KVIDX_DAMAGE_ONLY").ok().and_then(|v| v.parse().ok());

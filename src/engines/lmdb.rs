@@ -67,6 +67,9 @@ fn err(op: &str, rc: c_int) -> Error {
         // cursor is set up, then refuses the transaction: after a damaged
         // page, this can be the first error that comes out.
         ffi::MDB_BAD_TXN => Error::Corrupt(format!("{text} (a page read earlier in it is damaged)")),
+        // The library never closes a database handle: a record of a named
+        // database that can no longer be found is a damaged directory page.
+        ffi::MDB_BAD_DBI => Error::Corrupt(format!("{text} (the page naming the databases is damaged)")),
         ffi::MDB_BAD_VALSIZE => Error::TooBig(text),
         ffi::MDB_PANIC => Error::Io(text),
         rc if rc > 0 => Error::from_errno(rc, text),
@@ -212,18 +215,19 @@ impl Bounds {
     }
 }
 
-/// How far beyond the start of its page LMDB may read for a damaged node
-/// of a page it accepted: a 16-bit node offset, the node header, a 16-bit
-/// key size, then an 8-byte overflow page number.
-const NODE_REACH: u64 = 65_535 + 8 + 65_535 + 8;
+/// How far beyond the start of a damaged page LMDB may read: its node
+/// pointers (up to 65 535 of them, 2 bytes each, after the header), or a
+/// node at a 16-bit offset with its header, a 16-bit key size, then an
+/// 8-byte overflow page number (`KVX_TAIL_BYTES` in the bundled mdb.c).
+const NODE_REACH: u64 = 2 * 65_536 + 64;
 
 /// Checks the committed pages close enough to the end of the file that a
-/// damaged node could make LMDB read beyond it (SIGBUS): each that LMDB
-/// would accept as a branch or leaf page (its own page number, sane bounds)
+/// damaged page could make LMDB read beyond it (SIGBUS): each that the
+/// bundled LMDB would accept there (its own page number, a branch or leaf
+/// page with sane bounds; it refuses any other page that close to the end)
 /// must have every node and key inside it. Pages further from the end
 /// cannot be read past the end of the file, and pages written after open
-/// are LMDB's own; so together with the page check in the bundled LMDB,
-/// nothing LMDB reads lies beyond the file. Reads at most
+/// are LMDB's own: nothing LMDB reads lies beyond the file. Reads at most
 /// `NODE_REACH / page size + 1` pages (about 130 KiB).
 fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
     let first = file.saturating_sub(NODE_REACH + psize) / psize;
@@ -236,12 +240,17 @@ fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
             return Err(corrupt(format_args!("page {pg} of data.mdb cannot be read")));
         }
         let own = u64::from_le_bytes(page[..8].try_into().expect("8 bytes")) == pg;
-        let flags = u16at(&page, 10) & 0x7f;
+        let flags = u16at(&page, 10);
         let (lower, upper) = (u16at(&page, 12), u16at(&page, 14));
-        let branch = flags == 0x01;
-        let leaf = flags == 0x02;
-        if !own || !(branch || leaf) || lower < 16 || lower > upper || upper > psize || (lower - 16) % 2 != 0 {
-            // LMDB refuses it when it meets it.
+        let (branch, leaf) = (flags & 0x01 != 0, flags & 0x02 != 0);
+        if !own || !(branch || leaf) {
+            // LMDB refuses a page without its own number, and reads no node
+            // of an overflow page (one reached as a tree page is not a leaf).
+            continue;
+        }
+        if lower < 18 || lower > upper || upper > psize || (lower - 16) % 2 != 0 {
+            // Refused by LMDB if a read ever reaches it (a free page can be
+            // like this in a sound file).
             continue;
         }
         for i in 0..(lower - 16) / 2 {
@@ -341,6 +350,9 @@ pub struct Lmdb {
     /// call began ([`Engine::changed_elsewhere`] reads it; no system call):
     /// the read snapshot is renewed when it is older.
     latest: u64,
+    /// What [`Engine::changed_elsewhere`] last found, taken in as `seen` by
+    /// [`Engine::took_in_changes`].
+    pending: u64,
 }
 
 // SAFETY: the environment is opened with MDB_NOTLS, so the read transaction
@@ -915,17 +927,14 @@ impl Lmdb {
             // sees what was committed when it began.
             // SAFETY: t is our open outermost write transaction.
             let base = (unsafe { ffi::mdb_txn_id(t) } as u64).wrapping_sub(1);
-            if base == self.seen {
-                return Ok(false);
-            }
-            self.seen = base;
-            return Ok(true);
+            self.pending = base;
+            return Ok(base != self.seen);
         }
         // Take the newest snapshot now: the store reloads from it and the
         // reads of this call use it.
         let txn = self.snapshot_txn()?;
         // SAFETY: txn is our live read transaction.
-        self.seen = unsafe { ffi::mdb_txn_id(txn) } as u64;
+        self.pending = unsafe { ffi::mdb_txn_id(txn) } as u64;
         Ok(true)
     }
 
@@ -1077,6 +1086,7 @@ impl Lmdb {
             bounds: Bounds { base: 0, map_end: 0, committed_end: 0, write: false, fd: -1 },
             seen: 0,
             latest: 0,
+            pending: 0,
         };
         engine.config = cfg.clone().unwrap_or_else(|| engine.plain_config());
         // From here on, dropping `engine` releases everything (see Drop).
@@ -1385,6 +1395,10 @@ impl Engine for Lmdb {
             0 => Ok(()),
             rc => Err(self.write_err("mdb_env_sync", rc)),
         }
+    }
+
+    fn took_in_changes(&mut self) {
+        self.seen = self.pending;
     }
 
     #[inline]

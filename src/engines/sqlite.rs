@@ -302,9 +302,10 @@ pub struct Sqlite {
     /// Another connection may write the file (a file opened with a VFS
     /// other than `unix-excl`): commits of others are watched for.
     shared: bool,
-    /// `PRAGMA data_version` when last looked at (it changes when another
-    /// connection commits).
+    /// `PRAGMA data_version` (it changes when another connection commits)
+    /// as of the TTL index, and as last read.
     data_version: i64,
+    pending_version: i64,
 }
 
 impl Sqlite {
@@ -467,6 +468,7 @@ impl Sqlite {
             claim,
             shared,
             data_version: 0,
+            pending_version: 0,
         })
     }
 
@@ -504,7 +506,28 @@ impl Sqlite {
         } else {
             self.conn.execute_batch(SCHEMA)?;
         }
+        self.check_layout()?;
         self.effective(self.vfs.clone())
+    }
+
+    /// The tables the engine uses have the columns it reads and writes (a
+    /// table of that name with other columns — another program's, or a
+    /// damaged schema — would make every call fail later).
+    fn check_layout(&self) -> Result<()> {
+        let has_ttl: bool = self.conn.query_row(HAS_TTL_TABLE, [], |r| r.get(0))?;
+        let mut checks = vec!["SELECT id, created, term, cmd, data FROM log LIMIT 0"];
+        if has_ttl {
+            checks.push("SELECT id, expires_at FROM _kvidx_ttl LIMIT 0");
+        }
+        for sql in checks {
+            if let Err(e) = self.conn.prepare(sql) {
+                return Err(match Error::from(e) {
+                    Error::Corrupt(m) => Error::Corrupt(m),
+                    other => Error::Schema(format!("not a kvidxkit database (its tables have other columns): {other}")),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// An I/O error of a call made through rusqlite that ran out of space
@@ -575,9 +598,10 @@ impl Engine for Sqlite {
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.stmts.finalize_all();
-        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version } = self;
+        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version } = self;
         conn.close().map_err(|(conn, e)| {
-            (Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version }, Error::from(e))
+            let s = Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version };
+            (s, Error::from(e))
         })
     }
 
@@ -862,11 +886,11 @@ impl Engine for Sqlite {
             // unix-excl: no other connection can write the file.
             return Ok(false);
         }
-        let v = self.read_data_version()?;
-        if v == self.data_version {
-            return Ok(false);
-        }
-        self.data_version = v;
-        Ok(true)
+        self.pending_version = self.read_data_version()?;
+        Ok(self.pending_version != self.data_version)
+    }
+
+    fn took_in_changes(&mut self) {
+        self.data_version = self.pending_version;
     }
 }
