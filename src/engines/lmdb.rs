@@ -154,7 +154,7 @@ impl Kind {
         match self {
             Kind::Data => len >= HEADER,
             Kind::Ttl => len == 8,
-            Kind::Free => len >= 8 && len % 8 == 0,
+            Kind::Free => len >= 8 && len.is_multiple_of(8),
         }
     }
 }
