@@ -836,7 +836,7 @@ fn step<E: Engine>(
             let dir = if inp.bool() { Dir::Forward } else { Dir::Backward };
             let steps = inp.u8() % 12 + 1;
             let actions: Vec<Option<u64>> =
-                (0..steps).map(|_| if inp.u8() % 4 == 0 { Some(inp.key()) } else { None }).collect();
+                (0..steps).map(|_| if inp.u8().is_multiple_of(4) { Some(inp.key()) } else { None }).collect();
             let mut it = slot.store().iter(lo, hi, dir);
             let mut pos = Pos::NotStarted;
             for (i, a) in actions.into_iter().enumerate() {
