@@ -56,6 +56,26 @@ fn main() {
         .link_lib_modifier("+whole-archive")
         .compile("kvidxcshim");
 
+    // LMDB (csrc/lmdb: 0.9.70 with the damaged-file checks of PATCHES.md),
+    // every global symbol prefixed kvx_ (kvx_prefix.h) so that it never
+    // clashes with another LMDB in the same program.
+    let lmdb = crate_dir.join("csrc/lmdb");
+    let mut b = cc::Build::new();
+    b.file(lmdb.join("mdb.c"))
+        .file(lmdb.join("midl.c"))
+        .include(&lmdb)
+        .flag("-include")
+        .flag(lmdb.join("kvx_prefix.h").to_str().expect("UTF-8 path"))
+        .define("MDB_IDL_LOGN", "16")
+        .warnings(false)
+        .flag_if_supported("-Wno-unused-parameter")
+        .flag_if_supported("-Wno-unused-but-set-variable")
+        .flag_if_supported("-Wno-unused-variable");
+    if env::var("PROFILE").as_deref() == Ok("release") {
+        b.define("NDEBUG", None);
+    }
+    b.compile("kvxlmdb");
+
     shared_library_link_args(&crate_dir);
 
     println!("cargo:rerun-if-changed=src");

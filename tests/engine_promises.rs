@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use kvidxkit::formats::{ExportOptions, ImportOptions};
 use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlite, Store, SyncMode, Ttl};
-use lmdb_master_sys as ffi;
+use kvidxkit::engines::lmdb_ffi as ffi;
 
 const HOUR: u64 = 3_600_000;
 

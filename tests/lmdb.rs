@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::ptr::null_mut;
 
 use kvidxkit::{Config, Dir, Lmdb, Store, SyncMode};
-use lmdb_master_sys as ffi;
+use kvidxkit::engines::lmdb_ffi as ffi;
 
 fn rc(r: i32) {
     assert_eq!(r, 0, "LMDB call failed with {r}");

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::ptr::null_mut;
 use std::thread::ThreadId;
 
-use lmdb_master_sys as ffi;
+use super::lmdb_ffi as ffi;
 
 use crate::config::{Config, FileStats, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};

@@ -1,6 +1,10 @@
 //! Storage engines: only what differs between engines lives here.
 
 pub mod lmdb;
+/// The LMDB C API as compiled into the library (not part of the Rust API).
+/// cbindgen:ignore
+#[doc(hidden)]
+pub mod lmdb_ffi;
 pub mod sqlite;
 
 pub use lmdb::Lmdb;
