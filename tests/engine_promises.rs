@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
+use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::formats::{ExportOptions, ImportOptions};
 use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlite, Store, SyncMode, Ttl};
-use kvidxkit::engines::lmdb_ffi as ffi;
 
 const HOUR: u64 = 3_600_000;
 

@@ -7,8 +7,8 @@ mod common;
 use std::ffi::CString;
 use std::ptr::null_mut;
 
-use kvidxkit::{Config, Dir, Lmdb, Store, SyncMode};
 use kvidxkit::engines::lmdb_ffi as ffi;
+use kvidxkit::{Config, Dir, Lmdb, Store, SyncMode};
 
 fn rc(r: i32) {
     assert_eq!(r, 0, "LMDB call failed with {r}");
