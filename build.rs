@@ -1,25 +1,43 @@
-//! Generates include/kvidxkit.h with cbindgen, installs the bundled
-//! sqlite3.h beside it, compiles the C part (the variadic kvidxSetError) and
-//! sets how the shared library is linked (exported symbols, SONAME).
+//! With the `capi` feature: generates include/kvidxkit.h with cbindgen,
+//! installs the bundled sqlite3.h beside it, compiles the C part (the
+//! variadic kvidxSetError) and sets how the shared library is linked
+//! (exported symbols, SONAME). With `lmdb`: compiles LMDB from csrc/lmdb.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let inc = crate_dir.join("include");
-    fs::create_dir_all(&inc).unwrap();
+    let feature = |f: &str| env::var_os(format!("CARGO_FEATURE_{}", f.to_uppercase().replace('-', "_"))).is_some();
 
-    let bundled = env::var_os("CARGO_FEATURE_BUNDLED_SQLITE").is_some();
-    let system = env::var_os("CARGO_FEATURE_SYSTEM_SQLITE").is_some();
-    if bundled == system {
+    let bundled = feature("bundled-sqlite");
+    let system = feature("system-sqlite");
+    if feature("sqlite") && bundled == system {
         panic!(
             "choose one SQLite: the default feature `bundled-sqlite`, or \
-             `--no-default-features --features system-sqlite` (make SQLITE=system)"
+             `--no-default-features --features capi,system-sqlite` (make SQLITE=system)"
         );
     }
+    if feature("capi") {
+        c_api(&crate_dir, bundled);
+    }
+    if feature("lmdb") {
+        compile_lmdb(&crate_dir);
+    }
 
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=csrc");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=exports.map");
+    println!("cargo:rerun-if-env-changed=KVIDXKIT_VERSION_SCRIPT");
+}
+
+/// The C ABI: the generated header, the bundled SQLite's headers beside it,
+/// the C shim and the shared library's link arguments.
+fn c_api(crate_dir: &std::path::Path, bundled: bool) {
+    let inc = crate_dir.join("include");
+    fs::create_dir_all(&inc).unwrap();
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let header =
-        cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen failed");
+        cbindgen::Builder::new().with_crate(crate_dir).with_config(config).generate().expect("cbindgen failed");
     // Write only when the text changes, so the committed header is stable.
     let mut text = Vec::new();
     header.write(&mut text);
@@ -56,9 +74,13 @@ fn main() {
         .link_lib_modifier("+whole-archive")
         .compile("kvidxcshim");
 
-    // LMDB (csrc/lmdb: 0.9.70 with the damaged-file checks of PATCHES.md),
-    // every global symbol prefixed kvx_ (kvx_prefix.h) so that it never
-    // clashes with another LMDB in the same program.
+    shared_library_link_args(crate_dir);
+}
+
+/// LMDB (csrc/lmdb: 0.9.70 with the damaged-file checks of PATCHES.md),
+/// every global symbol prefixed kvx_ (kvx_prefix.h) so that it never
+/// clashes with another LMDB in the same program.
+fn compile_lmdb(crate_dir: &std::path::Path) {
     let lmdb = crate_dir.join("csrc/lmdb");
     let mut b = cc::Build::new();
     b.file(lmdb.join("mdb.c"))
@@ -75,14 +97,6 @@ fn main() {
         b.define("NDEBUG", None);
     }
     b.compile("kvxlmdb");
-
-    shared_library_link_args(&crate_dir);
-
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=csrc");
-    println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-changed=exports.map");
-    println!("cargo:rerun-if-env-changed=KVIDXKIT_VERSION_SCRIPT");
 }
 
 /// The ABI version of the shared library, `[package.metadata.kvidxkit]

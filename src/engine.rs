@@ -34,9 +34,19 @@ pub struct OpenRequest<'a> {
     pub config: Option<&'a Config>,
 }
 
-/// A storage engine. All methods run on the instance's single connection /
-/// environment; the store serialises calls.
-pub trait Engine: Sized + Send + 'static {
+pub(crate) mod private {
+    /// Only this crate's engines implement [`super::Engine`].
+    pub trait Sealed {}
+    #[cfg(feature = "sqlite")]
+    impl Sealed for crate::engines::Sqlite {}
+    #[cfg(feature = "lmdb")]
+    impl Sealed for crate::engines::Lmdb {}
+}
+
+/// A storage engine: [`crate::Sqlite`] or [`crate::Lmdb`] (the type
+/// parameter of [`crate::Store`]). The trait is sealed; its methods are the
+/// store's building blocks, not part of the API (use [`crate::Store`]).
+pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// Registry name ("SQLite3").
     const NAME: &'static str;
     /// Distinguishes handles of different engines (checked on every C call).
