@@ -7,6 +7,7 @@
 //! that stores them differently (SQLite keeps the bits in a signed integer)
 //! maps ranges itself.
 
+use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats};
 use crate::error::Result;
 
@@ -153,4 +154,55 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// called, `changed_elsewhere` keeps answering true, so a reload that
     /// failed is tried again by the next call).
     fn took_in_changes(&mut self) {}
+
+    // Administration (src/admin.rs: the `kvidx` tool's building blocks).
+    // Every method has a default, so an engine works without them.
+
+    /// Version of the engine's own library ("3.54.1"); empty by default.
+    fn version() -> String {
+        String::new()
+    }
+    /// Facts about the open storage, as (name, value) pairs for a report
+    /// (page size, map size, tree depth, ...); none by default.
+    fn details(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(Vec::new())
+    }
+    /// The engine's own integrity checks (SQLite's `integrity_check`, a walk
+    /// of every LMDB record), each appended to `checks` with what it found.
+    /// A check that cannot run is a [`Check`] with a problem, not an error.
+    /// None by default: [`crate::Store::verify`] still walks every record.
+    fn check_storage(&mut self, checks: &mut Vec<Check>) {
+        let _ = checks;
+    }
+    /// Rewrites the storage without free space and replaces it atomically,
+    /// returning the sizes before and after; the instance must be closed
+    /// afterwards (it may still refer to the old file).
+    /// [`crate::Error::NotSupported`] by default.
+    fn compact(&mut self) -> Result<CompactReport> {
+        Err(crate::Error::NotSupported(format!("{} cannot compact", Self::NAME)))
+    }
+    /// True if another process holds the write lock of the store at `path`
+    /// now, so that opening it for writing or writing to it would wait until
+    /// that process releases it (LMDB: a write transaction is open in another
+    /// process; one process writes at a time). False by default (SQLite3's
+    /// default locking lets no other process open a store that is in use).
+    /// A transaction begun right after the answer may still make a write wait.
+    fn write_lock_held_at(path: &std::path::Path) -> Result<bool> {
+        let _ = path;
+        Ok(false)
+    }
+    /// One consistent snapshot: every TTL record (`ttl(key, expires_at)`),
+    /// then the entries of `[lo, hi]` in ascending order until `f` returns
+    /// false. By default [`Engine::ttl_scan`] then [`Engine::scan`], which is
+    /// one snapshot when nothing else can write in between.
+    fn snapshot_scan(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        ttl: &mut dyn FnMut(u64, u64),
+        f: &mut dyn FnMut(Row<'_>) -> bool,
+    ) -> Result<()> {
+        self.ttl_scan(ttl)?;
+        self.scan(lo, hi, Dir::Forward, f)
+    }
 }

@@ -6,6 +6,8 @@
 //! [`Engine`] (what differs between engines: [`engines::Sqlite`]).
 #![warn(missing_docs)]
 
+/// cbindgen:ignore
+pub mod admin;
 #[cfg(feature = "capi")]
 #[doc(hidden)]
 pub mod capi;
@@ -20,6 +22,7 @@ pub mod store;
 mod transfer;
 pub mod ttl;
 
+pub use admin::{Check, CompactReport, CopyReport, TtlSummary, VerifyReport};
 pub use config::{Config, JournalMode, Stats, SyncMode};
 pub use engine::{Dir, Engine};
 #[cfg(feature = "lmdb")]

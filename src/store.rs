@@ -219,6 +219,14 @@ impl<E: Engine> Store<E> {
         &self.engine
     }
 
+    /// The engine, up to date with what other processes committed, for the
+    /// engine-level work of [`crate::admin`] (reads and compaction only: a
+    /// write made through it would bypass the store's state).
+    pub(crate) fn engine_synced(&mut self) -> Result<&mut E> {
+        self.refresh()?;
+        Ok(&mut self.engine)
+    }
+
     #[inline]
     fn touch(&self) {
         // Writers hold the store's lock: a plain load and store suffice.

@@ -32,9 +32,12 @@ use std::thread::ThreadId;
 
 use super::lmdb_ffi as ffi;
 
+use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
+
+mod admin;
 
 /// Initial map size of a plain open (the original's 1 GiB).
 pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
@@ -1424,5 +1427,35 @@ impl Engine for Lmdb {
             }
         }
         self.take_in_changes()
+    }
+
+    fn version() -> String {
+        admin::version()
+    }
+
+    fn details(&mut self) -> Result<Vec<(String, String)>> {
+        self.admin_details()
+    }
+
+    fn check_storage(&mut self, checks: &mut Vec<Check>) {
+        self.admin_check(checks)
+    }
+
+    fn compact(&mut self) -> Result<CompactReport> {
+        self.admin_compact()
+    }
+
+    fn write_lock_held_at(path: &std::path::Path) -> Result<bool> {
+        admin::write_lock_held_at(path)
+    }
+
+    fn snapshot_scan(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        ttl: &mut dyn FnMut(u64, u64),
+        f: &mut dyn FnMut(Row<'_>) -> bool,
+    ) -> Result<()> {
+        self.admin_snapshot(lo, hi, ttl, f)
     }
 }

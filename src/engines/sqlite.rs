@@ -12,9 +12,12 @@ use std::path::{Path, PathBuf};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
+use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats, JournalMode, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
+
+mod admin;
 
 /// Page size of files created by a plain open (the original's bundled build).
 pub const DEFAULT_PAGE_SIZE: i32 = 8192;
@@ -940,5 +943,31 @@ impl Engine for Sqlite {
 
     fn took_in_changes(&mut self) {
         self.data_version = self.pending_version;
+    }
+
+    fn version() -> String {
+        rusqlite::version().to_string()
+    }
+
+    fn details(&mut self) -> Result<Vec<(String, String)>> {
+        self.admin_details()
+    }
+
+    fn check_storage(&mut self, checks: &mut Vec<Check>) {
+        self.admin_check(checks)
+    }
+
+    fn compact(&mut self) -> Result<CompactReport> {
+        self.admin_compact()
+    }
+
+    fn snapshot_scan(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        ttl: &mut dyn FnMut(u64, u64),
+        f: &mut dyn FnMut(Row<'_>) -> bool,
+    ) -> Result<()> {
+        self.admin_snapshot(lo, hi, ttl, f)
     }
 }
