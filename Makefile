@@ -1,7 +1,10 @@
 # kvidxkit — build, demo, tests, install.
-#   make                  build libkvidxkit.a / libkvidxkit.so and the headers, run the demo
+#   make                  build libkvidxkit.a / libkvidxkit.so and the headers, the
+#                         kvidx tool, run the demo
+#   make cli              the kvidx command-line tool alone (kvidx/, docs/cli.md)
 #   make test             every test that needs only Rust and a C compiler (the
-#                         cookbook suite too when the cookbook is found)
+#                         cookbook suite too when the cookbook is found), and
+#                         the kvidx tool's
 #   make test-cookbook    the cookbook suite; fails without the cookbook
 #                         (../shared/seeds/cookbook.md or KVIDX_COOKBOOK=path)
 #   make valgrind         every C test program under valgrind memcheck
@@ -9,6 +12,7 @@
 #                         pkg-config and CMake (needs cmake, pkg-config,
 #                         libsqlite3-dev, liblmdb-dev; see tests/packaging.sh)
 #   make install          PREFIX=/usr/local DESTDIR= LIBDIR=$(PREFIX)/lib INCLUDEDIR=$(PREFIX)/include
+#                         BINDIR=$(PREFIX)/bin MANDIR=$(PREFIX)/share/man
 #   make uninstall        the same variables
 #   make SQLITE=system …  link the system SQLite (>= 3.40) instead of the bundled
 #                         one; builds in target/system-sqlite
@@ -21,6 +25,8 @@ SQLITE ?= bundled
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 # One version number, Cargo.toml's; the ABI version (the original's SONAME)
@@ -34,6 +40,7 @@ RUST_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 ifeq ($(SQLITE),bundled)
 TARGET_DIR := target
 FEATURES :=
+CLI_FEATURES :=
 SQLITE_HEADERS := include/sqlite3.h include/sqlite3ext.h
 REQUIRES_PRIVATE :=
 REQUIRES :=
@@ -42,6 +49,7 @@ SHARED_LIBS := -lpthread
 else ifeq ($(SQLITE),system)
 TARGET_DIR := target/system-sqlite
 FEATURES := --no-default-features --features capi,system-sqlite
+CLI_FEATURES := --no-default-features --features system-sqlite
 SQLITE_HEADERS :=
 REQUIRES_PRIVATE := Requires.private: sqlite3
 REQUIRES := Requires: sqlite3
@@ -61,9 +69,9 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
+.PHONY: all lib cli demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
 
-all: lib demo
+all: lib cli demo
 
 lib:
 	CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO) build --release $(FEATURES)
@@ -72,6 +80,10 @@ lib:
 	pkg/prelink.sh $(LIB)/libkvidxkit.a $(DIST)/libkvidxkit.a
 	@rm -rf $(DIST)/include && mkdir -p $(DIST)/include/kvidxkit
 	@cp $(HEADERS) $(SQLITE_HEADERS) $(DIST)/include/kvidxkit/
+
+# The kvidx tool (a package of its own: its crates are not the library's).
+cli:
+	CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO) build --release -p kvidx $(CLI_FEATURES)
 
 demo: lib
 	@mkdir -p $(OUT)
@@ -82,6 +94,7 @@ demo: lib
 test:
 	$(CARGO) test --release --doc
 	$(CARGO) test --release --tests
+	$(CARGO) test --release -p kvidx
 
 # The Rust API with one engine and no C API (the feature sets a Rust program
 # may choose), each in its own target directory.
@@ -116,8 +129,8 @@ bench:
 	$(CARGO) bench --bench kvidx_bench
 
 lint:
-	$(CARGO) fmt --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 
 clean:
 	$(CARGO) clean
@@ -136,8 +149,11 @@ FILL = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' -e 's|@SQLITE@|$(
 	-e "s|@CMAKEDIR_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g" \
 	-e "s|@CMAKEDIR_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g"
 
-install: lib
+install: lib cli
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/kvidxkit $(DESTDIR)$(PCDIR) $(DESTDIR)$(CMAKEDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(LIB)/kvidx $(DESTDIR)$(BINDIR)/kvidx
+	$(LIB)/kvidx manpage > $(DESTDIR)$(MANDIR)/man1/kvidx.1 && chmod 644 $(DESTDIR)$(MANDIR)/man1/kvidx.1
 	install -m 644 $(DIST)/libkvidxkit.a $(DESTDIR)$(LIBDIR)/libkvidxkit.a
 	install -m 755 $(LIB)/libkvidxkit.so $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libkvidxkit.so
@@ -150,6 +166,7 @@ install: lib
 	@echo "installed kvidxkit $(VERSION) ($(SQLITE) SQLite) into $(DESTDIR)$(PREFIX); run ldconfig if $(LIBDIR) is a system library directory"
 
 uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kvidx $(DESTDIR)$(MANDIR)/man1/kvidx.1
 	rm -f $(DESTDIR)$(LIBDIR)/libkvidxkit.a $(DESTDIR)$(LIBDIR)/libkvidxkit.so $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(PCDIR)/kvidxkit.pc $(DESTDIR)$(PCDIR)/kvidxkit-static.pc
 	rm -f $(DESTDIR)$(CMAKEDIR)/kvidxkitConfig.cmake $(DESTDIR)$(CMAKEDIR)/kvidxkitConfigVersion.cmake

@@ -165,7 +165,7 @@ impl<E: Engine> Store<E> {
             Err(e) => c.problem(format!("counting the entries failed: {e}")),
             _ => {}
         }
-        c.summary = format!("{n} entries");
+        c.summary = format!("{n} entries, strictly ascending");
         report.entries = n;
         report.checks.push(c);
 
@@ -187,7 +187,7 @@ impl<E: Engine> Store<E> {
                 t.problem(format!("the TTL record of key {k} holds {at}, beyond the largest expiry {MAX_EXPIRY}"));
             }
         }
-        t.summary = format!("{} records, each of an existing entry", records.len());
+        t.summary = format!("{} records, each of an existing entry, each time storable", records.len());
         report.ttl_records = records.len() as u64;
         report.checks.push(t);
         Ok(report)

@@ -71,6 +71,7 @@ install_destdir() { cd "$top" && $MAKE install DESTDIR="$destdir" PREFIX=/usr/lo
 check "make install DESTDIR=... PREFIX=/usr/local" install_destdir
 expected_tree() {
   cat <<EOF
+./usr/local/bin/kvidx
 ./usr/local/include/kvidxkit/kvidxkit.h
 ./usr/local/include/kvidxkit/kvidxkitAdapterLmdb.h
 ./usr/local/include/kvidxkit/kvidxkitAdapterSqlite3.h
@@ -90,6 +91,7 @@ expected_tree() {
 ./usr/local/lib/$soname
 ./usr/local/lib/pkgconfig/kvidxkit-static.pc
 ./usr/local/lib/pkgconfig/kvidxkit.pc
+./usr/local/share/man/man1/kvidx.1
 EOF
 }
 tree_is_expected() {

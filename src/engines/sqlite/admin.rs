@@ -61,8 +61,9 @@ impl Sqlite {
             let mut st = self.conn.prepare("PRAGMA integrity_check(100)")?;
             let mut rows = st.query([])?;
             while let Some(row) = rows.next()? {
-                let line: String = row.get(0)?;
-                if line != "ok" {
+                let text: String = row.get(0)?;
+                // One row may hold several lines (the first names the database).
+                for line in text.lines().filter(|l| *l != "ok" && !l.starts_with("*** in database")) {
                     c.problem(line);
                 }
             }
