@@ -10,6 +10,15 @@
 use crate::config::{Config, FileStats};
 use crate::error::Result;
 
+/// A token for the calling thread: the address of a thread-local (non-zero,
+/// distinct for every live thread, a few instructions to compute, unlike
+/// `std::thread::current()`).
+#[inline]
+pub(crate) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
 /// Direction of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -72,7 +81,11 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
 
     // Reads.
     /// Term and cmd of `key`, its value copied into `data` (cleared first).
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>>;
+    /// Term and cmd of `key`; its value is then [`Engine::value`], valid
+    /// until the next call on the engine (LMDB: a slice of the map, no copy).
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>>;
+    /// The value of the entry the last successful [`Engine::get`] found.
+    fn value(&self) -> &[u8];
     fn exists(&mut self, key: u64) -> Result<bool>;
     /// Term of `key` without reading its value.
     fn term(&mut self, key: u64) -> Result<Option<u64>>;

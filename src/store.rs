@@ -320,7 +320,11 @@ impl<E: Engine> Store<E> {
     /// `self.buf`). An expired entry is removed with its TTL, so the key is
     /// absent for what follows. Call inside [`Store::atomic`].
     fn live_entry(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
-        let found = self.engine.get(key, &mut self.buf)?;
+        let found = self.engine.get(key)?;
+        if found.is_some() {
+            self.buf.clear();
+            self.buf.extend_from_slice(self.engine.value());
+        }
         if let Some(at) = self.ttl.get(key) {
             if found.is_some() && at <= now_ms() {
                 self.engine.delete(key)?;
@@ -451,14 +455,15 @@ impl<E: Engine> Store<E> {
     // Point reads
 
     /// The entry at `key`.
+    #[inline]
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
         if self.is_expired(key) {
             return Ok(None);
         }
-        let r = self.engine.get(key, &mut self.buf);
+        let r = self.engine.get(key);
         match self.sync_txn(r)? {
-            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: &self.buf })),
+            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: self.engine.value() })),
             None => Ok(None),
         }
     }
@@ -764,9 +769,9 @@ impl<E: Engine> Store<E> {
         let mut total = self.sync_txn(r)?;
         if !self.ttl.is_empty() {
             for k in self.ttl.expired_keys(now_ms(), 0) {
-                let r = self.engine.get(k, &mut self.buf);
+                let r = self.engine.get(k);
                 if self.sync_txn(r)?.is_some() {
-                    total = total.saturating_sub(self.buf.len() as u64);
+                    total = total.saturating_sub(self.engine.value().len() as u64);
                 }
             }
         }
@@ -988,7 +993,7 @@ impl<E: Engine> Store<E> {
             return Ok(&[]);
         }
         let n = if length == 0 || length > len - start { len - start } else { length };
-        Ok(&self.buf[start..start + n])
+        Ok(&self.engine.value()[start..start + n])
     }
 
     /// Overwrites bytes of the value at `offset`, extending it with zeros
