@@ -187,7 +187,10 @@ impl<E: Engine> Store<E> {
                 t.problem(format!("the TTL record of key {k} holds {at}, beyond the largest expiry {MAX_EXPIRY}"));
             }
         }
-        t.summary = format!("{} records, each of an existing entry, each time storable", records.len());
+        t.summary = match records.len() {
+            1 => "1 record, of an existing entry, its time storable".to_string(),
+            n => format!("{n} records, each of an existing entry, each time storable"),
+        };
         report.ttl_records = records.len() as u64;
         report.checks.push(t);
         Ok(report)

@@ -170,7 +170,7 @@ impl Lmdb {
         if c.passed() && n != entries {
             c.problem(format!("{name}: its record counts {entries} entries, the walk found {n}"));
         }
-        c.summary = format!("{good} well-formed records");
+        c.summary = format!("{good} well-formed record{}", if good == 1 { "" } else { "s" });
     }
 
     pub(super) fn admin_check(&mut self, checks: &mut Vec<Check>) {
