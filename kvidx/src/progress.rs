@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// A progress display (possibly hidden).
 pub struct Progress {
@@ -47,9 +47,13 @@ impl Progress {
             self.counting = true;
             self.bar.disable_steady_tick();
             let template =
-                format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {} ({{per_sec}}, {{eta}} left)", self.what);
+                format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {} ({{rate}}, {{eta}} left)", self.what);
             if let Ok(style) = ProgressStyle::with_template(&template) {
-                self.bar.set_style(style.progress_chars("=> "));
+                // Whole entries per second (indicatif's {per_sec} has four decimals).
+                let rate = |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{}/s", HumanCount(s.per_sec() as u64));
+                };
+                self.bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
             }
         }
         self.bar.set_length(total.max(n));
