@@ -51,7 +51,7 @@ impl Fail {
     pub fn store(path: &Path, engine: &str, e: Error) -> Self {
         let hint = hint(&e, engine);
         let code = if matches!(e, Error::NotFound(_)) { NOT_FOUND } else { ERROR };
-        Fail { code, message: Some(format!("{}: {e}{hint}", path.display())) }
+        Fail { code, message: Some(format!("{}: {}{hint}", path.display(), said_once(&e.to_string()))) }
     }
 
     /// An I/O error on a file other than the store.
@@ -78,6 +78,15 @@ pub fn stdout(e: std::io::Error) -> Fail {
     }
 }
 
+/// The library's message without a repetition: an error whose detail is
+/// its kind's own text reads "database is locked: database is locked".
+fn said_once(m: &str) -> &str {
+    match m.split_once(": ") {
+        Some((kind, detail)) if kind == detail => kind,
+        _ => m,
+    }
+}
+
 /// What to do about `e`, after the library's message.
 fn hint(e: &Error, engine: &str) -> String {
     let h = match e {
@@ -94,4 +103,19 @@ fn hint(e: &Error, engine: &str) -> String {
         _ => "",
     };
     h.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_says_its_kind_once() {
+        assert_eq!(said_once("database is locked: database is locked"), "database is locked");
+        assert_eq!(said_once("database is locked: held by pid 7"), "database is locked: held by pid 7");
+        assert_eq!(said_once("corrupt"), "corrupt");
+        let f = Fail::store(Path::new("a.sqlite3"), "SQLite3", Error::Locked("database is locked".into()));
+        assert_eq!(f.code, ERROR);
+        assert!(f.message.unwrap().starts_with("a.sqlite3: database is locked (in use by another process"));
+    }
 }
