@@ -107,6 +107,14 @@ no_destdir_inside() { ! grep -rl "$destdir" "$destdir/usr/local/lib/pkgconfig" "
 check "installed .pc and CMake files do not mention the DESTDIR" no_destdir_inside
 no_shadowing() { [ ! -e "$destdir/usr/local/include/sqlite3.h" ] && [ -f "$destdir/usr/local/include/kvidxkit/sqlite3.h" ]; }
 check "the bundled sqlite3.h is only in include/kvidxkit/ (shadows no system header)" no_shadowing
+installed_tool_runs() {
+  "$destdir/usr/local/bin/kvidx" --version | grep -q "^kvidx [0-9]" || return 1
+  t=$(mktemp -d "$work/tool.XXXXXX")
+  "$destdir/usr/local/bin/kvidx" put "$t/s.sqlite3" 0x2a hello >/dev/null &&
+    [ "$("$destdir/usr/local/bin/kvidx" get "$t/s.sqlite3" 42)" = hello ] || return 1
+  head -c 200 "$destdir/usr/local/share/man/man1/kvidx.1" | grep -q '^\.TH kvidx 1'
+}
+check "the installed kvidx runs (no library to find), its man page is roff" installed_tool_runs
 uninstall_destdir() {
   cd "$top" && $MAKE uninstall DESTDIR="$destdir" PREFIX=/usr/local || return 1
   left=$(cd "$destdir" && find . \( -type f -o -type l \))

@@ -809,7 +809,7 @@ fn progress_only_on_a_terminal() {
     let csv = csv_file(&d, "in.csv", 150_000);
     let csv = csv.to_str().unwrap();
     let steps: [(&str, &[&str]); 4] = [
-        ("importing", &["import", "store.sqlite3", csv]),
+        ("validating", &["import", "store.sqlite3", csv]),
         ("exporting", &["export", "store.sqlite3", "out.json"]),
         ("copying", &["copy", "store.sqlite3", "copy.lmdb"]),
         ("verifying", &["verify", "copy.lmdb"]),
