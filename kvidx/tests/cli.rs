@@ -617,9 +617,11 @@ fn errors_have_documented_statuses_and_one_line_messages() {
 /// When run as a child with KVIDX_TEST_HOLD=ENGINE:PATH, holds the store as
 /// another process would (SQLite3: open; LMDB: a write transaction open),
 /// says so by creating PATH.held, and lets go when standard input closes.
+/// Not a test of its own: [`Holder`] runs it in a child process.
 #[test]
+#[ignore = "run by a_store_another_process_holds_fails_at_once as the other process"]
 fn hold_store_child() {
-    let Ok(spec) = std::env::var("KVIDX_TEST_HOLD") else { return };
+    let spec = std::env::var("KVIDX_TEST_HOLD").expect("KVIDX_TEST_HOLD=ENGINE:PATH");
     let (engine, path) = spec.split_once(':').unwrap();
     let held = format!("{path}.held");
     let wait = || {
@@ -646,7 +648,7 @@ struct Holder(std::process::Child, PathBuf);
 impl Holder {
     fn new(engine: &str, path: &Path) -> Holder {
         let child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "hold_store_child", "--nocapture", "--test-threads", "1"])
+            .args(["--exact", "hold_store_child", "--ignored", "--nocapture", "--test-threads", "1"])
             .env("KVIDX_TEST_HOLD", format!("{engine}:{}", path.display()))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
