@@ -80,8 +80,13 @@ impl Lmdb {
             add(
                 name,
                 format!(
-                    "{} records, depth {}, {} branch, {} leaf, {} overflow pages",
-                    st.ms_entries, st.ms_depth, st.ms_branch_pages, st.ms_leaf_pages, st.ms_overflow_pages
+                    "{} record{}, depth {}, {} branch, {} leaf, {} overflow pages",
+                    st.ms_entries,
+                    if st.ms_entries == 1 { "" } else { "s" },
+                    st.ms_depth,
+                    st.ms_branch_pages,
+                    st.ms_leaf_pages,
+                    st.ms_overflow_pages
                 ),
             );
         }
