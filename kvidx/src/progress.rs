@@ -46,6 +46,10 @@ impl Progress {
         if !self.counting {
             self.counting = true;
             self.bar.disable_steady_tick();
+            // Rate and time left from here: the time before the first count
+            // (opening, counting the entries) is not part of the rate.
+            self.bar.reset_elapsed();
+            self.bar.reset_eta();
             let template =
                 format!("{{msg}} [{{bar:30}}] {{human_pos}}/{{human_len}} {} ({{rate}}, {{eta}} left)", self.what);
             if let Ok(style) = ProgressStyle::with_template(&template) {
