@@ -95,6 +95,11 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()>;
     /// Number of entries with `lo <= key <= hi`.
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
+    /// Visits the keys of `[lo, hi]` in ascending order until `f` returns
+    /// false (values are not read where the engine can avoid it).
+    fn scan_keys<F: FnMut(u64) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
+        self.scan(lo, hi, Dir::Forward, |r| f(r.key))
+    }
     /// Sum of the value lengths of all entries.
     fn data_size(&mut self) -> Result<u64> {
         let mut total = 0u64;

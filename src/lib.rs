@@ -14,6 +14,7 @@ pub mod engine;
 pub mod engines;
 pub mod error;
 pub mod formats;
+mod runs;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod store;

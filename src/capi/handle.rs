@@ -334,7 +334,6 @@ pub(crate) fn reentrant_error() -> Error {
 impl<E: Engine> Locked<E> {
     /// The store (not available to a callback of a call that holds it).
     #[inline]
-    #[inline]
     pub(crate) fn store(&self) -> Result<StoreRef<'_, E>> {
         if self.h.busy.get() {
             return Err(reentrant_error());
