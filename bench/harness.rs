@@ -39,6 +39,24 @@ impl Timer {
     }
 }
 
+/// Shortest timed run of a row whose single pass can be too short to time
+/// well (the wide range count once counts stop walking keys).
+pub const MIN_RUN: Duration = Duration::from_millis(20);
+
+/// Times `pass` (which returns the operations it did) repeatedly until at
+/// least `MIN_RUN` has elapsed, at least once; both sides of a row use it,
+/// so both do whole passes over the same work.
+pub fn timed_passes(mut pass: impl FnMut() -> u64) -> Sample {
+    let t = Instant::now();
+    let mut ops = 0;
+    loop {
+        ops += pass();
+        if t.elapsed() >= MIN_RUN {
+            return Sample::new(ops, t.elapsed());
+        }
+    }
+}
+
 /// One side of a row: does its own untimed setup (open, copy files), times
 /// only the operations, cleans up and returns the sample.
 pub type Side = fn(&Env) -> Sample;
