@@ -121,9 +121,9 @@ pub const BATCH: usize = 1000;
 pub const MIXED_COMMIT: u64 = 1000;
 /// Percentage of reads in the mixed row (the rest: appends of new keys).
 pub const MIXED_READ_PCT: u64 = 80;
-/// Value size of the large-value row.
+/// Value size of the large-value rows.
 pub const LARGE_VALUE: usize = 4096;
-/// Inserts per transaction of the large-value row.
+/// Inserts per transaction of the large-value insert row.
 pub const LARGE_COMMIT: u64 = 1000;
 /// Inserts per transaction of the original's sequential and random insert rows.
 pub const INSERT_COMMIT: u64 = 10_000;
@@ -157,9 +157,11 @@ pub struct Env {
     /// uniform over 1..=the largest key written so far), or 0 = insert the
     /// next new key (`mixed_base` + 1, + 2, ...).
     pub mixed_ops: Vec<u64>,
-    /// Large-value row: number of inserts (n/10, at least 1000) and the value.
+    /// Large-value rows: number of entries (n/10, at least 1000), the
+    /// value, and 1..=`large_n` in random order (the read row's keys).
     pub large_n: u64,
     pub large_value: Vec<u8>,
+    pub large_read_keys: Vec<u64>,
     /// `PRIM_N` distinct random existing keys (storage-primitive rows).
     pub prim_keys: Vec<u64>,
     /// `prim_keys` in ascending order (the raw ExpireScan deletes in key
@@ -259,6 +261,8 @@ impl Env {
         }
         let large_n = (n / 10).max(1000);
         let large_value = (0..LARGE_VALUE).map(|i| (i * 11 + 7) as u8).collect();
+        let mut large_read_keys: Vec<u64> = (1..=large_n).collect();
+        shuffle(&mut large_read_keys, &mut rng);
         let new_value = (0..PRIM_VALUE).map(|i| (i * 13 + 5) as u8).collect();
         let append_value = (0..APPEND_LEN).map(|i| (i * 3 + 11) as u8).collect();
         let populated_kvidx = base.join(format!("populated-kvidx{}", engine.suffix));
@@ -277,6 +281,7 @@ impl Env {
             mixed_ops,
             large_n,
             large_value,
+            large_read_keys,
             prim_keys,
             prim_keys_sorted,
             append_keys,

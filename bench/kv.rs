@@ -413,6 +413,35 @@ pub fn large_insert(env: &Env) -> Sample {
     write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
 }
 
+/// Template of the large-value read row: keys 1..=`large_n`, 4 KB values.
+pub fn build_large(env: &Env, path: &Path) {
+    let mut kv = Kv::open(path, env.engine.iface);
+    unsafe { insert_every(&mut kv, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT) };
+}
+
+/// Large values read back: kvidxGet of every key of the large-value
+/// template once, in random order, outside a transaction; the first and
+/// last byte of every value are looked at.
+pub fn large_read(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("large", build_large);
+    let mut kv = Kv::open(&tmpl, env.engine.iface);
+    let i = kv.ptr();
+    let mut sink = 0u64;
+    let t = Timer::start();
+    for &k in &env.large_read_keys {
+        let (mut term, mut cmd, mut data, mut len) = (0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        unsafe {
+            if !kvidxGet(i, k, &mut term, &mut cmd, &mut data, &mut len) {
+                kv.fail("kvidxGet");
+            }
+            sink = sink.wrapping_add(term ^ cmd ^ len as u64 ^ *data as u64 ^ *data.add(len - 1) as u64);
+        }
+    }
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
+}
+
 /// Delete as the original does it: every key, DELETE_COMMIT per transaction.
 pub fn delete_chunked(env: &Env) -> Sample {
     let path = env.fresh_copy(&env.populated_kvidx, "kvidx-del");

@@ -54,6 +54,7 @@ fn sqlite_cases() -> Vec<Case> {
              \"the entry after k\" as a careful SQLite user writes it; the iterator scan row's ceiling is the single stepped SELECT",
         ),
         (raw::large_insert, "prepared INSERT, BEGIN .. COMMIT every 1000"),
+        (raw::large_read, "prepared SELECT by id, autocommit"),
         (raw::delete_chunked, "prepared DELETE, BEGIN .. COMMIT every 10 000"),
     ]));
     v
@@ -68,10 +69,11 @@ const WIDE_RUNS: usize = 5;
 /// with its engine's ceiling and what that ceiling does (printed under the
 /// table), in this order: sequential insert and random insert (10 000 per
 /// transaction), mixed 80/20, batch insert, wide range count, GetNext
-/// scan, 4 KB values, delete (10 000 per transaction). The original's
-/// sequential read and random read are the rows of those names above.
-fn original_rows(raw: [(harness::Side, &str); 8]) -> Vec<Case> {
-    let rows: [(&'static str, harness::Side, &str); 8] = [
+/// scan, 4 KB values (the original's insert, and reading them back),
+/// delete (10 000 per transaction). The original's sequential read and
+/// random read are the rows of those names above.
+fn original_rows(raw: [(harness::Side, &str); 9]) -> Vec<Case> {
+    let rows: [(&'static str, harness::Side, &str); 9] = [
         ("sequential insert, 10k/txn", kv::seq_insert_10k, "keys 1..=N into an empty database, a commit every 10 000"),
         ("random insert, 10k/txn", kv::rand_insert_10k, "the random insert row's keys, a commit every 10 000"),
         (
@@ -91,7 +93,12 @@ fn original_rows(raw: [(harness::Side, &str); 8]) -> Vec<Case> {
              queries until 20 ms have elapsed (both sides); ops/s = queries/s",
         ),
         ("GetNext scan", kv::getnext_scan, "kvidxGetNext from key 0 until false (the original's \"Iterator Scan\")"),
-        ("large values (4 KB)", kv::large_insert, "N/10 inserts of 4096-byte values, a commit every 1000"),
+        ("4 KB values, insert", kv::large_insert, "N/10 inserts of 4096-byte values, a commit every 1000"),
+        (
+            "4 KB values, read",
+            kv::large_read,
+            "kvidxGet of each of the N/10 4096-byte values once, random order, no transaction",
+        ),
         ("delete, 10k/txn", kv::delete_chunked, "every key removed in key order, a commit every 10 000"),
     ];
     rows.into_iter()
@@ -145,6 +152,7 @@ fn lmdb_cases() -> Vec<Case> {
              MDB_NEXT is the iterator scan row's ceiling)",
         ),
         (raw_lmdb::large_insert, "mdb_put(MDB_NOOVERWRITE) of 16 + 4096 bytes (overflow pages), a write transaction per 1000"),
+        (raw_lmdb::large_read, "mdb_get in one read transaction, the value read in place"),
         (raw_lmdb::delete_chunked, "mdb_del, a write transaction per 10 000"),
     ]));
     v

@@ -16,7 +16,7 @@ use crate::harness::{
     APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, Sample, Timer,
     remove_db, timed_passes,
 };
-use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half};
+use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half, build_large};
 
 /// The table every kvidxkit SQLite3 database has (the other tables of the
 /// kvidxkit schema are created too, so both sides' files look alike).
@@ -304,6 +304,28 @@ pub fn getnext_scan(env: &Env) -> Sample {
 
 pub fn large_insert(env: &Env) -> Sample {
     write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// The prepared SELECT by id for every key of the large-value template,
+/// autocommit (one implicit read transaction per statement, as kvidxGet
+/// outside a transaction).
+pub fn large_read(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("large", build_large);
+    let c = open(&tmpl);
+    let mut stmt = c.prepare(GET).unwrap();
+    let mut sink = 0u64;
+    let t = Timer::start();
+    for &k in &env.large_read_keys {
+        let mut rows = stmt.query([k as i64]).unwrap();
+        let row = rows.next().unwrap().expect("key exists");
+        let term = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+        let cmd = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+        let data = row.get_ref(2).unwrap().as_blob().unwrap();
+        sink = sink.wrapping_add(term ^ cmd ^ data.len() as u64 ^ data[0] as u64 ^ data[data.len() - 1] as u64);
+    }
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
 }
 
 pub fn delete_chunked(env: &Env) -> Sample {

@@ -19,7 +19,7 @@ use crate::harness::{
     APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, Sample, Timer,
     remove_db, timed_passes,
 };
-use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half};
+use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half, build_large};
 use crate::raw::now_ms;
 
 const HEADER: usize = 16;
@@ -404,6 +404,30 @@ pub fn getnext_scan(env: &Env) -> Sample {
 
 pub fn large_insert(env: &Env) -> Sample {
     write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// mdb_get of every key of the large-value template in one read
+/// transaction (values read in place, from their overflow pages); the
+/// first and last byte of every value are looked at.
+pub fn large_read(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("large", build_large);
+    let db = Lmdb::open(&tmpl);
+    let mut sink = 0u64;
+    let t = Timer::start();
+    let txn = db.read();
+    for &k in &env.large_read_keys {
+        unsafe {
+            let v = get(txn, db.data, k);
+            let data = &bytes(&v)[HEADER..];
+            sink = sink.wrapping_add(
+                u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64 ^ data[data.len() - 1] as u64,
+            );
+        }
+    }
+    unsafe { ffi::mdb_txn_abort(txn) };
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
 }
 
 pub fn delete_chunked(env: &Env) -> Sample {
