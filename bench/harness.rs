@@ -455,6 +455,17 @@ pub struct Columns {
     pub target: f64,
 }
 
+/// A ratio at two decimals; below 0.1 (kvidx many times faster than the
+/// ceiling, as counts that do not walk keys are) as "1/x", which two
+/// decimals would round to 0.0x or 0.00.
+fn fmt_ratio(ratio: f64) -> String {
+    if ratio >= 0.1 || ratio <= 0.0 || !ratio.is_finite() {
+        format!("{ratio:.2}")
+    } else {
+        format!("1/{}", group(1.0 / ratio))
+    }
+}
+
 pub fn print_table(rows: &[RowResult], cols: &Columns, verbose: bool) {
     let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(2).max(2);
     let (w1, w2) = (cols.first.len().max(12), cols.second.len().max(12));
@@ -465,7 +476,7 @@ pub fn print_table(rows: &[RowResult], cols: &Columns, verbose: bool) {
         // Judged at the printed precision, so "1.20" is never flagged.
         let flag = if (ratio * 100.0).round() > (cols.target * 100.0).round() { "  > target" } else { "" };
         let (a, b) = if cols.swap { (r.raw_median(), r.kvidx_median()) } else { (r.kvidx_median(), r.raw_median()) };
-        println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5.2}{flag}", r.name, group(a), group(b), ratio);
+        println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5}{flag}", r.name, group(a), group(b), fmt_ratio(ratio));
         if verbose {
             let fmt = |v: &[f64]| v.iter().map(|x| group(*x)).collect::<Vec<_>>().join(", ");
             let (ra, rb) = if cols.swap { (&r.raw, &r.kvidx) } else { (&r.kvidx, &r.raw) };
