@@ -14,7 +14,8 @@
 #                         one; builds in target/system-sqlite
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
-#   make bench | lint | clean
+#   make bench           BENCH_ARGS='--quick lmdb' for a short run of one engine
+#   make lint | clean
 CARGO ?= cargo
 CC    ?= cc
 SQLITE ?= bundled
@@ -112,8 +113,9 @@ test-packaging:
 stress:
 	KVIDX_STRESS=1 $(CARGO) test --release --tests
 
+BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --bench kvidx_bench
+	$(CARGO) bench --bench kvidx_bench -- $(BENCH_ARGS)
 
 lint:
 	$(CARGO) fmt --check

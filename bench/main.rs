@@ -9,7 +9,11 @@
 //! KVIDX_BENCH_RUNS (runs per side, default 11, at least 5 recommended),
 //! KVIDX_BENCH_VALUE (value size, default 64), KVIDX_BENCH_EXPORT_N
 //! (entries of the export/import table, default 1000000),
-//! KVIDX_BENCH_EXPORT_RUNS (its runs per side, default 5).
+//! KVIDX_BENCH_EXPORT_RUNS (its runs per side, default 5),
+//! KVIDX_BENCH_WIDE (queries of the wide range-count row, default 200).
+//! `--quick`: N = 10000 (the original's quick mode), 3 runs per side,
+//! export N = 100000 and 3 export runs, to check that the rows work (the
+//! variables above still win); `make bench BENCH_ARGS=--quick`.
 //!
 //! The filter "export" selects the whole export/import table (bench/export.rs:
 //! kvidxExport/kvidxImport in BINARY, JSON and CSV over 1M entries, against
@@ -200,11 +204,13 @@ fn main() {
     let is_engine = |w: &str| ["sqlite3", "lmdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
     let engines: Vec<&str> = words.iter().copied().filter(|w| is_engine(w)).collect();
     let filters: Vec<&str> = words.iter().copied().filter(|w| !is_engine(w)).collect();
-    let n = env_num("KVIDX_BENCH_N", 100_000);
-    let runs = env_num("KVIDX_BENCH_RUNS", 11).max(1) as usize;
+    let quick = args.iter().any(|a| a == "--quick");
+    let (n, runs, export_n, export_runs) = if quick { (10_000, 3, 100_000, 3) } else { (100_000, 11, 1_000_000, 5) };
+    let n = env_num("KVIDX_BENCH_N", n);
+    let runs = env_num("KVIDX_BENCH_RUNS", runs).max(1) as usize;
     let value_size = env_num("KVIDX_BENCH_VALUE", 64).max(1) as usize;
-    let export_n = env_num("KVIDX_BENCH_EXPORT_N", 1_000_000).max(1);
-    let export_runs = env_num("KVIDX_BENCH_EXPORT_RUNS", 5).max(1) as usize;
+    let export_n = env_num("KVIDX_BENCH_EXPORT_N", export_n).max(1);
+    let export_runs = env_num("KVIDX_BENCH_EXPORT_RUNS", export_runs).max(1) as usize;
     let range_calls = 10_000;
     let range_width = 100.min(n);
     let wide_queries = env_num("KVIDX_BENCH_WIDE", 200).max(1) as usize;
