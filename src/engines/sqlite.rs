@@ -87,6 +87,59 @@ fn sqlite_error(code: c_int, msg: String, errno: c_int) -> Error {
     Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg)))
 }
 
+/// The `errno` behind the connection's last I/O error: SQLite's record of
+/// it, or — when that is 0, as some builds of SQLite leave it after a failed
+/// write or sync of the WAL or journal — the last error recorded by the
+/// database file or, failing that, its journal or WAL file.
+///
+/// # Safety
+/// `db` is an open connection.
+unsafe fn system_errno(db: *mut ffi::sqlite3) -> c_int {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let errno = ffi::sqlite3_system_errno(db);
+        if errno != 0 {
+            return errno;
+        }
+        let [main, journal] = last_errnos(db);
+        if main != 0 { main } else { journal }
+    }
+}
+
+/// The `errno` of the last failed system call on the main database file
+/// and on its journal or WAL file (SQLite's SQLITE_FCNTL_LAST_ERRNO).
+///
+/// # Safety
+/// `db` is an open connection.
+unsafe fn last_errnos(db: *mut ffi::sqlite3) -> [c_int; 2] {
+    let mut out = [0; 2];
+    let main = c"main";
+    // SAFETY: file controls of an open connection; the journal file object
+    // stays valid while the connection is open.
+    unsafe {
+        ffi::sqlite3_file_control(
+            db,
+            main.as_ptr(),
+            ffi::SQLITE_FCNTL_LAST_ERRNO,
+            &mut out[0] as *mut c_int as *mut c_void,
+        );
+        let mut jf: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        if ffi::sqlite3_file_control(
+            db,
+            main.as_ptr(),
+            ffi::SQLITE_FCNTL_JOURNAL_POINTER,
+            &mut jf as *mut *mut ffi::sqlite3_file as *mut c_void,
+        ) == ffi::SQLITE_OK
+            && !jf.is_null()
+            && !(*jf).pMethods.is_null()
+            && let Some(fc) = (*(*jf).pMethods).xFileControl
+        {
+            fc(jf, ffi::SQLITE_FCNTL_LAST_ERRNO, &mut out[1] as *mut c_int as *mut c_void);
+        }
+    }
+    out
+}
+
 /// The error for a row whose id breaks the scan order.
 #[cold]
 fn out_of_order(id: i64, prev: Option<i64>, forward: bool) -> Error {
@@ -201,7 +254,7 @@ impl Active {
             (
                 ffi::sqlite3_extended_errcode(self.db),
                 CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy(),
-                ffi::sqlite3_system_errno(self.db),
+                system_errno(self.db),
             )
         };
         let code = if code & 0xff == rc & 0xff { code } else { rc };
@@ -545,7 +598,7 @@ impl Sqlite {
         match e {
             Error::Io(msg) => {
                 // SAFETY: the connection is open.
-                let errno = unsafe { ffi::sqlite3_system_errno(self.conn.handle()) };
+                let errno = unsafe { system_errno(self.conn.handle()) };
                 sqlite_error(ffi::SQLITE_IOERR, msg, errno)
             }
             e => e,
