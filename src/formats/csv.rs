@@ -129,6 +129,7 @@ enum End {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// A reader of the CSV text in `input`.
     pub fn new(input: R) -> Self {
         Reader {
             src: Src::new(input),

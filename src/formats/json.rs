@@ -175,6 +175,7 @@ fn show(b: Option<u8>) -> String {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// A reader of the JSON text in `input`.
     pub fn new(input: R) -> Self {
         Reader {
             src: Src::new(input),

@@ -63,17 +63,24 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
 
+#[doc(hidden)]
 pub mod base64;
 pub mod binary;
 pub mod csv;
 pub mod json;
 mod text;
 
-/// A file format.
+/// A file format of [`crate::Store::export_to`] and
+/// [`crate::Store::import_from`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// The original's binary layout ([`binary`]): compact, fastest, keeps
+    /// every byte.
     Binary,
+    /// One JSON document ([`json`]): readable, values as text (base64 when
+    /// not UTF-8).
     Json,
+    /// CSV with a header line ([`csv`]): for spreadsheets and scripts.
     Csv,
 }
 
@@ -99,8 +106,16 @@ impl Format {
 }
 
 /// Options of [`crate::Store::export_to`] (the C `kvidxExportOptions`).
+/// Start from `ExportOptions::default()` and change what you need:
+///
+/// ```
+/// # use kvidxkit::formats::{ExportOptions, Format};
+/// let opts = ExportOptions { format: Format::Csv, start: 100, end: 199, ..ExportOptions::default() };
+/// # let _ = opts;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOptions {
+    /// The file format (default [`Format::Binary`]).
     pub format: Format,
     /// First key exported (inclusive).
     pub start: u64,
@@ -119,7 +134,9 @@ impl Default for ExportOptions {
     }
 }
 
-/// Options of [`crate::Store::import_from`] (the C `kvidxImportOptions`).
+/// Options of [`crate::Store::import_from`] (the C `kvidxImportOptions`);
+/// `ImportOptions::default()` detects the format and fails on an existing
+/// key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {
     /// `None`: detect the format ([`detect`]).
@@ -239,10 +256,27 @@ impl<W: Write + Seek> Writer<W> {
 // ----------------------------------------------------------------------
 // Reading
 
-/// A reader of any format, yielding validated entries one by one.
+/// A reader of any format, yielding validated entries one by one: read an
+/// export file without a store ([`open_reader`] opens one from a path).
+///
+/// ```
+/// # use kvidxkit::formats::{Format, Reader, Writer};
+/// let mut out = std::io::Cursor::new(Vec::new());
+/// let mut w = Writer::new(&mut out, Format::Csv, true, false)?;
+/// w.entry(1, 2, 3, b"hello")?;
+/// w.finish()?;
+/// let mut r = Reader::new(std::io::Cursor::new(out.into_inner()), Format::Csv, None);
+/// let e = r.next_entry()?.unwrap();
+/// assert_eq!((e.key, e.term, e.cmd, e.data), (1, 2, 3, &b"hello"[..]));
+/// assert!(r.next_entry()?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub enum Reader<R: BufRead> {
+    /// Reading [`Format::Binary`].
     Binary(binary::Reader<R>),
+    /// Reading [`Format::Json`].
     Json(json::Reader<R>),
+    /// Reading [`Format::Csv`].
     Csv(csv::Reader<R>),
 }
 
@@ -267,6 +301,7 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    /// The format being read.
     pub fn format(&self) -> Format {
         match self {
             Reader::Binary(_) => Format::Binary,
