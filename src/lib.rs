@@ -130,7 +130,7 @@
 //!
 //! | Feature | Default | What it adds |
 //! |---|---|---|
-//! | `sqlite` | yes | the [`Sqlite`] engine, the [`schema`] module and the [`rusqlite`] re-export; needs one of the next two |
+//! | `sqlite` | yes | the [`Sqlite`] engine, the [`schema`] module and the `kvidxkit::rusqlite` re-export; needs one of the next two |
 //! | `bundled-sqlite` | yes | SQLite compiled from source (implies `sqlite`) |
 //! | `system-sqlite` | no | link the system's `libsqlite3` (3.40 or newer) instead (implies `sqlite`) |
 //! | `lmdb` | yes | the [`Lmdb`] engine (LMDB compiled from the bundled C source) |
@@ -185,7 +185,9 @@
 //! [`ErrorCode`]). An error never leaves a half-done change: the call that
 //! failed changed nothing (inside a transaction, the transaction stays
 //! open and as it was, unless the engine had to end it, which
-//! [`Store::in_transaction`] tells).
+//! [`Store::in_transaction`] tells). The one deliberate exception is
+//! [`Store::insert_batch`], which keeps the entries before the one that
+//! failed and says how many went in.
 //!
 //! ```
 //! # use kvidxkit::{Error, Sqlite, Store};
@@ -201,7 +203,7 @@
 //!
 //! # SQLite access and `rusqlite`
 //!
-//! The SQLite engine is built on [`rusqlite`], which this crate re-exports
+//! The SQLite engine is built on [`rusqlite`](https://docs.rs/rusqlite/0.43/rusqlite/), which this crate re-exports
 //! (`kvidxkit::rusqlite`). [`Sqlite::connection`] hands out the store's
 //! `rusqlite::Connection` for your own tables, and the [`schema`] helpers
 //! take a `&rusqlite::Connection` — the store's or one you open yourself.
@@ -250,7 +252,7 @@ pub use engines::Sqlite;
 pub use error::{Error, ErrorCode, Result};
 /// The SQLite binding this crate is built on (with the `sqlite` feature).
 ///
-/// [`Sqlite::connection`] returns a [`rusqlite::Connection`], and the
+/// [`Sqlite::connection`] returns a [`rusqlite::Connection`](https://docs.rs/rusqlite/0.43/rusqlite/struct.Connection.html), and the
 /// [`schema`] helpers take one. Use this re-export instead of depending on
 /// `rusqlite` yourself: only one `libsqlite3-sys` (`links = "sqlite3"`) can
 /// be linked into a program, so a different `rusqlite` version fails to

@@ -366,8 +366,8 @@ impl Sqlite {
         self.st(which)?.exec()
     }
 
-    /// The store's SQLite connection (a [`rusqlite::Connection`], re-exported
-    /// as [`kvidxkit::rusqlite`](crate::rusqlite)), for your own tables in
+    /// The store's SQLite connection (a [`rusqlite::Connection`](https://docs.rs/rusqlite/0.43/rusqlite/struct.Connection.html), re-exported
+    /// as `kvidxkit::rusqlite`), for your own tables in
     /// the same file: with the [`schema`](crate::schema) helpers or plain
     /// SQL. Statements run inside the store's transaction when one is open,
     /// so your rows and the store's entries commit or roll back together.

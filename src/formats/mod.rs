@@ -44,7 +44,7 @@
 //!
 //! # Files
 //!
-//! Only regular files are read or written ([`open_input`], [`create_output`]):
+//! Only regular files are read or written (by export, import and [`open_reader`]):
 //! a directory, FIFO, socket or device is refused with [`Error::Io`] without
 //! blocking (paths are opened with `O_NONBLOCK` and checked with `fstat`).
 //! An import reads its file twice (validation, then the atomic apply), which
@@ -363,6 +363,7 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> Error {
 
 /// Opens a regular file for reading without blocking on FIFOs; returns it
 /// and its size.
+#[doc(hidden)]
 pub fn open_input(path: &Path) -> Result<(File, u64)> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
@@ -379,6 +380,7 @@ pub fn open_input(path: &Path) -> Result<(File, u64)> {
 
 /// Creates (or truncates) a regular file for writing. An existing path that
 /// is not a regular file is refused and left alone, without blocking.
+#[doc(hidden)]
 pub fn create_output(path: &Path) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Ok(md) = std::fs::metadata(path)

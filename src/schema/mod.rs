@@ -2,7 +2,7 @@
 //! generated from them, and versioned schema migrations (feature `sqlite`;
 //! the C headers `kvidxkitTableDesc.h` and `kvidxkitSchema.h`).
 //!
-//! The functions work on any [`rusqlite::Connection`]
+//! The functions work on any [`rusqlite::Connection`](https://docs.rs/rusqlite/0.43/rusqlite/struct.Connection.html)
 //! of the SQLite this crate links — typically the store's own,
 //! [`Sqlite::connection`](crate::Sqlite::connection), so that your tables
 //! live in the same file as the index and share its transactions.
