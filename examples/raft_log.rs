@@ -176,8 +176,9 @@ fn scenario<E: Engine>(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Runs the scenario on every engine built in, in `dir`.
-fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the scenario on every engine built in, in `dir` (also called by
+/// tests/rust_examples.rs).
+pub fn run(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(dir)?;
     #[cfg(feature = "sqlite")]
     scenario::<kvidxkit::Sqlite>(&dir.join("raft.sqlite3"))?;
@@ -200,13 +201,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-#[cfg(test)]
-#[test]
-fn runs() {
-    let dir = std::env::temp_dir().join(format!("kvidxkit-raft-test-{}", std::process::id()));
-    let r = run(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
-    r.unwrap();
 }
