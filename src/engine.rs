@@ -10,6 +10,15 @@
 use crate::config::{Config, FileStats};
 use crate::error::Result;
 
+/// A token for the calling thread: the address of a thread-local (non-zero,
+/// distinct for every live thread, a few instructions to compute, unlike
+/// `std::thread::current()`).
+#[inline]
+pub(crate) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
 /// Direction of a scan.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +113,13 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     fn in_transaction(&self) -> bool;
 
     // Reads.
-    /// Term and cmd of `key`, its value copied into `data` (cleared first).
+    /// Term and cmd of `key`; its value is then [`Engine::value`], valid
+    /// until the next call on the engine (LMDB: a slice of the map, no copy).
     #[doc(hidden)]
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>>;
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>>;
+    /// The value of the entry the last successful [`Engine::get`] found.
+    #[doc(hidden)]
+    fn value(&self) -> &[u8];
     #[doc(hidden)]
     fn exists(&mut self, key: u64) -> Result<bool>;
     /// Term of `key` without reading its value.
@@ -120,6 +133,12 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// Number of entries with `lo <= key <= hi`.
     #[doc(hidden)]
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
+    /// Visits the keys of `[lo, hi]` in ascending order until `f` returns
+    /// false (values are not read where the engine can avoid it).
+    #[doc(hidden)]
+    fn scan_keys<F: FnMut(u64) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
+        self.scan(lo, hi, Dir::Forward, |r| f(r.key))
+    }
     /// Sum of the value lengths of all entries.
     #[doc(hidden)]
     fn data_size(&mut self) -> Result<u64> {

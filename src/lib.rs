@@ -237,6 +237,7 @@ mod engine;
 pub mod engines;
 mod error;
 pub mod formats;
+mod runs;
 #[cfg(feature = "sqlite")]
 pub mod schema;
 mod store;

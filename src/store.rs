@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::{Config, Stats};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
+use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
 
 /// Condition of [`Store::insert_ex`]. An expired key counts as absent.
@@ -111,6 +112,8 @@ pub struct Store<E: Engine> {
     buf: Vec<u8>,
     pub(crate) shared: Arc<Shared>,
     ttl: TtlIndex,
+    /// Runs of consecutive keys, for counts without scans.
+    runs: RunIndex,
     /// Nesting depth of atomic units in progress.
     depth: usize,
 }
@@ -193,6 +196,7 @@ impl<E: Engine> Store<E> {
             buf: Vec::new(),
             shared: Arc::new(Shared::default()),
             ttl: TtlIndex::default(),
+            runs: RunIndex::default(),
             depth: 0,
         };
         store.load_ttl()?;
@@ -259,6 +263,7 @@ impl<E: Engine> Store<E> {
         if self.sync_txn(changed)? {
             let r = self.read_ttl();
             self.sync_txn(r)?;
+            self.runs.invalidate();
             self.engine.took_in_changes();
             // Iterators re-read instead of serving what they cached.
             self.touch();
@@ -285,8 +290,8 @@ impl<E: Engine> Store<E> {
             }
             self.in_txn = false;
         }
-        let Store { engine, in_txn, config, buf, shared, ttl, depth } = self;
-        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, depth }, e))
+        let Store { engine, in_txn, config, buf, shared, ttl, runs, depth } = self;
+        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e))
     }
 
     /// The engine, for engine-specific work: with SQLite,
@@ -307,10 +312,52 @@ impl<E: Engine> Store<E> {
     fn sync_txn<T>(&mut self, r: Result<T>) -> Result<T> {
         if r.is_err() && self.in_txn && !self.engine.in_transaction() {
             self.in_txn = false;
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
+    }
+
+    /// Undoes the in-memory changes made since `mark` (the engine rolled
+    /// back): the TTL index is restored, the run index rebuilt when next
+    /// needed.
+    #[inline]
+    fn undo_to(&mut self, mark: usize) {
+        self.ttl.rollback_to(mark);
+        self.runs.invalidate();
+    }
+
+    // The engine's writes, keeping the run index exact.
+
+    #[inline]
+    fn e_insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        let new = self.engine.insert(key, term, cmd, data)?;
+        if new {
+            self.runs.insert(key);
+        }
+        Ok(new)
+    }
+
+    #[inline]
+    fn e_put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
+        self.engine.put(key, term, cmd, data)?;
+        self.runs.insert(key);
+        Ok(())
+    }
+
+    #[inline]
+    fn e_delete(&mut self, key: u64) -> Result<bool> {
+        let gone = self.engine.delete(key)?;
+        if gone {
+            self.runs.remove(key);
+        }
+        Ok(gone)
+    }
+
+    fn e_delete_range(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        let n = self.engine.delete_range(lo, hi)?;
+        self.runs.remove_range(lo, hi);
+        Ok(n)
     }
 
     /// True while changes may still be rolled back (record TTL undo).
@@ -332,13 +379,13 @@ impl<E: Engine> Store<E> {
                 Ok(()) => Ok(v),
                 Err(e) => {
                     let _ = self.engine.rollback_savepoint();
-                    self.ttl.rollback_to(mark);
+                    self.undo_to(mark);
                     Err(e)
                 }
             },
             Err(e) => {
                 let _ = self.engine.rollback_savepoint();
-                self.ttl.rollback_to(mark);
+                self.undo_to(mark);
                 Err(e)
             }
         };
@@ -360,7 +407,7 @@ impl<E: Engine> Store<E> {
             let mark = self.ttl.mark();
             let r = f(self);
             if r.is_err() {
-                self.ttl.rollback_to(mark);
+                self.undo_to(mark);
             }
             return self.sync_txn(r);
         }
@@ -396,10 +443,14 @@ impl<E: Engine> Store<E> {
     /// `self.buf`). An expired entry is removed with its TTL, so the key is
     /// absent for what follows. Call inside [`Store::atomic`].
     fn live_entry(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
-        let found = self.engine.get(key, &mut self.buf)?;
+        let found = self.engine.get(key)?;
+        if found.is_some() {
+            self.buf.clear();
+            self.buf.extend_from_slice(self.engine.value());
+        }
         if let Some(at) = self.ttl.get(key) {
             if found.is_some() && at <= now_ms() {
-                self.engine.delete(key)?;
+                self.e_delete(key)?;
                 self.ttl_write(key, None)?;
                 return Ok(None);
             }
@@ -501,7 +552,7 @@ impl<E: Engine> Store<E> {
         if r.is_ok() {
             self.ttl.forget_undo();
         } else if !self.in_txn {
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
@@ -517,7 +568,7 @@ impl<E: Engine> Store<E> {
         let r = self.engine.rollback();
         self.in_txn = self.engine.in_transaction();
         if !self.in_txn {
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
@@ -528,14 +579,15 @@ impl<E: Engine> Store<E> {
 
     /// The entry at `key`, `None` if it is absent or expired. The value is
     /// borrowed from the store until the next call.
+    #[inline]
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
         if self.is_expired(key) {
             return Ok(None);
         }
-        let r = self.engine.get(key, &mut self.buf);
+        let r = self.engine.get(key);
         match self.sync_txn(r)? {
-            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: &self.buf })),
+            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: self.engine.value() })),
             None => Ok(None),
         }
     }
@@ -644,13 +696,13 @@ impl<E: Engine> Store<E> {
                 if s.live_entry(key)?.is_some() {
                     return Err(Error::DuplicateKey(key));
                 }
-                match s.engine.insert(key, term, cmd, data)? {
+                match s.e_insert(key, term, cmd, data)? {
                     true => Ok(()),
                     false => Err(Error::DuplicateKey(key)),
                 }
             });
         }
-        let r = self.engine.insert(key, term, cmd, data);
+        let r = self.e_insert(key, term, cmd, data);
         match self.sync_txn(r)? {
             true => Ok(()),
             false => Err(Error::DuplicateKey(key)),
@@ -665,12 +717,12 @@ impl<E: Engine> Store<E> {
         if self.ttl.get(key).is_some() {
             return self.atomic(|s| {
                 let live = !s.is_expired(key);
-                let existed = s.engine.delete(key)?;
+                let existed = s.e_delete(key)?;
                 s.ttl_write(key, None)?;
                 Ok(existed && live)
             });
         }
-        let r = self.engine.delete(key);
+        let r = self.e_delete(key);
         self.sync_txn(r)
     }
 
@@ -710,7 +762,7 @@ impl<E: Engine> Store<E> {
 
     pub(crate) fn delete_range_with_ttl(&mut self, lo: u64, hi: u64) -> Result<u64> {
         let expired = self.ttl.expired_in(lo, hi, now_ms());
-        let n = self.engine.delete_range(lo, hi)?;
+        let n = self.e_delete_range(lo, hi)?;
         let keys = self.ttl.keys_in(lo, hi);
         if !keys.is_empty() {
             self.engine.ttl_delete_range(lo, hi)?;
@@ -810,7 +862,7 @@ impl<E: Engine> Store<E> {
                 if self.engine.in_transaction() {
                     let _ = self.engine.rollback_savepoint();
                 }
-                self.ttl.rollback_to(0);
+                self.undo_to(0);
                 BatchOutcome { inserted: 0, error: Some(error.unwrap_or(e)) }
             }
         };
@@ -838,18 +890,49 @@ impl<E: Engine> Store<E> {
         if start > end {
             return Ok(0);
         }
-        let r = self.engine.count(start, end);
-        let n = self.sync_txn(r)?;
+        let n = match self.runs.plan(start, end) {
+            Plan::Answer(n) => n,
+            Plan::Build if self.build_runs()? => self.runs.answer(start, end).unwrap_or(0),
+            _ => {
+                let r = self.engine.count(start, end);
+                self.sync_txn(r)?
+            }
+        };
         if self.ttl.is_empty() {
             return Ok(n);
         }
         Ok(n.saturating_sub(self.ttl.expired_in(start, end, now_ms())))
     }
 
+    /// Builds the run index from a scan of the stored keys; false when the
+    /// keys are too scattered for it (counts then go to the engine).
+    #[cold]
+    fn build_runs(&mut self) -> Result<bool> {
+        let (runs, engine) = (&mut self.runs, &mut self.engine);
+        let mut failed = None;
+        let built = runs.build(|f| {
+            if let Err(e) = engine.scan_keys(0, u64::MAX, f) {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            self.runs.invalidate();
+            return self.sync_txn(Err(e));
+        }
+        Ok(built)
+    }
+
     /// True if a live entry's key is in `range` (cheaper than counting).
     pub fn exists_in_range(&mut self, range: impl RangeBounds<u64>) -> Result<bool> {
         match bounds(&range) {
-            Some((lo, hi)) => Ok(self.first_key_in(lo, hi, Dir::Forward)?.is_some()),
+            Some((lo, hi)) => {
+                if self.ttl.is_empty()
+                    && let Some(n) = self.runs.answer(lo, hi)
+                {
+                    return Ok(n > 0);
+                }
+                Ok(self.first_key_in(lo, hi, Dir::Forward)?.is_some())
+            }
             None => Ok(false),
         }
     }
@@ -866,9 +949,9 @@ impl<E: Engine> Store<E> {
         let mut total = self.sync_txn(r)?;
         if !self.ttl.is_empty() {
             for k in self.ttl.expired_keys(now_ms(), 0) {
-                let r = self.engine.get(k, &mut self.buf);
+                let r = self.engine.get(k);
                 if self.sync_txn(r)?.is_some() {
-                    total = total.saturating_sub(self.buf.len() as u64);
+                    total = total.saturating_sub(self.engine.value().len() as u64);
                 }
             }
         }
@@ -948,8 +1031,8 @@ impl<E: Engine> Store<E> {
         if self.ttl.is_empty() {
             // No expiry anywhere: one statement each.
             let r = match cond {
-                SetCondition::Always => self.engine.put(key, term, cmd, data).map(|_| true),
-                SetCondition::IfNotExists => self.engine.insert(key, term, cmd, data),
+                SetCondition::Always => self.e_put(key, term, cmd, data).map(|_| true),
+                SetCondition::IfNotExists => self.e_insert(key, term, cmd, data),
                 SetCondition::IfExists => self.engine.update(key, term, cmd, data),
             };
             return match self.sync_txn(r)? {
@@ -965,7 +1048,7 @@ impl<E: Engine> Store<E> {
             match (cond, live) {
                 (SetCondition::IfNotExists, true) => Err(Error::ConditionFailed(format!("key {key} already exists"))),
                 (SetCondition::IfExists, false) => Err(Error::ConditionFailed(format!("key {key} does not exist"))),
-                _ => s.engine.put(key, term, cmd, data),
+                _ => s.e_put(key, term, cmd, data),
             }
         })
     }
@@ -991,7 +1074,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| {
             let old = s.live_entry(key)?;
             let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
-            s.engine.put(key, term, cmd, data)?;
+            s.e_put(key, term, cmd, data)?;
             Ok(r)
         })
     }
@@ -1011,7 +1094,7 @@ impl<E: Engine> Store<E> {
             let old = s.live_entry(key)?;
             let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
             if old.is_some() {
-                s.engine.delete(key)?;
+                s.e_delete(key)?;
                 s.ttl_write(key, None)?;
             }
             Ok(r)
@@ -1027,7 +1110,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some(_) if s.buf[..] != *expected => Ok(false),
-            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+            Some(_) => s.e_put(key, term, cmd, data).map(|_| true),
         })
     }
 
@@ -1047,7 +1130,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some((t, _)) if t != expected_term => Ok(false),
-            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+            Some(_) => s.e_put(key, term, cmd, data).map(|_| true),
         })
     }
 
@@ -1056,7 +1139,7 @@ impl<E: Engine> Store<E> {
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => {
-                s.engine.put(key, term, cmd, data)?;
+                s.e_put(key, term, cmd, data)?;
                 Ok(data.len())
             }
             Some((t, c)) => {
@@ -1067,7 +1150,7 @@ impl<E: Engine> Store<E> {
                     s.buf.splice(0..0, data.iter().copied());
                 }
                 let value = std::mem::take(&mut s.buf);
-                let r = s.engine.put(key, t, c, &value);
+                let r = s.e_put(key, t, c, &value);
                 s.buf = value;
                 r.map(|_| len)
             }
@@ -1109,7 +1192,7 @@ impl<E: Engine> Store<E> {
             return Ok(&[]);
         }
         let n = if length == 0 || length > len - start { len - start } else { length };
-        Ok(&self.buf[start..start + n])
+        Ok(&self.engine.value()[start..start + n])
     }
 
     /// Overwrites bytes of the value at `offset`, extending it with zeros
@@ -1130,7 +1213,7 @@ impl<E: Engine> Store<E> {
                 }
                 s.buf[offset..end].copy_from_slice(data);
                 let value = std::mem::take(&mut s.buf);
-                let r = s.engine.put(key, t, c, &value);
+                let r = s.e_put(key, t, c, &value);
                 let len = value.len();
                 s.buf = value;
                 r.map(|_| len)
@@ -1230,7 +1313,7 @@ impl<E: Engine> Store<E> {
         self.atomic(|s| {
             let mut n = 0;
             for k in keys {
-                if s.engine.delete(k)? {
+                if s.e_delete(k)? {
                     n += 1;
                 }
                 s.ttl_write(k, None)?;

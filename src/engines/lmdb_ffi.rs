@@ -140,6 +140,10 @@ unsafe extern "C" {
     pub fn mdb_env_set_mapsize(env: *mut MDB_env, size: mdb_size_t) -> c_int;
     #[link_name = "kvx_mdb_env_set_maxreaders"]
     pub fn mdb_env_set_maxreaders(env: *mut MDB_env, readers: c_uint) -> c_int;
+    /// kvidxkit's addition (csrc/lmdb/PATCHES.md): the address of the last
+    /// committed transaction id in the shared lock region, or NULL.
+    #[link_name = "kvx_mdb_env_txnid_ptr"]
+    pub fn mdb_env_txnid_ptr(env: *mut MDB_env) -> *const usize;
     #[link_name = "kvx_mdb_env_set_maxdbs"]
     pub fn mdb_env_set_maxdbs(env: *mut MDB_env, dbs: MDB_dbi) -> c_int;
 
