@@ -16,7 +16,8 @@ use crate::config::{Config, FileStats, JournalMode, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
 
-/// Page size of files created by a plain open (the original's bundled build).
+/// Page size of files created by a plain open and by default (the original's
+/// bundled build); [`Config::page_size`] chooses another for a new file.
 pub const DEFAULT_PAGE_SIZE: i32 = 8192;
 /// cache_size (KiB) set by a plain open, as the original.
 const PLAIN_CACHE_KIB: i64 = 31_250;
@@ -344,7 +345,28 @@ impl Active {
     }
 }
 
-/// The SQLite3 engine.
+/// The SQLite engine (feature `sqlite`): `Store<Sqlite>` keeps its data in
+/// one SQLite file, in the original kvidxkit's format.
+///
+/// The file holds the table `log (id INTEGER PRIMARY KEY, created INTEGER,
+/// term INTEGER, cmd INTEGER, data BLOB)` — the key's 64 bits stored in the
+/// signed `id`, so keys from 2^63 on appear negative to SQL, while the
+/// store itself always orders keys as unsigned — and `_kvidx_ttl (id,
+/// expires_at)` for expiry times in Unix milliseconds. Other tools
+/// (`sqlite3`, the original C library) can read it.
+///
+/// Opening: a path names a file, created if missing (mode 0600 less the
+/// umask); `":memory:"` is a private in-memory database and `""` a private
+/// temporary one. By default the file is opened with the exclusive-locking
+/// VFS `unix-excl`: no other connection or process can use it meanwhile,
+/// and a second open in the same process is [`Error::Locked`]. With
+/// [`Config::vfs_name`] `Some("unix")` several connections (and processes)
+/// can share it; each store takes in what the others commit at its next
+/// call. The journal is a write-ahead log (`-wal` file) unless
+/// [`Config::journal_mode`] says otherwise.
+///
+/// Limits: values up to 1 000 000 000 bytes. Durability follows
+/// [`Config::sync_mode`] (`PRAGMA synchronous`).
 pub struct Sqlite {
     // Declared before `conn`: statements are finalized before it closes.
     stmts: Stmts,
@@ -399,7 +421,31 @@ impl Sqlite {
         self.st(which)?.exec()
     }
 
-    /// The raw connection handle (for schema work on an open database).
+    /// The store's SQLite connection (a [`rusqlite::Connection`](https://docs.rs/rusqlite/0.43/rusqlite/struct.Connection.html), re-exported
+    /// as `kvidxkit::rusqlite`), for your own tables in
+    /// the same file: with the [`schema`](crate::schema) helpers or plain
+    /// SQL. Statements run inside the store's transaction when one is open,
+    /// so your rows and the store's entries commit or roll back together.
+    ///
+    /// Read the store's tables if you like, but do not change them (`log`,
+    /// `_kvidx_ttl`, `controlBlock`), and do not control transactions here
+    /// (`BEGIN`, `COMMIT`, …): the store keeps state about both in memory.
+    ///
+    /// ```
+    /// use kvidxkit::{Sqlite, Store};
+    ///
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// db.engine().connection().execute_batch("CREATE TABLE notes (key INTEGER, note TEXT)")?;
+    ///
+    /// let mut tx = db.transaction()?;
+    /// tx.insert(1, 1, 0, b"entry")?;
+    /// tx.engine().connection().execute("INSERT INTO notes VALUES (1, 'about entry 1')", [])?;
+    /// drop(tx); // rolled back: both the entry and the note
+    ///
+    /// let notes: i64 = db.engine().connection().query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?;
+    /// assert_eq!((notes, db.key_count()?), (0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
