@@ -14,6 +14,10 @@
 #                         one; builds in target/system-sqlite
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
+#   make doc              the Rust API documentation (target/doc/kvidxkit), any
+#                         rustdoc warning fails
+#   make package          cargo package: the crate as published, built from
+#                         the package
 #   make bench           BENCH_ARGS='--quick lmdb' for a short run of one engine
 #   make lint | clean
 CARGO ?= cargo
@@ -62,7 +66,7 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
+.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint doc package clean install uninstall
 
 all: lib demo
 
@@ -117,9 +121,15 @@ BENCH_ARGS ?=
 bench:
 	$(CARGO) bench --bench kvidx_bench -- $(BENCH_ARGS)
 
-lint:
+lint: doc
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+
+package:
+	$(CARGO) package
 
 clean:
 	$(CARGO) clean
