@@ -885,7 +885,7 @@ impl Lmdb {
                 }
             }
             let mut prev: Option<u64> = None;
-            let result = loop {
+            loop {
                 if rc == ffi::MDB_NOTFOUND {
                     break Ok(());
                 }
@@ -940,8 +940,7 @@ impl Lmdb {
                 }
                 prev = Some(key);
                 rc = get(&mut k, &mut v, step);
-            };
-            result
+            }
         }
     }
 
