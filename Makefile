@@ -18,7 +18,12 @@
 #                         one; builds in target/system-sqlite
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
-#   make bench | lint | clean
+#   make doc              the Rust API documentation (target/doc/kvidxkit), any
+#                         rustdoc warning fails
+#   make package          cargo package: the crate as published, built from
+#                         the package
+#   make bench           BENCH_ARGS='--quick lmdb' for a short run of one engine
+#   make lint | clean
 CARGO ?= cargo
 CC    ?= cc
 SQLITE ?= bundled
@@ -69,7 +74,7 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib cli demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
+.PHONY: all lib cli demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint doc package clean install uninstall
 
 all: lib cli demo
 
@@ -125,12 +130,19 @@ test-packaging:
 stress:
 	KVIDX_STRESS=1 $(CARGO) test --release --tests
 
+BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --bench kvidx_bench
+	$(CARGO) bench --bench kvidx_bench -- $(BENCH_ARGS)
 
-lint:
+lint: doc
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+
+package:
+	$(CARGO) package
 
 clean:
 	$(CARGO) clean

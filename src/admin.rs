@@ -29,7 +29,7 @@ pub struct Check {
     /// What the check covered ("1000000 records"), for the report.
     pub summary: String,
     /// What is wrong, one line each; empty when the check passed. At most
-    /// [`MAX_PROBLEMS`]: [`Check::more`] counts the others.
+    /// 100 (`MAX_PROBLEMS`): [`Check::more`] counts the others.
     pub problems: Vec<String>,
     /// Problems found beyond those listed.
     pub more: u64,

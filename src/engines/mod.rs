@@ -1,19 +1,25 @@
-//! Storage engines: only what differs between engines lives here.
+//! The storage engines, the type parameter of [`Store`](crate::Store):
+//! [`Sqlite`] (feature `sqlite`) and [`Lmdb`] (feature `lmdb`). Each is
+//! also re-exported at the crate root. How they differ and how to choose:
+//! [the crate documentation](crate#engines).
+//!
+//! Only what differs between engines lives here; everything else is written
+//! once in [`Store`](crate::Store).
 
 #[cfg(feature = "lmdb")]
-pub mod lmdb;
+mod lmdb;
 /// The LMDB C API as compiled into the library (not part of the Rust API).
 /// cbindgen:ignore
 #[cfg(feature = "lmdb")]
 #[doc(hidden)]
 pub mod lmdb_ffi;
 #[cfg(feature = "sqlite")]
-pub mod sqlite;
+mod sqlite;
 
 #[cfg(feature = "lmdb")]
-pub use lmdb::Lmdb;
+pub use lmdb::{DEFAULT_MAP_SIZE, Lmdb};
 #[cfg(feature = "sqlite")]
-pub use sqlite::Sqlite;
+pub use sqlite::{DEFAULT_PAGE_SIZE, Sqlite};
 
 /// Files and directories held open in this process, by (device, inode),
 /// with the id of the process that opened them. An engine that must not

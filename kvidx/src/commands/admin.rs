@@ -30,7 +30,7 @@ pub fn info<E: Engine>(ctx: &Ctx, t: &Target, json: bool) -> Outcome {
         let _ = write!(o, "\"path\":{},", json_str(&t.shown()));
         let _ = write!(o, "\"engine\":{},", json_str(t.kind.name()));
         let _ = write!(o, "\"engine_version\":{},", json_str(&E::version()));
-        let _ = write!(o, "\"library_version\":{},", json_str(kvidxkit::admin::VERSION));
+        let _ = write!(o, "\"library_version\":{},", json_str(kvidxkit::VERSION));
         let _ = write!(o, "\"entries\":{},\"min_key\":{},\"max_key\":{},", st.total_keys, opt(min), opt(max));
         let _ = write!(o, "\"data_bytes\":{},", st.total_data_bytes);
         let _ = write!(
@@ -70,7 +70,7 @@ pub fn info<E: Engine>(ctx: &Ctx, t: &Target, json: bool) -> Outcome {
         let _ = writeln!(o, "{k:<14}{v}");
     };
     row("store", t.shown());
-    row("engine", format!("{} {} (kvidxkit {})", t.kind.name(), E::version(), kvidxkit::admin::VERSION));
+    row("engine", format!("{} {} (kvidxkit {})", t.kind.name(), E::version(), kvidxkit::VERSION));
     row("entries", st.total_keys.to_string());
     row(
         "keys",
