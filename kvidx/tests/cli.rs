@@ -223,6 +223,12 @@ fn entry_commands_on_both_engines() {
         fails(&d, &["expire", p, "404", "10"], 3, "key 404 not found");
         fails(&d, &["persist", p, "404"], 3, "key 404 not found");
 
+        // A value that looks like an option comes after `--`.
+        fails(&d, &["put", p, "6", "-5"], 2, "unexpected argument '-5'");
+        ok(&d, &["put", p, "6", "--", "-5"]);
+        assert_eq!(ok(&d, &["get", p, "6"]), "-5\n");
+        ok(&d, &["del", p, "6"]);
+
         // del.
         ok(&d, &["del", p, "2"]);
         fails(&d, &["get", p, "2"], 3, "key 2 not found");
