@@ -84,6 +84,7 @@
 //! | expiry | [`Store::expire_in`], [`Store::expire_at`], [`Store::ttl`] ([`Ttl`]), [`Store::persist`], [`Store::expire_scan`] |
 //! | statistics | [`Store::key_count`], [`Store::data_size`], [`Store::stats`] ([`Stats`]) |
 //! | export, import | [`Store::export_to`], [`Store::import_from`] ([`formats`]) |
+//! | administration (the `kvidx` tool's) | [`Store::verify`] ([`VerifyReport`]), [`Store::compact`], [`Store::copy_into`] (any engine to any, expiry times kept), [`Store::for_each_with_expiry`], [`Store::ttl_summary`], [`Store::engine_details`] |
 //!
 //! Entries: a read that returns one entry gives an [`EntryRef`], whose
 //! value is borrowed from the store (no copy; valid until the next call);
