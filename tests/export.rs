@@ -1005,3 +1005,5 @@ macro_rules! all_engine_tests {
 
 all_engine_tests!(sqlite, kvidxkit::Sqlite);
 all_engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+all_engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);

@@ -306,3 +306,5 @@ macro_rules! engine_tests {
 
 engine_tests!(sqlite, kvidxkit::Sqlite);
 engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);

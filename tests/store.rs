@@ -271,6 +271,8 @@ macro_rules! engine_tests {
 
 engine_tests!(sqlite, kvidxkit::Sqlite);
 engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);
 
 #[test]
 fn sqlite_plain_open_settings() {

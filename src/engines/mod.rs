@@ -1,15 +1,19 @@
 //! Storage engines: only what differs between engines lives here.
 
 pub mod lmdb;
+#[cfg(feature = "rocksdb")]
+pub mod rocksdb;
 pub mod sqlite;
 
 pub use lmdb::Lmdb;
+#[cfg(feature = "rocksdb")]
+pub use rocksdb::Rocksdb;
 pub use sqlite::Sqlite;
 
 /// Files and directories held open in this process, by (device, inode):
 /// an engine that must not open the same storage twice in one process
 /// (LMDB always; SQLite with its exclusive-locking VFS, whose WAL index
-/// lives in each connection's memory) claims it here.
+/// lives in each connection's memory; RocksDB always) claims it here.
 static OPEN_IN_PROCESS: parking_lot::Mutex<Vec<(u64, u64)>> = parking_lot::Mutex::new(Vec::new());
 
 /// A claim on a path; released when dropped.
