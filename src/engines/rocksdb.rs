@@ -91,7 +91,12 @@ pub fn classify(op: &str, msg: &str) -> Error {
         Error::Corrupt(text)
     } else if has("No space left on device") || has("Space limit") {
         Error::DiskFull(text)
-    } else if has("While lock file") || has("lock hold by current process") {
+    } else if has("lock hold by current process") {
+        Error::Locked(format!(
+            "{text} (this process still holds it: a database closed after a failed write stays open until the \
+             process exits)"
+        ))
+    } else if has("While lock file") {
         Error::Locked(format!("{text} (the directory is open in another process)"))
     } else if msg.starts_with("Resource busy")
         || msg.starts_with("Operation timed out")
@@ -285,6 +290,8 @@ pub struct Rocksdb {
     _claim: super::ProcessClaim,
     opened_read_only: bool,
     read_only: bool,
+    /// Set by the first write that failed on the storage ([`Rocksdb::stop`]).
+    stopped: Option<Error>,
     config: Config,
 }
 
@@ -323,6 +330,9 @@ fn new_batch() -> *mut ffi::rocksdb_writebatch_wi_t {
 
 impl Rocksdb {
     fn check_writable(&self) -> Result<()> {
+        if let Some(e) = &self.stopped {
+            return Err(e.clone());
+        }
         if self.read_only {
             Err(Error::ReadOnly(if self.opened_read_only {
                 "the database was opened read-only".into()
@@ -332,6 +342,25 @@ impl Rocksdb {
         } else {
             Ok(())
         }
+    }
+
+    /// After a write that failed on the storage (a full disk, an I/O error),
+    /// RocksDB keeps the failure on its log writer, and a later write, sync
+    /// or close through it aborts the process (Debian's librocksdb is built
+    /// with assertions: `WritableFileWriter::AssertFalseAndGetStatusForPrevError`).
+    /// So the engine stops writing: every later write, commit and sync
+    /// gives this error, and closing leaves RocksDB open (see Drop). Reads
+    /// go on. Another process reopening the directory recovers from the log.
+    fn stop(&mut self, e: Error) -> Error {
+        if matches!(e, Error::DiskFull(_) | Error::Io(_) | Error::Corrupt(_)) && self.stopped.is_none() {
+            let text = format!("{e}; no more writes until the database is reopened");
+            self.stopped = Some(match e {
+                Error::DiskFull(_) => Error::DiskFull(text),
+                Error::Corrupt(_) => Error::Corrupt(text),
+                _ => Error::Io(text),
+            });
+        }
+        e
     }
 
     // ------------------------------------------------------------------
@@ -384,7 +413,7 @@ impl Rocksdb {
             if self.batch.is_null() {
                 let mut err = null_mut();
                 ffi::rocksdb_put(self.db, self.write, cp(key), key.len(), cp(value), value.len(), &mut err);
-                check("rocksdb_put", err)
+                check("rocksdb_put", err).map_err(|e| self.stop(e))
             } else {
                 ffi::rocksdb_writebatch_wi_put(self.batch, cp(key), key.len(), cp(value), value.len());
                 Ok(())
@@ -399,7 +428,7 @@ impl Rocksdb {
             if self.batch.is_null() {
                 let mut err = null_mut();
                 ffi::rocksdb_delete(self.db, self.write, cp(key), key.len(), &mut err);
-                check("rocksdb_delete", err)
+                check("rocksdb_delete", err).map_err(|e| self.stop(e))
             } else {
                 ffi::rocksdb_writebatch_wi_delete(self.batch, cp(key), key.len());
                 Ok(())
@@ -566,11 +595,15 @@ impl Rocksdb {
                     Space::Ttl => self.ttl_iter(from, hi)?,
                 };
                 it.seek(space.encode(from).as_slice());
+                let last = space.encode(hi);
                 while it.valid() && keys.len() < DELETE_CHUNK {
-                    if let Some(k) = space.decode(it.key()) {
-                        if k > hi {
-                            break;
-                        }
+                    let raw = it.key();
+                    // Past the last key of the range, nothing of it follows
+                    // (records of the batch are not cut by the bounds).
+                    if raw > last.as_slice() {
+                        break;
+                    }
+                    if let Some(k) = space.decode(raw) {
                         keys.push(k);
                     }
                     it.next();
@@ -615,6 +648,10 @@ impl Rocksdb {
         if self.batch.is_null() {
             return Err(Error::NoTransaction);
         }
+        if let Some(e) = self.stopped.clone() {
+            self.drop_batch();
+            return Err(e);
+        }
         let mut err = null_mut();
         // SAFETY: open handles; the batch is destroyed exactly once.
         unsafe {
@@ -623,7 +660,7 @@ impl Rocksdb {
             }
         }
         self.drop_batch();
-        check("rocksdb_write", err)
+        check("rocksdb_write", err).map_err(|e| self.stop(e))
     }
 
     fn drop_batch(&mut self) {
@@ -675,11 +712,13 @@ impl Rocksdb {
 
     /// True if `dir` holds RocksDB files (a MANIFEST, tables or logs).
     fn has_rocksdb_files(dir: &Path) -> bool {
-        std::fs::read_dir(dir).map_or(false, |rd| {
-            rd.flatten().any(|e| {
-                let n = e.file_name();
-                let n = n.to_string_lossy();
-                n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".log")
+        std::fs::read_dir(dir).is_ok_and(|mut rd| {
+            rd.any(|e| {
+                e.is_ok_and(|e| {
+                    let n = e.file_name();
+                    let n = n.to_string_lossy();
+                    n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".ldb") || n.ends_with(".log")
+                })
             })
         })
     }
@@ -739,6 +778,7 @@ impl Rocksdb {
                 _claim: claim,
                 opened_read_only: read_only,
                 read_only,
+                stopped: None,
                 config: req.config.cloned().unwrap_or_else(Self::plain_config),
             };
             if engine.options.is_null()
@@ -758,8 +798,12 @@ impl Rocksdb {
             );
             ffi::rocksdb_options_set_block_based_table_factory(engine.options, engine.table);
             ffi::rocksdb_options_set_create_if_missing(engine.options, (!read_only) as u8);
-            ffi::rocksdb_options_set_info_log_level(engine.options, ffi::INFO_LOG_WARN);
-            ffi::rocksdb_options_set_keep_log_file_num(engine.options, 2);
+            // RocksDB's informational LOG (in the directory, as the
+            // original's) gets only the lines written at open: once a write
+            // to it has failed (a full disk), the next message — from a
+            // background thread, at any time — aborts the process with
+            // Debian's assertion-enabled librocksdb.
+            ffi::rocksdb_options_set_info_log_level(engine.options, ffi::INFO_LOG_HEADER);
             ffi::rocksdb_readoptions_set_verify_checksums(engine.read, 1);
             ffi::rocksdb_readoptions_set_verify_checksums(engine.scan, 1);
             let sync = engine.config.sync_mode;
@@ -787,6 +831,14 @@ impl Drop for Rocksdb {
             if !self.batch.is_null() {
                 ffi::rocksdb_writebatch_wi_destroy(self.batch);
                 self.batch = null_mut();
+            }
+            if self.stopped.is_some() {
+                // Closing flushes the log writer, which holds the failed
+                // write: with the system's assertion-enabled librocksdb that
+                // aborts the process. The database is left open instead
+                // (its memory, files and LOCK stay held until the process
+                // exits; a reopen from another process recovers the log).
+                return;
             }
             if !self.db.is_null() {
                 ffi::rocksdb_close(self.db);
@@ -962,8 +1014,12 @@ impl Engine for Rocksdb {
 
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
         let mut it = self.ttl_iter(0, u64::MAX)?;
+        let last = ttl_key(u64::MAX);
         it.seek(&ttl_key(0));
         while it.valid() {
+            if it.key() > &last[..] {
+                break;
+            }
             if let Some(key) = Space::Ttl.decode(it.key()) {
                 // A value of another length is not an expiry (the original's
                 // reads took it as no TTL): skipped.
@@ -1036,9 +1092,12 @@ impl Engine for Rocksdb {
         if self.opened_read_only {
             return Ok(());
         }
+        if let Some(e) = &self.stopped {
+            return Err(e.clone());
+        }
         let mut err = null_mut();
         // SAFETY: open database; sync = 1 fsyncs the write-ahead log.
         unsafe { ffi::rocksdb_flush_wal(self.db, 1, &mut err) };
-        check("rocksdb_flush_wal", err)
+        check("rocksdb_flush_wal", err).map_err(|e| self.stop(e))
     }
 }

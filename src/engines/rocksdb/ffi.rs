@@ -37,8 +37,8 @@ opaque!(
     rocksdb_flushoptions_t,
 );
 
-/// `InfoLogLevel::WARN_LEVEL`.
-pub const INFO_LOG_WARN: c_int = 2;
+/// `InfoLogLevel::HEADER_LEVEL`: only the messages written at open.
+pub const INFO_LOG_HEADER: c_int = 5;
 
 pub type PutFn = unsafe extern "C" fn(*mut c_void, *const c_char, usize, *const c_char, usize);
 pub type DeleteFn = unsafe extern "C" fn(*mut c_void, *const c_char, usize);
