@@ -127,4 +127,20 @@ pub trait Engine: Sized + Send + 'static {
     }
     /// Durability barrier: everything committed reaches stable storage.
     fn sync(&mut self) -> Result<()>;
+
+    /// True if another process or connection has committed changes that the
+    /// store's in-memory state (the TTL index) has not taken in yet: it must
+    /// reload it, then call [`Engine::took_in_changes`]. From this call on,
+    /// reads see those changes. Inside a transaction it reports what was
+    /// committed before the transaction began. Called at the start of every
+    /// store call: it must cost no system call when nothing changed. By
+    /// default never (storage only this instance can write).
+    fn changed_elsewhere(&mut self) -> Result<bool> {
+        Ok(false)
+    }
+    /// The store has reloaded its state after [`Engine::changed_elsewhere`]
+    /// answered true: the changes seen then are taken in (until this is
+    /// called, `changed_elsewhere` keeps answering true, so a reload that
+    /// failed is tried again by the next call).
+    fn took_in_changes(&mut self) {}
 }

@@ -112,6 +112,29 @@ impl Error {
     pub(crate) fn not_found_key(key: u64) -> Self {
         Error::NotFound(format!("key {key} not found"))
     }
+
+    /// The error for a failed system call with `errno`: every "no space"
+    /// condition (ENOSPC, EFBIG — a file-size limit —, EDQUOT) is
+    /// [`Error::DiskFull`], permissions [`Error::ReadOnly`], memory
+    /// [`Error::NoMem`], everything else [`Error::Io`].
+    pub(crate) fn from_errno(errno: i32, text: String) -> Self {
+        match errno {
+            libc::ENOSPC | libc::EFBIG | libc::EDQUOT => Error::DiskFull(text),
+            libc::EACCES | libc::EROFS | libc::EPERM => Error::ReadOnly(text),
+            libc::ENOMEM => Error::NoMem(text),
+            libc::EAGAIN | libc::EBUSY => Error::Locked(text),
+            _ => Error::Io(text),
+        }
+    }
+
+    /// [`Error::from_errno`] for an I/O error, the text prefixed by `what`.
+    pub(crate) fn from_io(what: &str, e: &std::io::Error) -> Self {
+        let text = format!("{what}: {e}");
+        match e.raw_os_error() {
+            Some(errno) => Error::from_errno(errno, text),
+            None => Error::Io(text),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for Error {
@@ -141,6 +164,9 @@ impl From<rusqlite::Error> for Error {
 
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
-        Error::Io(e.to_string())
+        match e.raw_os_error() {
+            Some(libc::ENOSPC | libc::EFBIG | libc::EDQUOT) => Error::DiskFull(e.to_string()),
+            _ => Error::Io(e.to_string()),
+        }
     }
 }

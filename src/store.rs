@@ -133,19 +133,7 @@ impl<E: Engine> Store<E> {
     /// them behind on delete, and a re-inserted key inherited them) is
     /// dropped: removed from the file when it is writable, ignored otherwise.
     fn load_ttl(&mut self) -> Result<()> {
-        let mut records = Vec::new();
-        self.engine.ttl_scan(&mut |k, at| records.push((k, at)))?;
-        if records.is_empty() {
-            return Ok(());
-        }
-        let mut orphans = Vec::new();
-        for (k, at) in records {
-            if self.engine.exists(k)? {
-                self.ttl.set(k, Some(at), false);
-            } else {
-                orphans.push(k);
-            }
-        }
+        let orphans = self.read_ttl()?;
         if !orphans.is_empty() && !self.config.read_only {
             let _ = self.atomic(|s| {
                 for &k in &orphans {
@@ -153,6 +141,57 @@ impl<E: Engine> Store<E> {
                 }
                 Ok(())
             });
+        }
+        Ok(())
+    }
+
+    /// Reads the TTL records into a fresh index (records of keys that exist)
+    /// and returns the keys of the others.
+    fn read_ttl(&mut self) -> Result<Vec<u64>> {
+        let mut records = Vec::new();
+        self.engine.ttl_scan(&mut |k, at| records.push((k, at)))?;
+        let mut ttl = TtlIndex::default();
+        let mut orphans = Vec::new();
+        for (k, at) in records {
+            if self.engine.exists(k)? {
+                ttl.set(k, Some(at), false);
+            } else {
+                orphans.push(k);
+            }
+        }
+        self.ttl = ttl;
+        Ok(orphans)
+    }
+
+    /// Brings the in-memory state up to date with what other processes or
+    /// connections committed (the engine says whether any did: cheap when
+    /// none did). Called at the start of every public call outside a
+    /// transaction and right after [`Store::begin`]; a commit that lands
+    /// while a call runs is taken in by the next call.
+    #[inline]
+    fn refresh(&mut self) -> Result<()> {
+        if self.in_txn || self.depth > 0 {
+            return Ok(());
+        }
+        match self.engine.changed_elsewhere() {
+            Ok(false) => Ok(()),
+            r => self.reload(r),
+        }
+    }
+
+    fn refresh_now(&mut self) -> Result<()> {
+        let r = self.engine.changed_elsewhere();
+        self.reload(r)
+    }
+
+    #[cold]
+    fn reload(&mut self, changed: Result<bool>) -> Result<()> {
+        if self.sync_txn(changed)? {
+            let r = self.read_ttl();
+            self.sync_txn(r)?;
+            self.engine.took_in_changes();
+            // Iterators re-read instead of serving what they cached.
+            self.touch();
         }
         Ok(())
     }
@@ -204,6 +243,7 @@ impl<E: Engine> Store<E> {
     /// Runs `f` as one atomic unit: its own transaction when none is open,
     /// a savepoint inside the caller's transaction otherwise.
     pub(crate) fn atomic<R>(&mut self, f: impl FnOnce(&mut Self) -> Result<R>) -> Result<R> {
+        self.refresh()?;
         let r = self.engine.savepoint();
         self.sync_txn(r)?;
         self.depth += 1;
@@ -307,6 +347,11 @@ impl<E: Engine> Store<E> {
         }
         self.engine.begin()?;
         self.in_txn = true;
+        if let Err(e) = self.refresh_now() {
+            let _ = self.engine.rollback();
+            self.in_txn = self.engine.in_transaction();
+            return Err(e);
+        }
         Ok(())
     }
 
@@ -345,6 +390,7 @@ impl<E: Engine> Store<E> {
 
     /// The entry at `key`.
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
+        self.refresh()?;
         if self.is_expired(key) {
             return Ok(None);
         }
@@ -356,6 +402,7 @@ impl<E: Engine> Store<E> {
     }
 
     pub fn exists(&mut self, key: u64) -> Result<bool> {
+        self.refresh()?;
         if self.is_expired(key) {
             return Ok(false);
         }
@@ -365,6 +412,7 @@ impl<E: Engine> Store<E> {
 
     /// True if `key` exists and its term equals `term`.
     pub fn exists_dual(&mut self, key: u64, term: u64) -> Result<bool> {
+        self.refresh()?;
         if self.is_expired(key) {
             return Ok(false);
         }
@@ -376,6 +424,7 @@ impl<E: Engine> Store<E> {
     // Navigation (unsigned order, strict neighbours)
 
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
+        self.refresh()?;
         let buf = &mut self.buf;
         let mut found = None;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
@@ -393,6 +442,7 @@ impl<E: Engine> Store<E> {
     }
 
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {
+        self.refresh()?;
         let mut found = None;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
         let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
@@ -436,6 +486,7 @@ impl<E: Engine> Store<E> {
     /// Inserts a new entry; an existing key is [`Error::DuplicateKey`] and
     /// leaves the entry unchanged. An expired key counts as absent.
     pub fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
+        self.refresh()?;
         self.touch();
         if self.ttl.get(key).is_some() {
             return self.atomic(|s| {
@@ -457,6 +508,7 @@ impl<E: Engine> Store<E> {
 
     /// Removes `key` (and its TTL); returns whether a live entry existed.
     pub fn remove(&mut self, key: u64) -> Result<bool> {
+        self.refresh()?;
         self.touch();
         if self.ttl.get(key).is_some() {
             return self.atomic(|s| {
@@ -475,6 +527,7 @@ impl<E: Engine> Store<E> {
     /// exclusive bounds that meet) removes nothing. Returns how many live
     /// entries were removed.
     pub fn remove_range(&mut self, start: u64, end: u64, start_inclusive: bool, end_inclusive: bool) -> Result<u64> {
+        self.refresh()?;
         let lo = if start_inclusive { Some(start) } else { start.checked_add(1) };
         let hi = if end_inclusive { Some(end) } else { end.checked_sub(1) };
         match (lo, hi) {
@@ -536,6 +589,7 @@ impl<E: Engine> Store<E> {
     /// entries). Outside a transaction the batch's own is a savepoint-level
     /// unit, so `begin`/`commit`/`abort` made from inside it are refused.
     pub(crate) fn batch_start(&mut self) -> Result<BatchRun> {
+        self.refresh()?;
         let own = !self.in_txn;
         if own {
             self.touch();
@@ -600,6 +654,7 @@ impl<E: Engine> Store<E> {
 
     /// Number of keys in `[start, end]` (0 when start > end).
     pub fn count_range(&mut self, start: u64, end: u64) -> Result<u64> {
+        self.refresh()?;
         if start > end {
             return Ok(0);
         }
@@ -625,6 +680,7 @@ impl<E: Engine> Store<E> {
 
     /// Sum of all value lengths.
     pub fn data_size(&mut self) -> Result<u64> {
+        self.refresh()?;
         let r = self.engine.data_size();
         let mut total = self.sync_txn(r)?;
         if !self.ttl.is_empty() {
@@ -693,6 +749,7 @@ impl<E: Engine> Store<E> {
     /// Conditional write. Overwriting a live key keeps its TTL; an expired
     /// key counts as absent (and loses its TTL).
     pub fn insert_ex(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], cond: SetCondition) -> Result<()> {
+        self.refresh()?;
         self.touch();
         if self.ttl.is_empty() {
             // No expiry anywhere: one statement each.
@@ -734,6 +791,7 @@ impl<E: Engine> Store<E> {
         data: &[u8],
         f: impl FnOnce(Option<EntryRef<'_>>) -> Result<R>,
     ) -> Result<R> {
+        self.refresh()?;
         self.touch();
         self.atomic_one(key, |s| {
             let old = s.live_entry(key)?;
@@ -751,6 +809,7 @@ impl<E: Engine> Store<E> {
     /// [`Store::get_and_remove`] handing the entry to `f` inside the atomic
     /// unit, before the delete: an error from `f` changes nothing.
     pub fn get_and_remove_with<R>(&mut self, key: u64, f: impl FnOnce(Option<EntryRef<'_>>) -> Result<R>) -> Result<R> {
+        self.refresh()?;
         self.touch();
         self.atomic(|s| {
             let old = s.live_entry(key)?;
@@ -766,6 +825,7 @@ impl<E: Engine> Store<E> {
     /// Replaces the entry if its value equals `expected`; returns whether it
     /// did. [`Error::NotFound`] if the key is absent.
     pub fn compare_and_swap(&mut self, key: u64, expected: &[u8], term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        self.refresh()?;
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
@@ -784,6 +844,7 @@ impl<E: Engine> Store<E> {
         cmd: u64,
         data: &[u8],
     ) -> Result<bool> {
+        self.refresh()?;
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
@@ -793,6 +854,7 @@ impl<E: Engine> Store<E> {
     }
 
     fn concat(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], append: bool) -> Result<usize> {
+        self.refresh()?;
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => {
@@ -853,6 +915,7 @@ impl<E: Engine> Store<E> {
     /// Overwrites bytes of the value at `offset`, extending it with zeros
     /// when `offset` is past the end. Returns the new length.
     pub fn set_value_range(&mut self, key: u64, offset: usize, data: &[u8]) -> Result<usize> {
+        self.refresh()?;
         let end = offset.checked_add(data.len()).ok_or_else(|| Error::invalid("offset + length overflows"))?;
         // Checked before anything is read or allocated.
         self.checked_len(Some(end))?;
@@ -884,6 +947,7 @@ impl<E: Engine> Store<E> {
     /// Makes `key` expire at `timestamp_ms` (Unix milliseconds; a past time
     /// expires it at once). Times beyond 2^63-1 are stored as 2^63-1.
     pub fn set_expire_at(&mut self, key: u64, timestamp_ms: u64) -> Result<()> {
+        self.refresh()?;
         self.touch();
         let at = timestamp_ms.min(MAX_EXPIRY);
         self.atomic_one(key, |s| {
@@ -896,6 +960,7 @@ impl<E: Engine> Store<E> {
 
     /// Time to live of `key`.
     pub fn ttl(&mut self, key: u64) -> Result<Ttl> {
+        self.refresh()?;
         let now = now_ms();
         match self.ttl.get(key) {
             Some(at) if at <= now => Ok(Ttl::NotFound),
@@ -906,6 +971,7 @@ impl<E: Engine> Store<E> {
 
     /// Removes the expiry of `key`.
     pub fn persist(&mut self, key: u64) -> Result<()> {
+        self.refresh()?;
         self.touch();
         self.atomic(|s| {
             if s.is_expired(key) || !s.engine.exists(key)? {
@@ -918,6 +984,7 @@ impl<E: Engine> Store<E> {
     /// Deletes up to `max_keys` expired entries (0: all), soonest expired
     /// first, in one atomic unit. Returns how many entries it removed.
     pub fn expire_scan(&mut self, max_keys: u64) -> Result<u64> {
+        self.refresh()?;
         let keys = self.ttl.expired_keys(now_ms(), max_keys);
         if keys.is_empty() {
             return Ok(0);
@@ -946,6 +1013,7 @@ impl<E: Engine> Store<E> {
     /// Visits the live entries of `[lo, hi]` in unsigned key order until `f`
     /// returns false (one engine scan; for export and other bulk reads).
     pub(crate) fn scan_live<F: FnMut(EntryRef<'_>) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
+        self.refresh()?;
         if lo > hi {
             return Ok(());
         }
@@ -959,6 +1027,7 @@ impl<E: Engine> Store<E> {
 
     /// Appends up to `limit` entries of `[lo, hi]` in `dir` order to `out`.
     pub(crate) fn scan_chunk(&mut self, lo: u64, hi: u64, dir: Dir, limit: usize, out: &mut Chunk) -> Result<()> {
+        self.refresh()?;
         out.clear();
         if lo > hi || limit == 0 {
             return Ok(());

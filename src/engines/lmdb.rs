@@ -10,6 +10,19 @@
 //! transaction when there is one (read-your-writes), else one read-only
 //! transaction kept between calls and renewed when the environment has
 //! committed something newer. Writes outside a transaction run in their own.
+//!
+//! Damaged files: LMDB has no checksums and trusts what it reads. It checks
+//! that a page number is below the last committed page, that a page it
+//! descends to is a branch or a leaf, and the meta pages' magic and
+//! version. The engine adds: at open, that `data.mdb` covers every
+//! committed page (a shorter file would raise SIGBUS on the first read of
+//! a missing page) and that the records describing the two databases are
+//! plausible (flags, depth, page and entry counts); on every read, that the
+//! record is well formed (an 8-byte key; a data value of at least its
+//! 16-byte header, a TTL value of exactly 8 bytes) and lies inside the
+//! committed part of the map; in every scan, that keys advance strictly in
+//! the scan direction and stay in the range asked for. Anything else is
+//! [`Error::Corrupt`], which ends the operation.
 
 use std::ffi::{CStr, CString, c_int, c_uint, c_void};
 use std::os::unix::ffi::OsStrExt;
@@ -30,6 +43,11 @@ const HEADER: usize = 16;
 /// far below LMDB's own (4 GiB), so that one call cannot grow the map by
 /// gigabytes.
 pub(crate) const MAX_VALUE: usize = 1_000_000_000;
+/// LMDB's cursor stack: no B-tree is deeper.
+const MAX_DEPTH: u32 = 32;
+/// How many times an operation that met MDB_MAP_RESIZED adopts the new size
+/// and tries again (another process may keep growing the map meanwhile).
+const RESIZE_RETRIES: usize = 1000;
 
 fn strerror(rc: c_int) -> String {
     // SAFETY: mdb_strerror returns a static string for any code.
@@ -42,21 +60,39 @@ fn err(op: &str, rc: c_int) -> Error {
         ffi::MDB_MAP_FULL => Error::DiskFull(format!("{text} (the map grows before the next transaction)")),
         ffi::MDB_TXN_FULL => Error::TooBig(text),
         ffi::MDB_READERS_FULL => Error::Locked(text),
-        ffi::MDB_CORRUPTED | ffi::MDB_PAGE_NOTFOUND | ffi::MDB_INVALID | ffi::MDB_VERSION_MISMATCH => {
-            Error::Corrupt(text)
-        }
+        ffi::MDB_CORRUPTED
+        | ffi::MDB_PAGE_NOTFOUND
+        | ffi::MDB_INVALID
+        | ffi::MDB_VERSION_MISMATCH
+        | ffi::MDB_INCOMPATIBLE
+        | ffi::MDB_CURSOR_FULL
+        | ffi::MDB_PAGE_FULL => Error::Corrupt(text),
+        // LMDB ignores the error of refreshing a database's record when a
+        // cursor is set up, then refuses the transaction: after a damaged
+        // page, this can be the first error that comes out.
+        ffi::MDB_BAD_TXN => Error::Corrupt(format!("{text} (a page read earlier in it is damaged)")),
+        // The library never closes a database handle: a record of a named
+        // database that can no longer be found is a damaged directory page.
+        ffi::MDB_BAD_DBI => Error::Corrupt(format!("{text} (the page naming the databases is damaged)")),
         ffi::MDB_BAD_VALSIZE => Error::TooBig(text),
-        libc::EACCES | libc::EROFS => Error::ReadOnly(text),
-        libc::ENOMEM => Error::NoMem(text),
-        libc::ENOSPC => Error::DiskFull(text),
-        libc::EIO => Error::Io(text),
-        libc::EAGAIN | libc::EBUSY => Error::Locked(text),
+        ffi::MDB_PANIC => Error::Io(text),
+        rc if rc > 0 => Error::from_errno(rc, text),
         _ => Error::Internal(text),
     }
 }
 
 fn check(op: &str, rc: c_int) -> Result<()> {
     if rc == 0 { Ok(()) } else { Err(err(op, rc)) }
+}
+
+/// True for the error a write that outgrew the map gives (the map grows
+/// before the next transaction).
+fn is_map_full(e: &Error) -> bool {
+    matches!(e, Error::DiskFull(t) if t.contains("MDB_MAP_FULL"))
+}
+
+fn corrupt(what: impl std::fmt::Display) -> Error {
+    Error::Corrupt(format!("LMDB: {what}"))
 }
 
 #[inline]
@@ -69,36 +105,221 @@ unsafe fn val_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
     if v.mv_size == 0 || v.mv_data.is_null() {
         &[]
     } else {
-        // SAFETY: LMDB hands out mv_size readable bytes valid for the txn.
+        // SAFETY: LMDB hands out mv_size readable bytes valid for the txn
+        // (checked against the map by `Bounds::record_ok` first).
         unsafe { std::slice::from_raw_parts(v.mv_data as *const u8, v.mv_size) }
     }
 }
 
+/// The key of a record already checked to be 8 bytes.
 #[inline]
 unsafe fn val_key(v: &ffi::MDB_val) -> u64 {
-    if v.mv_size == 8 {
-        // SAFETY: an integer key of 8 bytes, possibly unaligned in the map.
-        unsafe { std::ptr::read_unaligned(v.mv_data as *const u64) }
-    } else {
-        let b = unsafe { val_bytes(v) };
-        let mut k = [0u8; 8];
-        k[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
-        u64::from_ne_bytes(k)
-    }
+    // SAFETY: an integer key of 8 bytes, possibly unaligned in the map.
+    unsafe { std::ptr::read_unaligned(v.mv_data as *const u64) }
 }
 
-/// Splits a stored value into (term, cmd, data); values shorter than the
-/// header read as term = cmd = 0 with no data, as the original.
+/// Splits a stored value (at least HEADER bytes, checked) into (term, cmd, data).
 #[inline]
 fn unpack(v: &[u8]) -> (u64, u64, &[u8]) {
-    if v.len() < HEADER {
-        return (0, 0, &[]);
-    }
+    debug_assert!(v.len() >= HEADER);
     // SAFETY: at least HEADER bytes; reads may be unaligned in the map.
     let (term, cmd) = unsafe {
         (std::ptr::read_unaligned(v.as_ptr() as *const u64), std::ptr::read_unaligned(v.as_ptr().add(8) as *const u64))
     };
     (term, cmd, &v[HEADER..])
+}
+
+/// Which keyspace a record comes from: what a well-formed value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `_kvidx_data`: term, cmd, value — at least 16 bytes.
+    Data,
+    /// `_kvidx_ttl`: an 8-byte expiry.
+    Ttl,
+    /// LMDB's free-page database: a count and that many page numbers.
+    Free,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Data => "_kvidx_data",
+            Kind::Ttl => "_kvidx_ttl",
+            Kind::Free => "free-page database",
+        }
+    }
+
+    #[inline]
+    fn value_ok(self, len: usize) -> bool {
+        match self {
+            Kind::Data => len >= HEADER,
+            Kind::Ttl => len == 8,
+            Kind::Free => len >= 8 && len.is_multiple_of(8),
+        }
+    }
+}
+
+/// Where records may lie: the committed part of the map of `data.mdb`
+/// (or, in a write transaction, pages LMDB holds in memory or spilled to
+/// the file). Copied into each read; refreshed when the map moves or a
+/// newer snapshot is taken.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// Start of the map; 0 if it could not be located (checks off).
+    base: usize,
+    /// End of the map (base + map size).
+    map_end: usize,
+    /// End of the last committed page when the snapshot was taken.
+    committed_end: usize,
+    /// A write transaction is open.
+    write: bool,
+    /// `data.mdb`, for the rare check against its current size.
+    fd: c_int,
+}
+
+impl Bounds {
+    /// True if `len` bytes at `p` can be read without touching memory
+    /// beyond the file.
+    #[inline]
+    fn readable(&self, p: *const c_void, len: usize) -> bool {
+        let a = p as usize;
+        if self.base == 0 {
+            return true;
+        }
+        if a < self.base || a >= self.map_end {
+            // Not in the map: a page a write transaction holds in memory.
+            return self.write && !p.is_null();
+        }
+        match a.checked_add(len) {
+            Some(end) if end <= self.committed_end => true,
+            // A page a large write transaction spilled to the file.
+            Some(end) if self.write && end <= self.map_end => end - self.base <= file_len(self.fd) as usize,
+            _ => false,
+        }
+    }
+
+    /// Validates a record of `kind`: an 8-byte key and a well-formed value
+    /// whose bytes can be read (checked only if `value`: a count never
+    /// reads them). The key's 8 bytes need no check: LMDB hands out only
+    /// nodes of pages its page check accepted, and a node of such a page
+    /// lies within 64 KiB of it, inside the file (in the last pages of the
+    /// file, inside the page).
+    #[inline(always)]
+    fn record_ok(&self, kind: Kind, k: &ffi::MDB_val, v: &ffi::MDB_val, value: bool) -> bool {
+        if k.mv_size != 8 || !kind.value_ok(v.mv_size) {
+            return false;
+        }
+        if !value {
+            return true;
+        }
+        let va = v.mv_data as usize;
+        // The common case: inside the committed part of the map.
+        (va >= self.base && va <= self.committed_end && v.mv_size <= self.committed_end - va)
+            || self.readable(v.mv_data, v.mv_size)
+    }
+}
+
+/// How far beyond the start of a damaged page LMDB may read: its node
+/// pointers (up to 65 535 of them, 2 bytes each, after the header), or a
+/// node at a 16-bit offset with its header, a 16-bit key size, then an
+/// 8-byte overflow page number (`KVX_TAIL_BYTES` in the bundled mdb.c).
+const NODE_REACH: u64 = 2 * 65_536 + 64;
+
+/// Checks the committed pages close enough to the end of the file that a
+/// damaged page could make LMDB read beyond it (SIGBUS): each that the
+/// bundled LMDB would accept there (its own page number, a branch or leaf
+/// page with sane bounds; it refuses any other page that close to the end)
+/// must have every node and key inside it. Pages further from the end
+/// cannot be read past the end of the file, and pages written after open
+/// are LMDB's own: nothing LMDB reads lies beyond the file. Reads at most
+/// `NODE_REACH / page size + 1` pages (about 130 KiB).
+fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
+    let first = file.saturating_sub(NODE_REACH + psize) / psize;
+    let mut page = vec![0u8; psize as usize];
+    let u16at = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as u64;
+    for pg in first.max(2)..pages {
+        // SAFETY: reads into our buffer of psize bytes.
+        let n = unsafe { libc::pread(fd, page.as_mut_ptr() as *mut c_void, page.len(), (pg * psize) as libc::off_t) };
+        if n != psize as isize {
+            return Err(corrupt(format_args!("page {pg} of data.mdb cannot be read")));
+        }
+        let own = u64::from_le_bytes(page[..8].try_into().expect("8 bytes")) == pg;
+        let flags = u16at(&page, 10);
+        let (lower, upper) = (u16at(&page, 12), u16at(&page, 14));
+        let (branch, leaf) = (flags & 0x01 != 0, flags & 0x02 != 0);
+        if !own || !(branch || leaf) {
+            // LMDB refuses a page without its own number, and reads no node
+            // of an overflow page (one reached as a tree page is not a leaf).
+            continue;
+        }
+        if lower < 18 || lower > upper || upper > psize || (lower - 16) % 2 != 0 {
+            // Refused by LMDB if a read ever reaches it (a free page can be
+            // like this in a sound file).
+            continue;
+        }
+        for i in 0..(lower - 16) / 2 {
+            let off = u16at(&page, 16 + 2 * i as usize);
+            let fits = off >= upper && off + 8 <= psize && {
+                let nflags = u16at(&page, off as usize + 4);
+                let ksize = u16at(&page, off as usize + 6);
+                // A key is compared 8 bytes at a time (the first key of a
+                // branch page is empty and never compared).
+                let key = if branch && i == 0 { ksize } else { ksize.max(8) };
+                let over = if leaf && nflags & 0x01 != 0 { 8 } else { 0 };
+                off + 8 + key + over <= psize
+            };
+            if !fits {
+                return Err(corrupt(format_args!("page {pg} near the end of data.mdb has a node outside it")));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn file_len(fd: c_int) -> u64 {
+    // SAFETY: fstat fills a plain struct.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        if libc::fstat(fd, &mut st) == 0 { st.st_size as u64 } else { 0 }
+    }
+}
+
+/// Where LMDB mapped the file with inode `ino` (`data.mdb`) in this
+/// process: the start of its shared mapping at file offset 0.
+fn find_map(ino: u64) -> Option<usize> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    maps.lines().find_map(|line| {
+        let mut f = line.split_ascii_whitespace();
+        let (range, perms, off, _dev, inode) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+        if !perms.ends_with('s') || u64::from_str_radix(off, 16).ok()? != 0 || inode.parse::<u64>().ok()? != ino {
+            return None;
+        }
+        usize::from_str_radix(range.split_once('-')?.0, 16).ok()
+    })
+}
+
+/// True if a write that failed with EIO most likely ran out of space: LMDB
+/// reports a short write (the file system filled up, or the file reached
+/// the process's file-size limit in the middle of a write) as EIO.
+fn out_of_space(dir: &std::path::Path, psize: u64) -> bool {
+    let len = std::fs::metadata(dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
+    // SAFETY: getrlimit, statvfs and geteuid fill plain structs.
+    unsafe {
+        let mut rl: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_FSIZE, &mut rl) == 0
+            && rl.rlim_cur != libc::RLIM_INFINITY
+            && len.saturating_add(psize) >= rl.rlim_cur
+        {
+            return true;
+        }
+        let Ok(c) = CString::new(dir.as_os_str().as_bytes()) else { return false };
+        let mut vfs: libc::statvfs = std::mem::zeroed();
+        if libc::statvfs(c.as_ptr(), &mut vfs) != 0 {
+            return false;
+        }
+        let blocks = if libc::geteuid() == 0 { vfs.f_bfree } else { vfs.f_bavail };
+        (blocks as u64).saturating_mul(vfs.f_frsize as u64) < 1 << 20
+    }
 }
 
 /// The LMDB engine.
@@ -117,8 +338,25 @@ pub struct Lmdb {
     _claim: super::ProcessClaim,
     opened_read_only: bool,
     read_only: bool,
-    grow: bool,
+    /// A write ran out of map: grow before the next transaction.
+    map_full: bool,
     config: Config,
+    psize: usize,
+    /// `data.mdb`: its descriptor (LMDB's) and inode.
+    data_fd: c_int,
+    data_ino: u64,
+    bounds: Bounds,
+    /// The last transaction id whose effects the store's in-memory state
+    /// reflects: loaded at open, then advanced by our own commits and by
+    /// [`Engine::changed_elsewhere`].
+    seen: u64,
+    /// The environment's last committed transaction id when the current
+    /// call began ([`Engine::changed_elsewhere`] reads it; no system call):
+    /// the read snapshot is renewed when it is older.
+    latest: u64,
+    /// What [`Engine::changed_elsewhere`] last found, taken in as `seen` by
+    /// [`Engine::took_in_changes`].
+    pending: u64,
 }
 
 // SAFETY: the environment is opened with MDB_NOTLS, so the read transaction
@@ -127,21 +365,14 @@ pub struct Lmdb {
 unsafe impl Send for Lmdb {}
 
 impl Lmdb {
+    #[inline]
     fn env_info(&self) -> ffi::MDB_envinfo {
-        // SAFETY: env is open; mdb_env_info only fills the struct.
+        let mut info = std::mem::MaybeUninit::<ffi::MDB_envinfo>::uninit();
+        // SAFETY: env is open; mdb_env_info fills every field of the struct
+        // (it reads the meta pages in the map: no system call).
         unsafe {
-            let mut info: ffi::MDB_envinfo = std::mem::zeroed();
-            ffi::mdb_env_info(self.env, &mut info);
-            info
-        }
-    }
-
-    fn page_size(&self) -> u64 {
-        // SAFETY: as above.
-        unsafe {
-            let mut st: ffi::MDB_stat = std::mem::zeroed();
-            ffi::mdb_env_stat(self.env, &mut st);
-            st.ms_psize as u64
+            ffi::mdb_env_info(self.env, info.as_mut_ptr());
+            info.assume_init()
         }
     }
 
@@ -158,6 +389,27 @@ impl Lmdb {
         if self.read_only { Err(Error::ReadOnly("the instance is configured read-only".into())) } else { Ok(()) }
     }
 
+    /// Locates the map after LMDB (re)mapped the file.
+    fn locate_map(&mut self) {
+        let size = self.env_info().me_mapsize;
+        self.bounds.base = find_map(self.data_ino).unwrap_or(0);
+        self.bounds.map_end = self.bounds.base.saturating_add(size);
+        self.refresh_bounds();
+    }
+
+    /// Takes the committed end from the newest meta page (never older than
+    /// the snapshot just taken: its pages are in the file).
+    #[inline]
+    fn refresh_bounds(&mut self) {
+        let last = self.env_info().me_last_pgno;
+        self.bounds.committed_end = self.bounds.base.saturating_add((last + 1).saturating_mul(self.psize));
+    }
+
+    #[inline]
+    fn bounds(&self) -> Bounds {
+        Bounds { write: !self.txns.is_empty(), ..self.bounds }
+    }
+
     /// Ends the read transaction's snapshot (before writes commit, map
     /// resizes and close).
     fn park_reader(&mut self) {
@@ -168,8 +420,28 @@ impl Lmdb {
         }
     }
 
+    /// Ends a call's use of its transaction after an error: LMDB refuses
+    /// every further operation in a transaction that met an error (a
+    /// damaged page, say), so the read snapshot is released (renewed at the
+    /// next read) and open write transactions are rolled back (the caller's
+    /// included: it reads back as not active).
+    #[inline]
+    fn settle<T>(&mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            if self.txns.is_empty() {
+                self.park_reader();
+            } else if matches!(r, Err(Error::Corrupt(_))) {
+                while !self.txns.is_empty() {
+                    let _ = self.end_txn(false);
+                }
+            }
+        }
+        r
+    }
+
     /// The transaction reads use: the innermost write transaction, or the
     /// read transaction renewed if the environment has moved on.
+    #[inline]
     fn read_txn(&mut self) -> Result<*mut ffi::MDB_txn> {
         if let Some(&t) = self.txns.last() {
             self.check_thread()?;
@@ -183,17 +455,15 @@ impl Lmdb {
         // SAFETY: plain LMDB calls on our own handles.
         unsafe {
             if self.rtxn.is_null() {
-                let rc = ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut self.rtxn);
-                if rc == ffi::MDB_MAP_RESIZED {
-                    self.adopt_map_size()?;
-                    check("mdb_txn_begin", ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut self.rtxn))?;
-                } else {
-                    check("mdb_txn_begin", rc)?;
-                }
+                let mut t = null_mut();
+                let rc = self.resized_retry(|env| ffi::mdb_txn_begin(env, null_mut(), ffi::MDB_RDONLY, &mut t))?;
+                check("mdb_txn_begin", rc)?;
+                self.rtxn = t;
                 self.rtxn_live = true;
+                self.refresh_bounds();
             } else if !self.rtxn_live {
                 self.renew_reader()?;
-            } else if ffi::mdb_txn_id(self.rtxn) != self.env_info().me_last_txnid {
+            } else if (ffi::mdb_txn_id(self.rtxn) as u64) < self.latest {
                 // Another process committed since: read the newest snapshot.
                 ffi::mdb_txn_reset(self.rtxn);
                 self.rtxn_live = false;
@@ -206,15 +476,27 @@ impl Lmdb {
     /// Renews the parked read transaction, adopting a map another process
     /// has grown (MDB_MAP_RESIZED).
     fn renew_reader(&mut self) -> Result<()> {
+        let t = self.rtxn;
         // SAFETY: rtxn is our parked read-only transaction.
-        let mut rc = unsafe { ffi::mdb_txn_renew(self.rtxn) };
-        if rc == ffi::MDB_MAP_RESIZED {
-            self.adopt_map_size()?;
-            rc = unsafe { ffi::mdb_txn_renew(self.rtxn) };
-        }
+        let rc = self.resized_retry(|_| unsafe { ffi::mdb_txn_renew(t) })?;
         check("mdb_txn_renew", rc)?;
         self.rtxn_live = true;
+        self.refresh_bounds();
         Ok(())
+    }
+
+    /// Runs `f` (a transaction begin) until it stops failing with
+    /// MDB_MAP_RESIZED, adopting the map size another process set before
+    /// each new attempt. Returns f's last result.
+    fn resized_retry(&mut self, mut f: impl FnMut(*mut ffi::MDB_env) -> c_int) -> Result<c_int> {
+        for _ in 0..RESIZE_RETRIES {
+            let rc = f(self.env);
+            if rc != ffi::MDB_MAP_RESIZED {
+                return Ok(rc);
+            }
+            self.adopt_map_size()?;
+        }
+        Ok(ffi::MDB_MAP_RESIZED)
     }
 
     /// Takes over the map size another process set (no transaction of this
@@ -225,25 +507,38 @@ impl Lmdb {
         }
         self.park_reader();
         // SAFETY: size 0 adopts the size currently in use by the environment.
-        check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, 0) })
+        check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, 0) })?;
+        self.locate_map();
+        Ok(())
     }
 
     /// Grows the map when it is half full (or a write ran out of room),
     /// before a new outermost write transaction starts.
     fn ensure_room(&mut self) -> Result<()> {
         let info = self.env_info();
-        let psize = self.page_size() as usize;
-        let used = (info.me_last_pgno + 1) * psize;
+        let used = (info.me_last_pgno + 1) * self.psize;
         let size = info.me_mapsize;
-        if self.grow || used * 2 > size {
+        if self.map_full || used * 2 > size {
             let new = (size * 2).max(used * 4);
             self.park_reader();
             // SAFETY: no transaction of this process is active on the env
             // (the reader is parked, no write transaction is open).
             check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, new) })?;
-            self.grow = false;
+            self.locate_map();
+            self.map_full = false;
         }
         Ok(())
+    }
+
+    /// The error of a failed commit or sync: a short write (EIO) that ran
+    /// out of space is DISK_FULL.
+    fn write_err(&self, op: &str, rc: c_int) -> Error {
+        if rc == libc::EIO && out_of_space(&self.dir, self.psize as u64) {
+            return Error::DiskFull(format!(
+                "{op}: short write, no space left on the device or file-size limit reached"
+            ));
+        }
+        err(op, rc)
     }
 
     fn begin_txn(&mut self) -> Result<()> {
@@ -261,14 +556,15 @@ impl Lmdb {
         };
         let mut t = null_mut();
         // SAFETY: parent is NULL or our innermost open write transaction.
-        let mut rc = unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) };
-        if rc == ffi::MDB_MAP_RESIZED && parent.is_null() {
-            self.adopt_map_size()?;
-            rc = unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) };
-        }
+        let rc = if parent.is_null() {
+            self.resized_retry(|env| unsafe { ffi::mdb_txn_begin(env, null_mut(), 0, &mut t) })?
+        } else {
+            unsafe { ffi::mdb_txn_begin(self.env, parent, 0, &mut t) }
+        };
         check("mdb_txn_begin", rc)?;
         if self.txns.is_empty() {
             self.owner = Some(std::thread::current().id());
+            self.refresh_bounds();
         }
         self.txns.push(t);
         Ok(())
@@ -276,10 +572,12 @@ impl Lmdb {
 
     fn end_txn(&mut self, commit: bool) -> Result<()> {
         let Some(t) = self.txns.pop() else { return Err(Error::NoTransaction) };
-        if self.txns.is_empty() {
+        let outermost = self.txns.is_empty();
+        if outermost {
             self.owner = None;
         }
         // SAFETY: t is our innermost open write transaction; it is consumed.
+        let id = unsafe { ffi::mdb_txn_id(t) } as u64;
         let rc = unsafe {
             if commit {
                 ffi::mdb_txn_commit(t)
@@ -289,9 +587,29 @@ impl Lmdb {
             }
         };
         if rc == ffi::MDB_MAP_FULL {
-            self.grow = true;
+            self.map_full = true;
         }
-        check("mdb_txn_commit", rc)
+        if rc != 0 {
+            return Err(self.write_err("mdb_txn_commit", rc));
+        }
+        // Our commit follows what the store has seen: it has seen this one
+        // too (it made the same changes in memory). If the environment did
+        // not move to `id` (nothing was written) or others committed in
+        // between, `seen` stays and the next call catches up.
+        if commit && outermost && id.wrapping_sub(1) == self.seen && self.env_info().me_last_txnid as u64 == id {
+            self.seen = id;
+        }
+        Ok(())
+    }
+
+    /// Ends every open write transaction after a write that outgrew the map
+    /// (LMDB cannot continue a transaction after MDB_MAP_FULL): the caller's
+    /// transaction is rolled back, and the map grows before the next one.
+    fn abort_after_map_full(&mut self) {
+        self.map_full = true;
+        while !self.txns.is_empty() {
+            let _ = self.end_txn(false);
+        }
     }
 
     /// Runs a write: in the open transaction, or in a transaction of its
@@ -301,48 +619,55 @@ impl Lmdb {
         if let Some(&t) = self.txns.last() {
             self.check_thread()?;
             let r = f(self, t);
-            if let Err(Error::DiskFull(_)) = &r {
-                self.grow = true;
-                // LMDB's transaction is unusable after a full map: end the
-                // outermost one if that is where it happened.
-                if self.txns.len() == 1 {
-                    let _ = self.end_txn(false);
-                }
+            if let Err(e) = &r
+                && is_map_full(e)
+            {
+                self.abort_after_map_full();
             }
             return r;
         }
         for attempt in 0.. {
             self.begin_txn()?;
             let t = *self.txns.last().expect("txn");
-            match f(self, t) {
-                Ok(v) => match self.end_txn(true) {
-                    Ok(()) => return Ok(v),
-                    Err(Error::DiskFull(_)) if attempt < 8 => continue,
-                    Err(e) => return Err(e),
-                },
+            let r = match f(self, t) {
+                Ok(v) => self.end_txn(true).map(|_| v),
                 Err(e) => {
                     let _ = self.end_txn(false);
-                    match e {
-                        Error::DiskFull(_) if attempt < 8 => {
-                            self.grow = true;
-                            continue;
-                        }
-                        e => return Err(e),
-                    }
+                    Err(e)
                 }
+            };
+            match r {
+                Err(e) if is_map_full(&e) && attempt < 8 => {
+                    self.map_full = true;
+                    continue;
+                }
+                r => return r,
             }
         }
         unreachable!()
     }
 
-    fn get_raw(&mut self, dbi: ffi::MDB_dbi, key: u64) -> Result<Option<&[u8]>> {
+    /// The value of `key` in `dbi` (a record of `kind`, validated).
+    fn get_raw(&mut self, dbi: ffi::MDB_dbi, kind: Kind, key: u64) -> Result<Option<&[u8]>> {
         let txn = self.read_txn()?;
         let mut k = key_val(&key);
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
         // SAFETY: txn and dbi are open; the value stays valid until the next
         // operation on this engine, beyond the returned borrow.
         match unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) } {
-            0 => Ok(Some(unsafe { val_bytes(&v) })),
+            0 => {
+                let va = v.mv_data as usize;
+                let b = &self.bounds;
+                let inside = va >= b.base && va <= b.committed_end && v.mv_size <= b.committed_end - va;
+                if !kind.value_ok(v.mv_size) || !(inside || self.bounds().readable(v.mv_data, v.mv_size)) {
+                    return Err(corrupt(format_args!(
+                        "malformed record for key {key} in {} ({} value bytes)",
+                        kind.name(),
+                        v.mv_size
+                    )));
+                }
+                Ok(Some(unsafe { val_bytes(&v) }))
+            }
             ffi::MDB_NOTFOUND => Ok(None),
             rc => Err(err("mdb_get", rc)),
         }
@@ -394,11 +719,17 @@ impl Lmdb {
         }
     }
 
-    /// Visits `[lo, hi]` of `dbi` in `dir` order: `f(key, value)`.
+    /// Visits `[lo, hi]` of `dbi` in `dir` order: `f(key, value)`. Every
+    /// record is validated as `kind`, and keys must advance strictly in the
+    /// scan direction inside the range (a cursor that stays, goes back or
+    /// leaves the range is a damaged tree): so a scan always ends.
     #[inline]
-    fn cursor_scan(
+    #[allow(clippy::too_many_arguments)]
+    fn cursor_scan<const VALUES: bool>(
         txn: *mut ffi::MDB_txn,
         dbi: ffi::MDB_dbi,
+        kind: Kind,
+        b: Bounds,
         lo: u64,
         hi: u64,
         dir: Dir,
@@ -407,7 +738,8 @@ impl Lmdb {
         if lo > hi {
             return Ok(());
         }
-        // SAFETY: the cursor lives only inside this function, in an open txn.
+        // SAFETY: the cursor lives only inside this function, in an open txn;
+        // every record is checked before its bytes are read.
         unsafe {
             let mut cur = null_mut();
             check("mdb_cursor_open", ffi::mdb_cursor_open(txn, dbi, &mut cur))?;
@@ -425,11 +757,12 @@ impl Lmdb {
                     rc = get(&mut k, &mut v, ffi::MDB_SET_RANGE);
                     if rc == ffi::MDB_NOTFOUND {
                         rc = get(&mut k, &mut v, ffi::MDB_LAST);
-                    } else if rc == 0 && val_key(&k) > hi {
+                    } else if rc == 0 && k.mv_size == 8 && b.readable(k.mv_data, 8) && val_key(&k) > hi {
                         rc = get(&mut k, &mut v, ffi::MDB_PREV);
                     }
                 }
             }
+            let mut prev: Option<u64> = None;
             let result = loop {
                 if rc == ffi::MDB_NOTFOUND {
                     break Ok(());
@@ -437,15 +770,54 @@ impl Lmdb {
                 if rc != 0 {
                     break Err(err("mdb_cursor_get", rc));
                 }
+                if !b.record_ok(kind, &k, &v, VALUES) {
+                    break Err(corrupt(format_args!(
+                        "malformed record in {} ({}-byte key, {}-byte value{})",
+                        kind.name(),
+                        k.mv_size,
+                        v.mv_size,
+                        prev.map(|p| format!(", after key {p}")).unwrap_or_default()
+                    )));
+                }
                 let key = val_key(&k);
-                let inside = match dir {
-                    Dir::Forward => key <= hi,
-                    Dir::Backward => key >= lo,
+                let (ordered, inside) = match dir {
+                    Dir::Forward => (key >= lo && prev.is_none_or(|p| key > p), key <= hi),
+                    Dir::Backward => (key <= hi && prev.is_none_or(|p| key < p), key >= lo),
                 };
-                if !inside || !f(key, val_bytes(&v)) {
+                if !ordered {
+                    break Err(corrupt(format_args!(
+                        "{} keys out of order: key {key} after {} in a {} scan of [{lo}, {hi}]",
+                        kind.name(),
+                        prev.map(|p| p.to_string()).unwrap_or_else(|| "the start".into()),
+                        if dir == Dir::Forward { "forward" } else { "backward" }
+                    )));
+                }
+                let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
+                if !inside {
+                    // The first record past the range: the next one must
+                    // continue the order (a key damaged into a value beyond
+                    // the range would otherwise end the scan unnoticed).
+                    match get(&mut k, &mut v, step) {
+                        0 if b.record_ok(kind, &k, &v, false) => {
+                            let next = val_key(&k);
+                            if (dir == Dir::Forward && next <= key) || (dir == Dir::Backward && next >= key) {
+                                break Err(corrupt(format_args!(
+                                    "{} keys out of order: key {next} after {key}",
+                                    kind.name()
+                                )));
+                            }
+                        }
+                        0 => break Err(corrupt(format_args!("malformed record in {} after key {key}", kind.name()))),
+                        ffi::MDB_NOTFOUND => {}
+                        rc => break Err(err("mdb_cursor_get", rc)),
+                    }
                     break Ok(());
                 }
-                rc = get(&mut k, &mut v, if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV });
+                if !f(key, if VALUES { val_bytes(&v) } else { &[] }) {
+                    break Ok(());
+                }
+                prev = Some(key);
+                rc = get(&mut k, &mut v, step);
             };
             ffi::mdb_cursor_close(cur);
             result
@@ -471,7 +843,14 @@ impl Lmdb {
                     0 => {}
                     rc => break Err(err("mdb_cursor_get", rc)),
                 }
-                if val_key(&k) > hi {
+                if k.mv_size != 8 {
+                    break Err(corrupt(format_args!("{}-byte key in a range delete", k.mv_size)));
+                }
+                let key = val_key(&k);
+                if key < lo {
+                    break Err(corrupt(format_args!("seek to {lo} found the smaller key {key}")));
+                }
+                if key > hi {
                     break Ok(n);
                 }
                 let rc = ffi::mdb_cursor_del(cur, 0);
@@ -504,7 +883,7 @@ impl Lmdb {
     fn effective(&self) -> Config {
         let mut c = self.config.clone();
         c.mmap_size_bytes = self.env_info().me_mapsize.min(i32::MAX as usize) as i32;
-        c.page_size = self.page_size() as i32;
+        c.page_size = self.psize as i32;
         c.read_only = self.read_only;
         c
     }
@@ -518,26 +897,185 @@ impl Lmdb {
         check("mdb_env_set_flags", unsafe { ffi::mdb_env_set_flags(self.env, ffi::MDB_NOSYNC, off) })
     }
 
-    fn open_env(req: &OpenRequest<'_>) -> Result<Self> {
-        let path = req.path;
+    fn file_stats_inner(&mut self) -> Result<FileStats> {
+        // LMDB lets only read-only transactions read the free-page database.
+        let txn = self.snapshot_txn()?;
+        let b = Bounds { write: false, ..self.bounds };
+        let mut free = 0u64;
+        let mut bad = None;
+        // The free-page database (dbi 0): each record lists page numbers,
+        // its first word being how many.
+        Self::cursor_scan::<true>(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
+            let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
+            if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
+                bad = Some((k, n, v.len()));
+                return false;
+            }
+            free += n;
+            true
+        })?;
+        if let Some((k, n, len)) = bad {
+            return Err(corrupt(format_args!("free-page record of transaction {k} lists {n} pages in {len} bytes")));
+        }
+        let info = self.env_info();
+        let file = std::fs::metadata(self.dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
+        Ok(FileStats {
+            database_file_size: file,
+            wal_file_size: 0,
+            page_count: info.me_last_pgno as u64 + 1,
+            page_size: self.psize as u64,
+            free_pages: free,
+        })
+    }
+
+    /// [`Engine::changed_elsewhere`] once the environment has moved on (or
+    /// inside a write transaction).
+    #[cold]
+    fn take_in_changes(&mut self) -> Result<bool> {
+        if let Some(&t) = self.txns.first() {
+            // No other writer commits while we hold a write transaction; it
+            // sees what was committed when it began.
+            // SAFETY: t is our open outermost write transaction.
+            let base = (unsafe { ffi::mdb_txn_id(t) } as u64).wrapping_sub(1);
+            self.pending = base;
+            return Ok(base != self.seen);
+        }
+        // Take the newest snapshot now: the store reloads from it and the
+        // reads of this call use it.
+        let txn = self.snapshot_txn()?;
+        // SAFETY: txn is our live read transaction.
+        self.pending = unsafe { ffi::mdb_txn_id(txn) } as u64;
+        Ok(true)
+    }
+
+    /// The environment's raw handle (for tests and engine-specific work;
+    /// valid until the instance is closed).
+    #[doc(hidden)]
+    pub fn raw_env(&self) -> *mut ffi::MDB_env {
+        self.env
+    }
+
+    /// Creates the directory if it is missing. Another process (or thread)
+    /// may create it at the same moment: then it exists, which is fine as
+    /// long as it is a directory.
+    fn create_dir(path: &std::path::Path, read_only: bool) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
         match std::fs::metadata(path) {
             Ok(m) if !m.is_dir() => return Err(Error::invalid("LMDB path exists but is not a directory")),
-            Ok(_) => {}
-            Err(_) => {
-                let read_only = req.config.is_some_and(|c| c.read_only);
-                if read_only {
-                    return Err(Error::Io(format!("{} does not exist", path.display())));
-                }
-                use std::os::unix::fs::DirBuilderExt;
-                std::fs::DirBuilder::new()
-                    .mode(0o755)
-                    .create(path)
-                    .map_err(|e| Error::Io(format!("cannot create directory {}: {e}", path.display())))?;
-            }
+            Ok(_) => return Ok(()),
+            Err(_) if read_only => return Err(Error::Io(format!("{} does not exist", path.display()))),
+            Err(_) => {}
         }
-        let claim = super::ProcessClaim::take(path)?;
-        let cfg = req.config.cloned();
+        match std::fs::DirBuilder::new().mode(0o755).create(path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => match std::fs::metadata(path) {
+                Ok(m) if m.is_dir() => Ok(()),
+                Ok(_) => Err(Error::invalid("LMDB path exists but is not a directory")),
+                Err(e) => Err(Error::Io(format!("cannot create directory {}: {e}", path.display()))),
+            },
+            Err(e) => Err(Error::from_io(&format!("cannot create directory {}", path.display()), &e)),
+        }
+    }
+
+    /// Checks a named database's record: its flags (an integer-keyed
+    /// database) and that its depth and page and entry counts are possible
+    /// in a file of `pages` pages. Cheap (no page is read); catches a
+    /// damaged directory page of the environment.
+    unsafe fn check_db(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, name: &str, pages: u64, psize: u64) -> Result<()> {
+        let mut flags = 0;
+        // SAFETY: txn and dbi are open.
+        check("mdb_dbi_flags", unsafe { ffi::mdb_dbi_flags(txn, dbi, &mut flags) })?;
+        if flags != ffi::MDB_INTEGERKEY {
+            return Err(corrupt(format_args!("database {name} has flags {flags:#x}, not an integer-keyed database")));
+        }
+        let mut st: ffi::MDB_stat = unsafe { std::mem::zeroed() };
+        check("mdb_stat", unsafe { ffi::mdb_stat(txn, dbi, &mut st) })?;
+        let (depth, branch, leaf, over, entries) = (
+            st.ms_depth,
+            st.ms_branch_pages as u64,
+            st.ms_leaf_pages as u64,
+            st.ms_overflow_pages as u64,
+            st.ms_entries as u64,
+        );
+        // A leaf page holds at least one record and at most as many as fit
+        // (each takes a 2-byte pointer, an 8-byte node header and its key).
+        let per_page = (psize.saturating_sub(16) / 18).max(1);
+        let plausible = depth <= MAX_DEPTH
+            && (depth == 0) == (leaf == 0)
+            && (leaf == 0) == (entries == 0)
+            && (branch == 0) == (depth <= 1)
+            && branch.checked_add(leaf).and_then(|n| n.checked_add(over)).is_some_and(|n| n <= pages)
+            && entries >= leaf
+            && entries <= leaf.saturating_mul(per_page);
+        if !plausible {
+            return Err(corrupt(format_args!(
+                "the record of database {name} is damaged (depth {depth}, {branch} branch, {leaf} leaf and \
+                 {over} overflow pages, {entries} entries, in a file of {pages} pages)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Opens (or, with `create`, creates) the named database `name`.
+    unsafe fn open_db(txn: *mut ffi::MDB_txn, name: &CStr, create: bool) -> std::result::Result<ffi::MDB_dbi, c_int> {
+        let mut dbi = 0;
+        let flags = ffi::MDB_INTEGERKEY | if create { ffi::MDB_CREATE } else { 0 };
+        // SAFETY: txn open, name NUL-terminated.
+        match unsafe { ffi::mdb_dbi_open(txn, name.as_ptr(), flags, &mut dbi) } {
+            0 => Ok(dbi),
+            rc => Err(rc),
+        }
+    }
+
+    /// Opens `_kvidx_data` and `_kvidx_ttl` in the open transaction `txn`.
+    /// They are created only in a new environment (one that holds no named
+    /// database yet; `_kvidx_ttl` also in one the original wrote before it
+    /// had TTLs): anything else without `_kvidx_data` is not a kvidxkit
+    /// environment, or its directory page is damaged.
+    unsafe fn open_dbs(&mut self, txn: *mut ffi::MDB_txn, read_only: bool) -> Result<()> {
+        let info = self.env_info();
+        let pages = info.me_last_pgno as u64 + 1;
+        let psize = self.psize as u64;
+        // SAFETY (whole body): txn is our open transaction.
+        self.data = match unsafe { Self::open_db(txn, c"_kvidx_data", false) } {
+            Ok(dbi) => dbi,
+            Err(ffi::MDB_NOTFOUND) if read_only => {
+                return Err(Error::Schema("not a kvidxkit environment (no _kvidx_data database)".into()));
+            }
+            Err(ffi::MDB_NOTFOUND) => {
+                let mut st: ffi::MDB_stat = unsafe { std::mem::zeroed() };
+                check("mdb_stat", unsafe { ffi::mdb_stat(txn, 1, &mut st) })?;
+                if st.ms_entries != 0 {
+                    return Err(Error::Schema(format!(
+                        "not a kvidxkit environment: it holds {} other named database(s) but no _kvidx_data",
+                        st.ms_entries
+                    )));
+                }
+                unsafe { Self::open_db(txn, c"_kvidx_data", true) }.map_err(|rc| err("mdb_dbi_open", rc))?
+            }
+            Err(rc) => return Err(err("mdb_dbi_open", rc)),
+        };
+        unsafe { Self::check_db(txn, self.data, "_kvidx_data", pages, psize)? };
+        self.ttl = match unsafe { Self::open_db(txn, c"_kvidx_ttl", false) } {
+            Ok(dbi) => {
+                unsafe { Self::check_db(txn, dbi, "_kvidx_ttl", pages, psize)? };
+                Some(dbi)
+            }
+            Err(ffi::MDB_NOTFOUND) if read_only => None,
+            Err(ffi::MDB_NOTFOUND) => {
+                Some(unsafe { Self::open_db(txn, c"_kvidx_ttl", true) }.map_err(|rc| err("mdb_dbi_open", rc))?)
+            }
+            Err(rc) => return Err(err("mdb_dbi_open", rc)),
+        };
+        Ok(())
+    }
+
+    fn open_env(req: &OpenRequest<'_>) -> Result<Self> {
+        let path = req.path;
         let read_only = req.config.is_some_and(|c| c.read_only);
+        Self::create_dir(path, read_only)?;
+        let claim = super::ProcessClaim::take(path, true, true)?;
+        let cfg = req.config.cloned();
         let mut engine = Lmdb {
             env: null_mut(),
             data: 0,
@@ -550,8 +1088,15 @@ impl Lmdb {
             _claim: claim,
             opened_read_only: read_only,
             read_only,
-            grow: false,
+            map_full: false,
             config: Config::default(),
+            psize: 4096,
+            data_fd: -1,
+            data_ino: 0,
+            bounds: Bounds { base: 0, map_end: 0, committed_end: 0, write: false, fd: -1 },
+            seen: 0,
+            latest: 0,
+            pending: 0,
         };
         engine.config = cfg.clone().unwrap_or_else(|| engine.plain_config());
         // From here on, dropping `engine` releases everything (see Drop).
@@ -577,32 +1122,43 @@ impl Lmdb {
                 flags |= ffi::MDB_NOSYNC;
             }
             check("mdb_env_open", ffi::mdb_env_open(engine.env, cpath.as_ptr(), flags, 0o644))?;
+            let mut st: ffi::MDB_stat = std::mem::zeroed();
+            ffi::mdb_env_stat(engine.env, &mut st);
+            engine.psize = st.ms_psize as usize;
+            let mut fd = -1;
+            check("mdb_env_get_fd", ffi::mdb_env_get_fd(engine.env, &mut fd))?;
+            engine.data_fd = fd;
+            let mut fst: libc::stat = std::mem::zeroed();
+            if libc::fstat(fd, &mut fst) != 0 {
+                return Err(Error::from_io("fstat of data.mdb", &std::io::Error::last_os_error()));
+            }
+            engine.data_ino = fst.st_ino;
+            engine.bounds.fd = fd;
+            engine.locate_map();
+            // Every committed page must be in the file: reading a page of
+            // the map beyond the end of the file raises SIGBUS.
+            let pages = engine.env_info().me_last_pgno as u64 + 1;
+            let need = pages * engine.psize as u64;
+            let have = file_len(fd);
+            if have < need {
+                return Err(corrupt(format_args!(
+                    "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
+                )));
+            }
+            check_tail(fd, engine.psize as u64, pages, have)?;
             let mut txn = null_mut();
             let tflags = if read_only { ffi::MDB_RDONLY } else { 0 };
-            check("mdb_txn_begin", ffi::mdb_txn_begin(engine.env, null_mut(), tflags, &mut txn))?;
-            let dflags = ffi::MDB_INTEGERKEY | if read_only { 0 } else { ffi::MDB_CREATE };
-            let mut dbi = 0;
-            let rc = ffi::mdb_dbi_open(txn, c"_kvidx_data".as_ptr(), dflags, &mut dbi);
-            if rc != 0 {
+            let rc = engine.resized_retry(|env| ffi::mdb_txn_begin(env, null_mut(), tflags, &mut txn))?;
+            check("mdb_txn_begin", rc)?;
+            if let Err(e) = engine.open_dbs(txn, read_only) {
                 ffi::mdb_txn_abort(txn);
-                return Err(if rc == ffi::MDB_NOTFOUND {
-                    Error::Schema("not a kvidxkit environment (no _kvidx_data database)".into())
-                } else {
-                    err("mdb_dbi_open", rc)
-                });
-            }
-            engine.data = dbi;
-            let rc = ffi::mdb_dbi_open(txn, c"_kvidx_ttl".as_ptr(), dflags, &mut dbi);
-            match rc {
-                0 => engine.ttl = Some(dbi),
-                ffi::MDB_NOTFOUND if read_only => {}
-                rc => {
-                    ffi::mdb_txn_abort(txn);
-                    return Err(err("mdb_dbi_open", rc));
-                }
+                return Err(e);
             }
             check("mdb_txn_commit", ffi::mdb_txn_commit(txn))?;
         }
+        engine.refresh_bounds();
+        engine.seen = engine.env_info().me_last_txnid as u64;
+        engine.latest = engine.seen;
         Ok(engine)
     }
 }
@@ -688,47 +1244,57 @@ impl Engine for Lmdb {
     fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
         let dbi = self.data;
         data.clear();
-        Ok(self.get_raw(dbi, key)?.map(|v| {
-            let (term, cmd, d) = unpack(v);
-            data.extend_from_slice(d);
-            (term, cmd)
-        }))
+        let r = match self.get_raw(dbi, Kind::Data, key) {
+            Ok(v) => Ok(v.map(|v| {
+                let (term, cmd, d) = unpack(v);
+                data.extend_from_slice(d);
+                (term, cmd)
+            })),
+            Err(e) => Err(e),
+        };
+        self.settle(r)
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
         let dbi = self.data;
-        Ok(self.get_raw(dbi, key)?.is_some())
+        let r = self.get_raw(dbi, Kind::Data, key).map(|v| v.is_some());
+        self.settle(r)
     }
 
     fn term(&mut self, key: u64) -> Result<Option<u64>> {
         let dbi = self.data;
-        Ok(self.get_raw(dbi, key)?.map(|v| unpack(v).0))
+        let r = self.get_raw(dbi, Kind::Data, key).map(|v| v.map(|v| unpack(v).0));
+        self.settle(r)
     }
 
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
-        let txn = self.read_txn()?;
-        Self::cursor_scan(txn, self.data, lo, hi, dir, |key, v| {
-            let (term, cmd, data) = unpack(v);
-            f(Row { key, term, cmd, data })
-        })
+        let r = self.read_txn().and_then(|txn| {
+            Self::cursor_scan::<true>(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
+                let (term, cmd, data) = unpack(v);
+                f(Row { key, term, cmd, data })
+            })
+        });
+        self.settle(r)
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
-        let txn = self.read_txn()?;
-        if lo == 0 && hi == u64::MAX {
-            // SAFETY: txn and dbi open.
-            unsafe {
-                let mut st: ffi::MDB_stat = std::mem::zeroed();
-                check("mdb_stat", ffi::mdb_stat(txn, self.data, &mut st))?;
-                return Ok(st.ms_entries as u64);
+        let r = self.read_txn().and_then(|txn| {
+            if lo == 0 && hi == u64::MAX {
+                // SAFETY: txn and dbi open.
+                unsafe {
+                    let mut st: ffi::MDB_stat = std::mem::zeroed();
+                    check("mdb_stat", ffi::mdb_stat(txn, self.data, &mut st))?;
+                    return Ok(st.ms_entries as u64);
+                }
             }
-        }
-        let mut n = 0u64;
-        Self::cursor_scan(txn, self.data, lo, hi, Dir::Forward, |_, _| {
-            n += 1;
-            true
-        })?;
-        Ok(n)
+            let mut n = 0u64;
+            Self::cursor_scan::<false>(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
+                n += 1;
+                true
+            })?;
+            Ok(n)
+        });
+        self.settle(r)
     }
 
     fn max_value_len(&self) -> usize {
@@ -771,13 +1337,14 @@ impl Engine for Lmdb {
 
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()> {
         let Some(dbi) = self.ttl else { return Ok(()) };
-        let txn = self.read_txn()?;
-        Self::cursor_scan(txn, dbi, 0, u64::MAX, Dir::Forward, |k, v| {
-            let mut at = [0u8; 8];
-            at[..v.len().min(8)].copy_from_slice(&v[..v.len().min(8)]);
-            f(k, u64::from_ne_bytes(at));
-            true
-        })
+        let r = self.read_txn().and_then(|txn| {
+            Self::cursor_scan::<true>(txn, dbi, Kind::Ttl, self.bounds(), 0, u64::MAX, Dir::Forward, |k, v| {
+                // SAFETY: exactly 8 bytes (checked), possibly unaligned.
+                f(k, unsafe { std::ptr::read_unaligned(v.as_ptr() as *const u64) });
+                true
+            })
+        });
+        self.settle(r)
     }
 
     fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()> {
@@ -797,26 +1364,8 @@ impl Engine for Lmdb {
     }
 
     fn file_stats(&mut self) -> Result<FileStats> {
-        // LMDB lets only read-only transactions read the free-page database.
-        let txn = self.snapshot_txn()?;
-        let mut free = 0u64;
-        // The free-page database (dbi 0): each record lists page numbers,
-        // its first word being how many.
-        Self::cursor_scan(txn, 0, 0, u64::MAX, Dir::Forward, |_, v| {
-            if v.len() >= 8 {
-                free += u64::from_ne_bytes(v[..8].try_into().unwrap());
-            }
-            true
-        })?;
-        let info = self.env_info();
-        let file = std::fs::metadata(self.dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
-        Ok(FileStats {
-            database_file_size: file,
-            wal_file_size: 0,
-            page_count: info.me_last_pgno as u64 + 1,
-            page_size: self.page_size(),
-            free_pages: free,
-        })
+        let r = self.file_stats_inner();
+        self.settle(r)
     }
 
     fn apply_config(&mut self, cfg: &Config) -> Result<Config> {
@@ -833,6 +1382,7 @@ impl Engine for Lmdb {
                 self.park_reader();
                 // SAFETY: no transaction of this process is active.
                 check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, want) })?;
+                self.locate_map();
             }
         }
         let before = self.config.sync_mode;
@@ -855,6 +1405,24 @@ impl Engine for Lmdb {
             return Ok(());
         }
         // SAFETY: env open; force = 1 flushes even with MDB_NOSYNC.
-        check("mdb_env_sync", unsafe { ffi::mdb_env_sync(self.env, 1) })
+        match unsafe { ffi::mdb_env_sync(self.env, 1) } {
+            0 => Ok(()),
+            rc => Err(self.write_err("mdb_env_sync", rc)),
+        }
+    }
+
+    fn took_in_changes(&mut self) {
+        self.seen = self.pending;
+    }
+
+    #[inline]
+    fn changed_elsewhere(&mut self) -> Result<bool> {
+        if self.txns.is_empty() {
+            self.latest = self.env_info().me_last_txnid as u64;
+            if self.latest == self.seen {
+                return Ok(false);
+            }
+        }
+        self.take_in_changes()
     }
 }

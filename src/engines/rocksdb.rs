@@ -93,8 +93,8 @@ pub fn classify(op: &str, msg: &str) -> Error {
         Error::DiskFull(text)
     } else if has("lock hold by current process") {
         Error::Locked(format!(
-            "{text} (this process still holds it: a database closed after a failed write stays open until the \
-             process exits)"
+            "{text} (RocksDB holds it for the life of this process: a database closed after a failed write \
+             stays open, and a process forked from one that had it open inherits the hold)"
         ))
     } else if has("While lock file") {
         Error::Locked(format!("{text} (the directory is open in another process)"))
@@ -740,7 +740,8 @@ impl Rocksdb {
                     .map_err(|e| Error::Io(format!("cannot create directory {}: {e}", path.display())))?;
             }
         }
-        let claim = super::ProcessClaim::take(path)?;
+        // Exclusive; stale in a forked child, where RocksDB's LOCK decides.
+        let claim = super::ProcessClaim::take(path, true, true)?;
         // Without CURRENT, RocksDB would start a new database in the
         // directory and delete the tables it finds as obsolete.
         if !path.join("CURRENT").exists() {

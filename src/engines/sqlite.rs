@@ -31,8 +31,10 @@ CREATE INDEX IF NOT EXISTS _kvidx_ttl_expires ON _kvidx_ttl(expires_at);";
 const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
 const EXISTS: &str = "SELECT 1 FROM log WHERE id = ?1";
 const TERM: &str = "SELECT term FROM log WHERE id = ?1";
-const SCAN_ASC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id ASC";
-const SCAN_DESC: &str = "SELECT id, term, cmd, data FROM log WHERE id BETWEEN ?1 AND ?2 ORDER BY id DESC";
+// Scans name only the bound they start from: the engine checks the other
+// one itself, and that ids keep their order (see `Engine::scan`).
+const SCAN_FROM: &str = "SELECT id, term, cmd, data FROM log WHERE id >= ?1 ORDER BY id ASC";
+const SCAN_UP_TO: &str = "SELECT id, term, cmd, data FROM log WHERE id <= ?1 ORDER BY id DESC";
 const COUNT_RANGE: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
 const COUNT_ALL: &str = "SELECT COUNT(*) FROM log";
 // Bytes of every value; OCTET_LENGTH would need SQLite 3.43 (a system SQLite
@@ -45,7 +47,7 @@ const PUT: &str = "INSERT INTO log (id, created, term, cmd, data) VALUES (?1, 0,
 const UPDATE: &str = "UPDATE log SET term = ?2, cmd = ?3, data = ?4 WHERE id = ?1";
 const DELETE: &str = "DELETE FROM log WHERE id = ?1";
 const DELETE_RANGE: &str = "DELETE FROM log WHERE id BETWEEN ?1 AND ?2";
-const TTL_SCAN: &str = "SELECT id, expires_at FROM _kvidx_ttl";
+const TTL_SCAN: &str = "SELECT id, expires_at FROM _kvidx_ttl ORDER BY id";
 const TTL_PUT: &str = "INSERT OR REPLACE INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)";
 const TTL_DELETE: &str = "DELETE FROM _kvidx_ttl WHERE id = ?1";
 const TTL_DELETE_RANGE: &str = "DELETE FROM _kvidx_ttl WHERE id BETWEEN ?1 AND ?2";
@@ -65,12 +67,35 @@ pub(crate) fn signed_halves(lo: u64, hi: u64) -> ([(i64, i64); 2], usize) {
     }
 }
 
-fn int(v: ValueRef<'_>) -> u64 {
+/// An integer column of a TTL record (stored as the bits of a signed
+/// integer); anything else is a damaged record.
+fn ttl_int(v: ValueRef<'_>, what: &str) -> Result<u64> {
     match v {
-        ValueRef::Integer(n) => n as u64,
-        ValueRef::Real(f) => f as i64 as u64,
-        _ => 0,
+        ValueRef::Integer(n) => Ok(n as u64),
+        other => Err(Error::Corrupt(format!("_kvidx_ttl: {what} is {:?}, not an integer", other.data_type()))),
     }
+}
+
+/// The error of a failed SQLite call: an I/O error caused by a "no space"
+/// condition (`errno` ENOSPC, EFBIG — a file-size limit — or EDQUOT; SQLite
+/// itself reports only ENOSPC and short writes as SQLITE_FULL) is
+/// [`Error::DiskFull`].
+fn sqlite_error(code: c_int, msg: String, errno: c_int) -> Error {
+    if code & 0xff == ffi::SQLITE_IOERR && matches!(errno, libc::ENOSPC | libc::EFBIG | libc::EDQUOT) {
+        return Error::DiskFull(format!("{msg} ({})", std::io::Error::from_raw_os_error(errno)));
+    }
+    Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg)))
+}
+
+/// The error for a row whose id breaks the scan order.
+#[cold]
+fn out_of_order(id: i64, prev: Option<i64>, forward: bool) -> Error {
+    Error::Corrupt(format!(
+        "log: key {} after {} in a {} scan (damaged b-tree)",
+        id as u64,
+        prev.map(|p| (p as u64).to_string()).unwrap_or_else(|| "the start".into()),
+        if forward { "forward" } else { "backward" }
+    ))
 }
 
 /// The statements on the hot paths, prepared once per connection and kept
@@ -80,8 +105,6 @@ enum S {
     Get,
     Exists,
     Term,
-    ScanAsc,
-    ScanDesc,
     ScanFrom,
     ScanUpTo,
     CountRange,
@@ -100,19 +123,18 @@ enum S {
     TtlPut,
     TtlDelete,
     TtlDeleteRange,
+    DataVersion,
 }
 
-const N_STMTS: usize = S::TtlDeleteRange as usize + 1;
+const N_STMTS: usize = S::DataVersion as usize + 1;
 
 fn sql_of(s: S) -> &'static str {
     match s {
         S::Get => GET,
         S::Exists => EXISTS,
         S::Term => TERM,
-        S::ScanAsc => SCAN_ASC,
-        S::ScanDesc => SCAN_DESC,
-        S::ScanFrom => "SELECT id, term, cmd, data FROM log WHERE id >= ?1 ORDER BY id ASC",
-        S::ScanUpTo => "SELECT id, term, cmd, data FROM log WHERE id <= ?1 ORDER BY id DESC",
+        S::ScanFrom => SCAN_FROM,
+        S::ScanUpTo => SCAN_UP_TO,
         S::CountRange => COUNT_RANGE,
         S::CountAll => COUNT_ALL,
         S::Insert => INSERT,
@@ -129,6 +151,7 @@ fn sql_of(s: S) -> &'static str {
         S::TtlPut => TTL_PUT,
         S::TtlDelete => TTL_DELETE,
         S::TtlDeleteRange => TTL_DELETE_RANGE,
+        S::DataVersion => "PRAGMA data_version",
     }
 }
 
@@ -174,11 +197,15 @@ impl Drop for Active {
 impl Active {
     fn error(&self, rc: c_int) -> Error {
         // SAFETY: db is the statement's open connection.
-        let (code, msg) = unsafe {
-            (ffi::sqlite3_extended_errcode(self.db), CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy())
+        let (code, msg, errno) = unsafe {
+            (
+                ffi::sqlite3_extended_errcode(self.db),
+                CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy(),
+                ffi::sqlite3_system_errno(self.db),
+            )
         };
         let code = if code & 0xff == rc & 0xff { code } else { rc };
-        Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg.into_owned())))
+        sqlite_error(code, msg.into_owned(), errno)
     }
 
     #[inline]
@@ -216,27 +243,44 @@ impl Active {
         Ok(unsafe { ffi::sqlite3_changes64(self.db) } as u64)
     }
 
+    /// An integer column (a rowid, or an aggregate such as COUNT).
     #[inline]
-    fn col_u64(&self, i: c_int) -> u64 {
+    fn col_i64(&self, i: c_int) -> i64 {
         // SAFETY: called only while positioned on a row.
-        unsafe {
-            match ffi::sqlite3_column_type(self.st, i) {
-                ffi::SQLITE_INTEGER => ffi::sqlite3_column_int64(self.st, i) as u64,
-                ffi::SQLITE_FLOAT => ffi::sqlite3_column_double(self.st, i) as i64 as u64,
-                _ => 0,
-            }
-        }
+        unsafe { ffi::sqlite3_column_int64(self.st, i) }
     }
 
-    /// The value column as bytes (blob or text; NULL is empty; numbers in
-    /// their text form, as SQLite converts them).
+    /// term, cmd and value of an entry in columns `i`, `i + 1`, `i + 2`,
+    /// validated: term and cmd integers, the value a BLOB (or NULL, which
+    /// the original wrote for no data, or TEXT, read as its bytes). Anything
+    /// else is a damaged record.
     #[inline]
-    fn col_bytes(&self, i: c_int) -> &[u8] {
+    fn entry(&self, i: c_int, key: u64) -> Result<(u64, u64, &[u8])> {
+        // SAFETY: called only while positioned on a row.
+        let (t, c, d) = unsafe {
+            (
+                ffi::sqlite3_column_type(self.st, i),
+                ffi::sqlite3_column_type(self.st, i + 1),
+                ffi::sqlite3_column_type(self.st, i + 2),
+            )
+        };
+        if t != ffi::SQLITE_INTEGER || c != ffi::SQLITE_INTEGER || d == ffi::SQLITE_INTEGER || d == ffi::SQLITE_FLOAT {
+            return Err(Error::Corrupt(format!(
+                "log: the row of key {key} is malformed (term, cmd, data of SQLite types {t}, {c}, {d})"
+            )));
+        }
+        Ok((self.col_i64(i) as u64, self.col_i64(i + 1) as u64, self.col_bytes(i + 2, d)))
+    }
+
+    /// The value column, of SQLite type `ty`, as bytes (blob or text; NULL
+    /// is empty).
+    #[inline]
+    fn col_bytes(&self, i: c_int, ty: c_int) -> &[u8] {
         // SAFETY: called only while positioned on a row; the pointer stays
         // valid until the next step/reset, which needs &mut access to the
         // engine, after this borrow ends.
         unsafe {
-            let p = match ffi::sqlite3_column_type(self.st, i) {
+            let p = match ty {
                 ffi::SQLITE_NULL => return &[],
                 ffi::SQLITE_BLOB => ffi::sqlite3_column_blob(self.st, i) as *const u8,
                 _ => ffi::sqlite3_column_text(self.st, i),
@@ -256,8 +300,15 @@ pub struct Sqlite {
     file: Option<PathBuf>,
     opened_read_only: bool,
     vfs: Option<String>,
-    /// Held for files opened with the exclusive-locking VFS.
+    /// Held for every file (exclusive with the exclusive-locking VFS).
     claim: Option<super::ProcessClaim>,
+    /// Another connection may write the file (a file opened with a VFS
+    /// other than `unix-excl`): commits of others are watched for.
+    shared: bool,
+    /// `PRAGMA data_version` (it changes when another connection commits)
+    /// as of the TTL index, and as last read.
+    data_version: i64,
+    pending_version: i64,
 }
 
 impl Sqlite {
@@ -409,8 +460,9 @@ impl Sqlite {
         conn.set_prepared_statement_cache_capacity(64);
         // Two connections of one process on a file opened with unix-excl
         // would each keep their own WAL index: refuse the second.
-        let claim =
-            if !memory && vfs.as_deref() == Some("unix-excl") { Some(super::ProcessClaim::take(path)?) } else { None };
+        let exclusive = vfs.as_deref() == Some("unix-excl");
+        let claim = if memory { None } else { Some(super::ProcessClaim::take(path, exclusive, false)?) };
+        let shared = !memory && !exclusive;
         Ok(Sqlite {
             stmts: Stmts([std::ptr::null_mut(); N_STMTS]),
             conn,
@@ -418,6 +470,9 @@ impl Sqlite {
             opened_read_only: read_only,
             vfs: requested_vfs,
             claim,
+            shared,
+            data_version: 0,
+            pending_version: 0,
         })
     }
 
@@ -457,7 +512,46 @@ impl Sqlite {
         } else {
             self.conn.execute_batch(SCHEMA)?;
         }
+        self.check_layout()?;
         self.effective(self.vfs.clone())
+    }
+
+    /// The tables the engine uses have the columns it reads and writes (a
+    /// table of that name with other columns — another program's, or a
+    /// damaged schema — would make every call fail later).
+    fn check_layout(&self) -> Result<()> {
+        let has_ttl: bool = self.conn.query_row(HAS_TTL_TABLE, [], |r| r.get(0))?;
+        let mut checks = vec!["SELECT id, created, term, cmd, data FROM log LIMIT 0"];
+        if has_ttl {
+            checks.push("SELECT id, expires_at FROM _kvidx_ttl LIMIT 0");
+        }
+        for sql in checks {
+            if let Err(e) = self.conn.prepare(sql) {
+                return Err(match Error::from(e) {
+                    Error::Corrupt(m) => Error::Corrupt(m),
+                    other => Error::Schema(format!("not a kvidxkit database (its tables have other columns): {other}")),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// An I/O error of a call made through rusqlite that ran out of space
+    /// (the connection's last system error says so) is DISK_FULL.
+    fn no_space(&self, e: Error) -> Error {
+        match e {
+            Error::Io(msg) => {
+                // SAFETY: the connection is open.
+                let errno = unsafe { ffi::sqlite3_system_errno(self.conn.handle()) };
+                sqlite_error(ffi::SQLITE_IOERR, msg, errno)
+            }
+            e => e,
+        }
+    }
+
+    fn read_data_version(&mut self) -> Result<i64> {
+        let st = self.st(S::DataVersion)?;
+        Ok(if st.step()? { st.col_i64(0) } else { 0 })
     }
 
     /// SQLite's own file object for the database or its journal/WAL, so that
@@ -482,7 +576,9 @@ impl Sqlite {
             if let Some(sync) = (*(*file).pMethods).xSync {
                 let rc = sync(file, ffi::SQLITE_SYNC_FULL);
                 if rc != ffi::SQLITE_OK {
-                    return Err(Error::Io(format!("fsync failed (SQLite code {rc})")));
+                    // The unix VFS leaves the failed call's errno in place.
+                    let e = std::io::Error::last_os_error();
+                    return Err(Error::from_io(&format!("fsync failed (SQLite code {rc})"), &e));
                 }
             }
         }
@@ -528,7 +624,10 @@ impl Engine for Sqlite {
         }
         let created = create_private_file(req);
         let opened = Self::open_conn(req).and_then(|mut engine| {
-            let cfg = engine.init(req.config)?;
+            let cfg = engine.init(req.config).map_err(|e| engine.no_space(e))?;
+            if engine.shared {
+                engine.data_version = engine.read_data_version()?;
+            }
             Ok((engine, cfg))
         });
         if opened.is_err() && created {
@@ -539,8 +638,11 @@ impl Engine for Sqlite {
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.stmts.finalize_all();
-        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim } = self;
-        conn.close().map_err(|(conn, e)| (Sqlite { stmts, conn, file, opened_read_only, vfs, claim }, Error::from(e)))
+        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version } = self;
+        conn.close().map_err(|(conn, e)| {
+            let s = Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version };
+            (s, Error::from(e))
+        })
     }
 
     fn begin(&mut self) -> Result<()> {
@@ -585,8 +687,9 @@ impl Engine for Sqlite {
         if !st.step()? {
             return Ok(None);
         }
-        data.extend_from_slice(st.col_bytes(2));
-        Ok(Some((st.col_u64(0), st.col_u64(1))))
+        let (term, cmd, d) = st.entry(0, key)?;
+        data.extend_from_slice(d);
+        Ok(Some((term, cmd)))
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
@@ -598,37 +701,55 @@ impl Engine for Sqlite {
     fn term(&mut self, key: u64) -> Result<Option<u64>> {
         let st = self.st(S::Term)?;
         st.int(1, key as i64)?;
-        Ok(if st.step()? { Some(st.col_u64(0)) } else { None })
+        if !st.step()? {
+            return Ok(None);
+        }
+        // SAFETY: positioned on a row.
+        if unsafe { ffi::sqlite3_column_type(st.st, 0) } != ffi::SQLITE_INTEGER {
+            return Err(Error::Corrupt(format!("log: the term of key {key} is not an integer")));
+        }
+        Ok(Some(st.col_i64(0) as u64))
     }
 
+    /// Each half of the range is one statement that names only the bound it
+    /// starts from; the other bound is checked here, as is the order of the
+    /// ids (strictly increasing forward, decreasing backward), so that a
+    /// damaged b-tree cannot make a scan repeat or go back. The first row
+    /// past the range is followed by one more, which must continue the
+    /// order: an id damaged into a value beyond the range would otherwise
+    /// end the scan early without a word.
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
         let (halves, n) = signed_halves(lo, hi);
+        let forward = dir == Dir::Forward;
         for idx in 0..n {
-            let (a, b) = halves[if dir == Dir::Forward { idx } else { n - 1 - idx }];
-            // An open-ended half needs no bound test per row.
-            let st = match dir {
-                Dir::Forward if b == i64::MAX => {
-                    let st = self.st(S::ScanFrom)?;
-                    st.int(1, a)?;
-                    st
-                }
-                Dir::Backward if a == i64::MIN => {
-                    let st = self.st(S::ScanUpTo)?;
-                    st.int(1, b)?;
-                    st
-                }
-                _ => {
-                    let st = self.st(if dir == Dir::Forward { S::ScanAsc } else { S::ScanDesc })?;
-                    st.int(1, a)?;
-                    st.int(2, b)?;
-                    st
-                }
-            };
+            let (a, b) = halves[if forward { idx } else { n - 1 - idx }];
+            let st = self.st(if forward { S::ScanFrom } else { S::ScanUpTo })?;
+            st.int(1, if forward { a } else { b })?;
+            let mut prev: Option<i64> = None;
             while st.step()? {
-                let r = Row { key: st.col_u64(0), term: st.col_u64(1), cmd: st.col_u64(2), data: st.col_bytes(3) };
-                if !f(r) {
+                let id = st.col_i64(0);
+                let ordered = if forward {
+                    id >= a && prev.is_none_or(|p| id > p)
+                } else {
+                    id <= b && prev.is_none_or(|p| id < p)
+                };
+                if !ordered {
+                    return Err(out_of_order(id, prev, forward));
+                }
+                if if forward { id > b } else { id < a } {
+                    if st.step()? {
+                        let next = st.col_i64(0);
+                        if if forward { next <= id } else { next >= id } {
+                            return Err(out_of_order(next, Some(id), forward));
+                        }
+                    }
+                    break;
+                }
+                let (term, cmd, data) = st.entry(1, id as u64)?;
+                if !f(Row { key: id as u64, term, cmd, data }) {
                     return Ok(());
                 }
+                prev = Some(id);
             }
         }
         Ok(())
@@ -638,7 +759,7 @@ impl Engine for Sqlite {
         if lo == 0 && hi == u64::MAX {
             let st = self.st(S::CountAll)?;
             st.step()?;
-            return Ok(st.col_u64(0));
+            return Ok(st.col_i64(0) as u64);
         }
         let (halves, n) = signed_halves(lo, hi);
         let mut total = 0u64;
@@ -647,7 +768,7 @@ impl Engine for Sqlite {
             st.int(1, a)?;
             st.int(2, b)?;
             st.step()?;
-            total += st.col_u64(0);
+            total += st.col_i64(0) as u64;
         }
         Ok(total)
     }
@@ -718,9 +839,15 @@ impl Engine for Sqlite {
         }
         let mut stmt = self.conn.prepare_cached(TTL_SCAN)?;
         let mut rows = stmt.query([])?;
+        let mut prev: Option<i64> = None;
         while let Some(row) = rows.next()? {
             // Stored as the bits of a signed integer; read back unsigned.
-            f(int(row.get_ref(0)?), int(row.get_ref(1)?));
+            let id = ttl_int(row.get_ref(0)?, "id")? as i64;
+            if prev.is_some_and(|p| id <= p) {
+                return Err(out_of_order(id, prev, true));
+            }
+            prev = Some(id);
+            f(id as u64, ttl_int(row.get_ref(1)?, "expires_at")?);
         }
         Ok(())
     }
@@ -779,6 +906,7 @@ impl Engine for Sqlite {
         }
         let before = self.effective(self.vfs.clone())?;
         if let Err(e) = self.apply_fields(cfg) {
+            let e = self.no_space(e);
             // Leave the previous configuration in force.
             let _ = self.apply_fields(&before);
             return Err(e);
@@ -796,8 +924,21 @@ impl Engine for Sqlite {
         // The directory entry of a newly created file (or WAL) must be durable too.
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if let Ok(d) = std::fs::File::open(dir) {
-            d.sync_all().map_err(|e| Error::Io(format!("fsync of directory failed: {e}")))?;
+            d.sync_all().map_err(|e| Error::from_io("fsync of directory failed", &e))?;
         }
         Ok(())
+    }
+
+    fn changed_elsewhere(&mut self) -> Result<bool> {
+        if !self.shared {
+            // unix-excl: no other connection can write the file.
+            return Ok(false);
+        }
+        self.pending_version = self.read_data_version()?;
+        Ok(self.pending_version != self.data_version)
+    }
+
+    fn took_in_changes(&mut self) {
+        self.data_version = self.pending_version;
     }
 }

@@ -1,0 +1,487 @@
+//! Engine promises that no other test would notice breaking (issue 10):
+//! each test here fails when its promise is broken on purpose.
+//! - every delete removes the TTL record on disk, not just in memory;
+//! - orphan TTL records are dropped at open;
+//! - a failed UpdateConfig leaves the engine's real settings (read back
+//!   from the engine, not from the cached configuration);
+//! - an LMDB transaction belongs to the thread that began it;
+//! - a transaction that outgrows the LMDB map is rolled back with DISK_FULL;
+//! - LMDB page and free-page statistics are true;
+//! - kvidxFsync is a real barrier on both engines (the sync system calls it
+//!   makes are counted through an LD_PRELOAD shim).
+
+mod common;
+#[path = "support/shim.rs"]
+mod shim;
+
+use std::ffi::CString;
+use std::path::{Path, PathBuf};
+use std::ptr::null_mut;
+use std::sync::{Arc, Mutex};
+
+use kvidxkit::formats::{ExportOptions, ImportOptions};
+use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlite, Store, SyncMode, Ttl};
+use lmdb_master_sys as ffi;
+
+const HOUR: u64 = 3_600_000;
+
+fn path_for<E: Engine>(name: &str) -> PathBuf {
+    common::scratch(name).join(if E::NAME == "LMDB" { "env" } else { "db.sqlite3" })
+}
+
+// ----------------------------------------------------------------------
+// Raw access to the TTL records on disk (with the store closed).
+
+fn rc(r: i32) {
+    assert_eq!(r, 0, "LMDB call failed with {r}");
+}
+
+/// Runs `f` on a raw LMDB transaction of the environment at `dir`.
+fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_txn) -> R) -> R {
+    unsafe {
+        let mut env = null_mut();
+        rc(ffi::mdb_env_create(&mut env));
+        rc(ffi::mdb_env_set_maxdbs(env, 2));
+        rc(ffi::mdb_env_set_mapsize(env, 1 << 30));
+        let p = CString::new(dir.to_str().unwrap()).unwrap();
+        rc(ffi::mdb_env_open(env, p.as_ptr(), ffi::MDB_NOTLS, 0o644));
+        let mut txn = null_mut();
+        rc(ffi::mdb_txn_begin(env, null_mut(), if write { 0 } else { ffi::MDB_RDONLY }, &mut txn));
+        let r = f(txn);
+        if write {
+            rc(ffi::mdb_txn_commit(txn));
+        } else {
+            ffi::mdb_txn_abort(txn);
+        }
+        ffi::mdb_env_close(env);
+        r
+    }
+}
+
+unsafe fn raw_dbi(txn: *mut ffi::MDB_txn, name: &std::ffi::CStr) -> ffi::MDB_dbi {
+    let mut dbi = 0;
+    unsafe { rc(ffi::mdb_dbi_open(txn, name.as_ptr(), ffi::MDB_INTEGERKEY, &mut dbi)) };
+    dbi
+}
+
+/// The keys that have a TTL record on disk.
+fn ttl_records<E: Engine>(path: &Path) -> Vec<u64> {
+    if E::NAME == "LMDB" {
+        with_raw_lmdb(path, false, |txn| unsafe {
+            let dbi = raw_dbi(txn, c"_kvidx_ttl");
+            let mut cur = null_mut();
+            rc(ffi::mdb_cursor_open(txn, dbi, &mut cur));
+            let mut k = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+            let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+            let mut out = Vec::new();
+            let mut op = ffi::MDB_FIRST;
+            while ffi::mdb_cursor_get(cur, &mut k, &mut v, op) == 0 {
+                out.push(std::ptr::read_unaligned(k.mv_data as *const u64));
+                op = ffi::MDB_NEXT;
+            }
+            ffi::mdb_cursor_close(cur);
+            out
+        })
+    } else {
+        let c = rusqlite::Connection::open(path).unwrap();
+        let mut st = c.prepare("SELECT id FROM _kvidx_ttl ORDER BY id").unwrap();
+        st.query_map([], |r| r.get::<_, i64>(0)).unwrap().map(|k| k.unwrap() as u64).collect()
+    }
+}
+
+/// Writes a TTL record for `key` directly on disk (an orphan if the key has
+/// no entry: the original left those behind).
+fn put_raw_ttl<E: Engine>(path: &Path, key: u64, at: u64) {
+    if E::NAME == "LMDB" {
+        with_raw_lmdb(path, true, |txn| unsafe {
+            let dbi = raw_dbi(txn, c"_kvidx_ttl");
+            let mut k = ffi::MDB_val { mv_size: 8, mv_data: &key as *const u64 as *mut _ };
+            let b = at.to_ne_bytes();
+            let mut v = ffi::MDB_val { mv_size: 8, mv_data: b.as_ptr() as *mut _ };
+            rc(ffi::mdb_put(txn, dbi, &mut k, &mut v, 0));
+        })
+    } else {
+        let c = rusqlite::Connection::open(path).unwrap();
+        c.execute("INSERT OR REPLACE INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)", [key as i64, at as i64])
+            .unwrap();
+    }
+}
+
+fn close<E: Engine>(s: Store<E>) {
+    s.close().map_err(|(_, e)| e).unwrap();
+}
+
+// ----------------------------------------------------------------------
+// Every delete removes the TTL record on disk.
+
+fn deletes_remove_ttl_records<E: Engine>() {
+    type Delete<E> = fn(&mut Store<E>, u64, &Path);
+    let deletes: [(&str, Delete<E>); 6] = [
+        ("Remove", |s, k, _| assert!(s.remove(k).unwrap())),
+        ("RemoveRange", |s, k, _| assert_eq!(s.remove_range(k - 1, k + 1, true, true).unwrap(), 1)),
+        ("RemoveAfterInclusive", |s, k, _| assert_eq!(s.remove_after_inclusive(k).unwrap(), 1)),
+        ("GetAndRemove", |s, k, _| assert!(s.get_and_remove(k).unwrap().is_some())),
+        ("ExpireScan", |s, k, _| {
+            s.set_expire_at(k, 1_000).unwrap();
+            assert_eq!(s.expire_scan(0).unwrap(), 1);
+        }),
+        ("Import with clear", |s, _, dir| {
+            let f = dir.join("empty.bin");
+            s.export_to(&f, &ExportOptions { start: 1, end: 0, ..ExportOptions::default() }).unwrap();
+            let opts = ImportOptions { clear_before_import: true, ..ImportOptions::default() };
+            s.import_from(&f, &opts).unwrap();
+        }),
+    ];
+    for (name, delete) in deletes {
+        let path = path_for::<E>(&format!("ttl-delete-{}", E::NAME));
+        let dir = path.parent().unwrap().to_path_buf();
+        let k = 1000;
+        {
+            let mut s = Store::<E>::open(&path).unwrap();
+            s.insert(k, 1, 1, b"old").unwrap();
+            s.set_expire(k, HOUR).unwrap();
+            delete(&mut s, k, &dir);
+            s.insert(k, 2, 2, b"new").unwrap();
+            assert_eq!(s.ttl(k).unwrap(), Ttl::Persistent, "{} {name}: in memory", E::NAME);
+            close(s);
+        }
+        assert_eq!(ttl_records::<E>(&path), Vec::<u64>::new(), "{} {name}: the TTL record is still on disk", E::NAME);
+        let mut s = Store::<E>::open(&path).unwrap();
+        assert_eq!(s.ttl(k).unwrap(), Ttl::Persistent, "{} {name}: after reopening", E::NAME);
+    }
+}
+
+#[test]
+fn every_delete_removes_the_ttl_record_on_disk() {
+    deletes_remove_ttl_records::<Sqlite>();
+    deletes_remove_ttl_records::<Lmdb>();
+}
+
+// ----------------------------------------------------------------------
+// Orphan TTL records are dropped at open.
+
+fn orphans_dropped<E: Engine>() {
+    let path = path_for::<E>(&format!("ttl-orphan-{}", E::NAME));
+    {
+        let mut s = Store::<E>::open(&path).unwrap();
+        s.insert(1, 1, 1, b"a").unwrap();
+        s.set_expire(1, HOUR).unwrap();
+        close(s);
+    }
+    put_raw_ttl::<E>(&path, 7, kvidxkit::ttl::now_ms() + HOUR);
+    assert_eq!(ttl_records::<E>(&path), vec![1, 7]);
+    // Read-only: ignored, not removed.
+    {
+        let cfg = Config { read_only: true, ..Config::default() };
+        let s = Store::<E>::open_with_config(&path, &cfg).unwrap();
+        assert_eq!(s.ttl_count(), 1, "{}: a read-only open ignores the orphan", E::NAME);
+        close(s);
+        assert_eq!(ttl_records::<E>(&path), vec![1, 7], "{}: a read-only open changes nothing", E::NAME);
+    }
+    {
+        let mut s = Store::<E>::open(&path).unwrap();
+        assert_eq!(s.ttl_count(), 1, "{}: the orphan is not indexed", E::NAME);
+        s.insert(7, 7, 7, b"seven").unwrap();
+        assert_eq!(s.ttl(7).unwrap(), Ttl::Persistent, "{}: a new key 7 does not inherit the orphan", E::NAME);
+        assert!(matches!(s.ttl(1).unwrap(), Ttl::Remaining(_)));
+        close(s);
+    }
+    assert_eq!(ttl_records::<E>(&path), vec![1], "{}: the orphan record is gone from disk", E::NAME);
+}
+
+#[test]
+fn orphan_ttl_records_are_dropped_at_open() {
+    orphans_dropped::<Sqlite>();
+    orphans_dropped::<Lmdb>();
+}
+
+// ----------------------------------------------------------------------
+// A failed UpdateConfig leaves the engine's real settings.
+
+fn sqlite_pragma(s: &Store<Sqlite>, name: &str) -> i64 {
+    s.engine().connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_failed_update_config_leaves_the_real_sqlite_settings() {
+    let path = path_for::<Sqlite>("config-fail-sqlite");
+    let cfg = Config {
+        cache_size_bytes: 8 << 20,
+        sync_mode: SyncMode::Normal,
+        busy_timeout_ms: 1000,
+        recursive_triggers: true,
+        foreign_keys: false,
+        ..Config::default()
+    };
+    let mut s = Store::<Sqlite>::open_with_config(&path, &cfg).unwrap();
+    let real = |s: &Store<Sqlite>| {
+        ["cache_size", "synchronous", "busy_timeout", "recursive_triggers", "foreign_keys", "query_only"]
+            .map(|p| sqlite_pragma(s, p))
+    };
+    let before = real(&s);
+    assert_eq!(before, [-8192, 1, 1000, 1, 0, 0]);
+    // Leaving WAL mode is refused inside a transaction: the update fails
+    // after the cache size and busy timeout were already applied.
+    s.begin().unwrap();
+    let bad = Config {
+        cache_size_bytes: 16 << 20,
+        busy_timeout_ms: 2000,
+        journal_mode: JournalMode::Delete,
+        sync_mode: SyncMode::Full,
+        recursive_triggers: false,
+        foreign_keys: true,
+        ..cfg.clone()
+    };
+    assert!(s.update_config(&bad).is_err());
+    assert_eq!(real(&s), before, "SQLite's own settings after a failed UpdateConfig");
+    assert_eq!(sqlite_pragma_text(&s, "journal_mode"), "wal");
+    s.abort().unwrap();
+    let now = s.current_config().clone();
+    assert_eq!((now.cache_size_bytes, now.busy_timeout_ms, now.sync_mode), (8 << 20, 1000, SyncMode::Normal));
+    // A read-only flag the connection cannot drop: nothing changes either.
+    let ro = Config { read_only: true, ..cfg.clone() };
+    close(s);
+    let mut s = Store::<Sqlite>::open_with_config(&path, &ro).unwrap();
+    let before = real(&s);
+    assert!(s.update_config(&Config { read_only: false, cache_size_bytes: 64 << 20, ..cfg }).is_err());
+    assert_eq!(real(&s), before);
+}
+
+fn sqlite_pragma_text(s: &Store<Sqlite>, name: &str) -> String {
+    s.engine().connection().query_row(&format!("PRAGMA {name}"), [], |r| r.get(0)).unwrap()
+}
+
+/// LMDB: the map size and MDB_NOSYNC read back from the environment.
+fn lmdb_real(s: &Store<Lmdb>) -> (usize, bool) {
+    unsafe {
+        let env = s.engine().raw_env();
+        let mut info: ffi::MDB_envinfo = std::mem::zeroed();
+        rc(ffi::mdb_env_info(env, &mut info));
+        let mut flags = 0;
+        rc(ffi::mdb_env_get_flags(env, &mut flags));
+        (info.me_mapsize, flags & ffi::MDB_NOSYNC != 0)
+    }
+}
+
+#[test]
+fn a_failed_update_config_leaves_the_real_lmdb_settings() {
+    let path = path_for::<Lmdb>("config-fail-lmdb");
+    let cfg = Config { mmap_size_bytes: 1 << 20, sync_mode: SyncMode::Full, ..Config::default() };
+    let mut s = Store::<Lmdb>::open_with_config(&path, &cfg).unwrap();
+    assert_eq!(lmdb_real(&s), (1 << 20, false));
+    // The map cannot be resized inside a transaction.
+    s.begin().unwrap();
+    let bad = Config { mmap_size_bytes: 4 << 20, sync_mode: SyncMode::Off, ..cfg.clone() };
+    assert_eq!(s.update_config(&bad).unwrap_err().code(), ErrorCode::TransactionActive);
+    assert_eq!(lmdb_real(&s), (1 << 20, false), "the environment's own settings after a failed UpdateConfig");
+    s.commit().unwrap();
+    assert_eq!(s.current_config().sync_mode, SyncMode::Full);
+    // Both apply once they can.
+    s.update_config(&bad).unwrap();
+    assert_eq!(lmdb_real(&s), (4 << 20, true));
+    close(s);
+    // An environment opened read-only cannot be made writable.
+    let ro = Config { read_only: true, ..cfg.clone() };
+    let mut s = Store::<Lmdb>::open_with_config(&path, &ro).unwrap();
+    let before = lmdb_real(&s);
+    let bad = Config { read_only: false, mmap_size_bytes: 8 << 20, sync_mode: SyncMode::Off, ..cfg };
+    assert_eq!(s.update_config(&bad).unwrap_err().code(), ErrorCode::ReadOnly);
+    assert_eq!(lmdb_real(&s), before);
+    assert!(s.current_config().read_only);
+}
+
+// ----------------------------------------------------------------------
+// An LMDB transaction belongs to the thread that began it.
+
+#[test]
+fn an_lmdb_transaction_belongs_to_the_thread_that_began_it() {
+    let path = path_for::<Lmdb>("lmdb-txn-thread");
+    let s = Arc::new(Mutex::new(Store::<Lmdb>::open(&path).unwrap()));
+    s.lock().unwrap().insert(10, 0, 0, b"committed").unwrap();
+    s.lock().unwrap().begin().unwrap();
+    s.lock().unwrap().insert(1, 1, 1, b"uncommitted").unwrap();
+    let other = {
+        let s = s.clone();
+        std::thread::spawn(move || {
+            let mut s = s.lock().unwrap();
+            let locked = |r: kvidxkit::Result<()>| r.err().map(|e| e.code()) == Some(ErrorCode::Locked);
+            vec![
+                ("Get of the uncommitted key", locked(s.get(1).map(|_| ()))),
+                ("Get of a committed key", locked(s.get(10).map(|_| ()))),
+                ("iterator", locked(s.iter(0, u64::MAX, kvidxkit::Dir::Forward).next().unwrap().map(|_| ()))),
+                ("Insert", locked(s.insert(2, 2, 2, b"other thread"))),
+                ("Commit", locked(s.commit())),
+                ("Abort", locked(s.abort())),
+                ("still in the transaction", Ok::<_, ()>(s.in_transaction()) == Ok(true)),
+            ]
+        })
+    };
+    let bad: Vec<&str> = other.join().unwrap().into_iter().filter(|(_, ok)| !ok).map(|(w, _)| w).collect();
+    assert!(bad.is_empty(), "calls from another thread during the transaction were not refused with LOCKED: {bad:?}");
+    {
+        let mut s = s.lock().unwrap();
+        s.insert(3, 3, 3, b"owner").unwrap();
+        s.commit().unwrap();
+        assert!(s.exists(1).unwrap() && s.exists(3).unwrap() && !s.exists(2).unwrap());
+    }
+    // Once committed, another thread begins its own.
+    let s2 = s.clone();
+    std::thread::spawn(move || {
+        let mut s = s2.lock().unwrap();
+        s.begin().unwrap();
+        s.insert(4, 4, 4, b"second thread").unwrap();
+        s.commit().unwrap();
+    })
+    .join()
+    .unwrap();
+    assert!(s.lock().unwrap().exists(4).unwrap());
+}
+
+// ----------------------------------------------------------------------
+// A transaction that outgrows the LMDB map is rolled back with DISK_FULL.
+
+#[test]
+fn a_transaction_that_outgrows_the_lmdb_map_is_rolled_back_with_disk_full() {
+    for nested in [false, true] {
+        let path = path_for::<Lmdb>(&format!("lmdb-map-full-{nested}"));
+        let cfg = Config { mmap_size_bytes: 1 << 20, sync_mode: SyncMode::Off, ..Config::default() };
+        let mut s = Store::<Lmdb>::open_with_config(&path, &cfg).unwrap();
+        // With `nested`, every write of the transaction is an atomic unit
+        // (an overwrite of a key that has a TTL), i.e. a nested transaction
+        // inside the caller's; else a plain insert.
+        let keys: Vec<u64> = (1000..3000).collect();
+        if nested {
+            s.begin().unwrap();
+            for &k in &keys {
+                s.insert(k, 0, 0, b"before").unwrap();
+                s.set_expire(k, HOUR).unwrap();
+            }
+            s.commit().unwrap();
+        }
+        s.insert(1, 0, 0, b"outside").unwrap();
+        let before = s.key_count().unwrap();
+        let v = vec![0x77u8; 4000];
+        let write = |s: &mut Store<Lmdb>, k: u64| {
+            if nested { s.insert_ex(k, 1, 1, &v, SetCondition::Always) } else { s.insert(k, 1, 1, &v) }
+        };
+        s.begin().unwrap();
+        let mut failed = None;
+        let mut n = 0;
+        for &k in &keys {
+            if let Err(e) = write(&mut s, k) {
+                failed = Some(e);
+                break;
+            }
+            n += 1;
+        }
+        let e = failed.unwrap_or_else(|| panic!("nested={nested}: 8 MB never filled a 1 MB map"));
+        assert_eq!(e.code(), ErrorCode::DiskFull, "nested={nested}: {e}");
+        assert!(!s.in_transaction(), "nested={nested}: the transaction is rolled back");
+        assert_eq!(s.key_count().unwrap(), before, "nested={nested}: nothing of it remains");
+        assert_eq!(s.get(1000).unwrap().map(|e| e.data.to_vec()), nested.then(|| b"before".to_vec()));
+        // Retried, it fits: the map grew.
+        s.begin().unwrap();
+        for &k in &keys[..n + 1] {
+            write(&mut s, k).unwrap();
+        }
+        s.commit().unwrap();
+        assert!(s.current_config().mmap_size_bytes > 1 << 20);
+        assert_eq!(s.get(1000).unwrap().unwrap().data, &v[..]);
+    }
+}
+
+// ----------------------------------------------------------------------
+// LMDB page and free-page statistics are true.
+
+#[test]
+fn lmdb_page_and_free_page_statistics_are_true() {
+    let path = path_for::<Lmdb>("lmdb-stats");
+    let st = {
+        let cfg = Config { sync_mode: SyncMode::Off, ..Config::default() };
+        let mut s = Store::<Lmdb>::open_with_config(&path, &cfg).unwrap();
+        let v = vec![1u8; 300];
+        for k in 0..3000u64 {
+            s.insert(k, 0, 0, &v).unwrap();
+        }
+        s.insert(5000, 0, 0, &vec![2u8; 20_000]).unwrap();
+        for k in 0..1500u64 {
+            s.set_expire(k * 2, HOUR).unwrap();
+        }
+        s.remove_range(500, 2500, true, true).unwrap();
+        s.remove(5000).unwrap();
+        let st = s.stats().unwrap();
+        close(s);
+        st
+    };
+    // What LMDB says, and an independent account: every page is a meta
+    // page, a page of one of the four trees, or on the free list.
+    let (psize, last, trees) = with_raw_lmdb(&path, false, |txn| unsafe {
+        let env = ffi::mdb_txn_env(txn);
+        let mut info: ffi::MDB_envinfo = std::mem::zeroed();
+        rc(ffi::mdb_env_info(env, &mut info));
+        let mut pages = 0u64;
+        let data = raw_dbi(txn, c"_kvidx_data");
+        let ttl = raw_dbi(txn, c"_kvidx_ttl");
+        let mut psize = 0;
+        for dbi in [0, 1, data, ttl] {
+            let mut ms: ffi::MDB_stat = std::mem::zeroed();
+            rc(ffi::mdb_stat(txn, dbi, &mut ms));
+            psize = ms.ms_psize as u64;
+            pages += (ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages) as u64;
+        }
+        (psize, info.me_last_pgno as u64, pages)
+    });
+    assert_eq!(st.page_size, psize);
+    assert_eq!(st.page_count, last + 1, "pages in use: the last page number + 1");
+    assert!(st.free_pages > 0, "a range remove frees pages");
+    assert_eq!(st.page_count, 2 + trees + st.free_pages, "meta + tree pages + free pages = every page");
+    assert_eq!(st.database_file_size, std::fs::metadata(path.join("data.mdb")).unwrap().len());
+    assert_eq!(st.total_keys, 3000 - 2001);
+}
+
+// ----------------------------------------------------------------------
+// kvidxFsync is a real barrier (count the sync calls it makes).
+
+#[test]
+fn fsync_is_a_real_barrier_on_both_engines() {
+    let so = shim::shim();
+    let src = common::project_dir().join("tests-c/engine/fsync_barrier.c");
+    for link in [common::Link::Static, common::Link::Shared] {
+        let exe = common::compile_c(std::slice::from_ref(&src), "engine_fsync_barrier", link, &["-Werror"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = common::scratch("fsync-barrier");
+        let log = dir.join("sync.log");
+        let o = std::process::Command::new(&exe)
+            .arg(&dir)
+            .env("LD_PRELOAD", &so)
+            .env("KVIDX_SHIM_LOG", &log)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{link:?}: {out}{}", String::from_utf8_lossy(&o.stderr));
+        let log = std::fs::read_to_string(&log).unwrap();
+        let phase = |from: &str, to: &str| -> Vec<String> {
+            let a = log.find(&format!("mark {from}\n")).unwrap_or_else(|| panic!("no mark {from}:\n{log}"));
+            let b = log.find(&format!("mark {to}\n")).unwrap();
+            log[a..b].lines().filter(|l| l.starts_with("sync ")).map(String::from).collect()
+        };
+        let dirname = dir.to_str().unwrap();
+        // SQLite (synchronous OFF): commits sync nothing; Fsync syncs the
+        // WAL, the database file and the directory.
+        let commits = phase("sqlite commit", "sqlite fsync");
+        assert!(commits.is_empty(), "{link:?}: SQLite with syncMode OFF synced at commit: {commits:?}");
+        let f = phase("sqlite fsync", "sqlite done");
+        for (what, want) in [("the WAL", "db.sqlite3-wal".to_string()), ("the database", "db.sqlite3".to_string())] {
+            assert!(
+                f.iter().any(|l| l.ends_with(&format!("/{want}"))),
+                "{link:?}: SQLite Fsync did not sync {what}: {f:?}"
+            );
+        }
+        assert!(f.iter().any(|l| l.ends_with(dirname)), "{link:?}: SQLite Fsync did not sync the directory: {f:?}");
+        // LMDB (MDB_NOSYNC): commits sync nothing; Fsync syncs data.mdb.
+        let commits = phase("lmdb commit", "lmdb fsync");
+        assert!(commits.is_empty(), "{link:?}: LMDB with syncMode OFF synced at commit: {commits:?}");
+        let f = phase("lmdb fsync", "lmdb done");
+        assert!(f.iter().any(|l| l.ends_with("/env/data.mdb")), "{link:?}: LMDB Fsync did not sync data.mdb: {f:?}");
+    }
+}
