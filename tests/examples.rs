@@ -197,7 +197,7 @@ fn every_engine(name: &str, link: Link) {
 
 /// One engine named on the command line (case-insensitive, as the registry).
 fn one_engine(name: &str, arg: &str, engine: &str) {
-    let exe = build(name, Link::Static, "one");
+    let exe = build(name, Link::Static, &format!("one-{engine}"));
     let out = run_in_scratch(&exe, Some(arg));
     checker(name)(&out, &[engine]);
     for other in ENGINES.iter().filter(|e| **e != engine) {

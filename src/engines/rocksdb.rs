@@ -89,13 +89,14 @@ pub fn classify(op: &str, msg: &str) -> Error {
     let has = |s: &str| msg.contains(s);
     if msg.starts_with("Corruption") {
         Error::Corrupt(text)
-    } else if has("No space left on device") || has("Space limit") {
+    } else if has("No space left on device")
+        || has("Space limit")
+        || has("Disk quota exceeded")
+        || has("File too large")
+    {
         Error::DiskFull(text)
     } else if has("lock hold by current process") {
-        Error::Locked(format!(
-            "{text} (RocksDB holds it for the life of this process: a database closed after a failed write \
-             stays open, and a process forked from one that had it open inherits the hold)"
-        ))
+        Error::Locked(format!("{text} (a process forked from one that had it open inherits RocksDB's hold on it)"))
     } else if has("While lock file") {
         Error::Locked(format!("{text} (the directory is open in another process)"))
     } else if msg.starts_with("Resource busy")
@@ -345,12 +346,12 @@ impl Rocksdb {
     }
 
     /// After a write that failed on the storage (a full disk, an I/O error),
-    /// RocksDB keeps the failure on its log writer, and a later write, sync
-    /// or close through it aborts the process (Debian's librocksdb is built
-    /// with assertions: `WritableFileWriter::AssertFalseAndGetStatusForPrevError`).
+    /// RocksDB keeps the failure on its log writer, and the next write
+    /// through it aborts the process (Debian's librocksdb is built with
+    /// assertions: `WritableFileWriter::AssertFalseAndGetStatusForPrevError`).
     /// So the engine stops writing: every later write, commit and sync
-    /// gives this error, and closing leaves RocksDB open (see Drop). Reads
-    /// go on. Another process reopening the directory recovers from the log.
+    /// gives this error until the database is closed and opened again
+    /// (which recovers from the log). Reads go on.
     fn stop(&mut self, e: Error) -> Error {
         if matches!(e, Error::DiskFull(_) | Error::Io(_) | Error::Corrupt(_)) && self.stopped.is_none() {
             let text = format!("{e}; no more writes until the database is reopened");
@@ -832,14 +833,6 @@ impl Drop for Rocksdb {
             if !self.batch.is_null() {
                 ffi::rocksdb_writebatch_wi_destroy(self.batch);
                 self.batch = null_mut();
-            }
-            if self.stopped.is_some() {
-                // Closing flushes the log writer, which holds the failed
-                // write: with the system's assertion-enabled librocksdb that
-                // aborts the process. The database is left open instead
-                // (its memory, files and LOCK stay held until the process
-                // exits; a reopen from another process recovers the log).
-                return;
             }
             if !self.db.is_null() {
                 ffi::rocksdb_close(self.db);
