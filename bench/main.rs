@@ -1,8 +1,9 @@
 //! kvidx_bench: operations per second of kvidxkit through its C ABI, next
 //! to the same operations done directly on the engine (the ceiling), in
-//! the same run, for each engine (SQLite3, then LMDB).
+//! the same run, for each engine (SQLite3, then LMDB, then RocksDB in a build
+//! with the `rocksdb` feature: `make bench ROCKSDB=1`).
 //! `cargo bench --bench kvidx_bench [-- FILTER... ] [-v]`; a filter that
-//! names an engine ("sqlite3", "lmdb", case-insensitive) selects engines,
+//! names an engine ("sqlite3", "lmdb", "rocksdb", case-insensitive) selects engines,
 //! any other filters rows by substring ("=NAME": exact row name).
 //!
 //! Environment: KVIDX_BENCH_N (entries, default 100000),
@@ -28,6 +29,8 @@ mod harness;
 mod kv;
 mod raw;
 mod raw_lmdb;
+#[cfg(feature = "rocksdb")]
+mod raw_rocksdb;
 
 use harness::{Case, Columns, Env, KvEngine, PRIM_N, RowResult, TARGET_RATIO, TTL_TARGET_RATIO, measure, print_table};
 use kvidxkit::capi::registry::{kvidxInterfaceLmdb, kvidxInterfaceSqlite3};
@@ -82,6 +85,30 @@ fn lmdb_primitives() -> Vec<Case> {
     ]
 }
 
+#[cfg(feature = "rocksdb")]
+fn rocksdb_cases() -> Vec<Case> {
+    vec![
+        Case::new("sequential insert", kv::seq_insert, raw_rocksdb::seq_insert),
+        Case::new("sequential read", kv::seq_read, raw_rocksdb::seq_read),
+        Case::new("random read", kv::rand_read, raw_rocksdb::rand_read),
+        Case::new("random insert", kv::rand_insert, raw_rocksdb::rand_insert),
+        Case::new("iterator scan", kv::iter_scan, raw_rocksdb::iter_scan),
+        Case::new("range count", kv::range_count, raw_rocksdb::range_count),
+        Case::new("delete", kv::delete, raw_rocksdb::delete),
+    ]
+}
+
+#[cfg(feature = "rocksdb")]
+fn rocksdb_primitives() -> Vec<Case> {
+    vec![
+        Case::new("GetAndSet", kv::get_and_set, raw_rocksdb::get_and_set).runs(PRIM_RUNS),
+        Case::new("CompareAndSwap", kv::compare_and_swap, raw_rocksdb::compare_and_swap).runs(PRIM_RUNS),
+        Case::new("Append", kv::append, raw_rocksdb::append).runs(PRIM_RUNS),
+        Case::new("SetExpire", kv::set_expire, raw_rocksdb::set_expire).runs(PRIM_RUNS),
+        Case::new("ExpireScan (entries/s)", kv::expire_scan, raw_rocksdb::expire_scan).runs(PRIM_RUNS),
+    ]
+}
+
 /// Same on every engine: `kvidx` = 1% TTL database, `raw` = no TTL.
 fn ttl_cases() -> Vec<Case> {
     vec![
@@ -111,7 +138,7 @@ fn main() {
     let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
     // cargo bench passes "--bench"; other non-flag arguments select engines or rows.
     let words: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(|s| s.as_str()).collect();
-    let is_engine = |w: &str| ["sqlite3", "lmdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
+    let is_engine = |w: &str| ["sqlite3", "lmdb", "rocksdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
     let engines: Vec<&str> = words.iter().copied().filter(|w| is_engine(w)).collect();
     let filters: Vec<&str> = words.iter().copied().filter(|w| !is_engine(w)).collect();
     let n = env_num("KVIDX_BENCH_N", 100_000);
@@ -139,6 +166,16 @@ fn main() {
             core: lmdb_cases,
             primitives: lmdb_primitives,
             transfer: export::Ceiling { export: raw_lmdb::export_scan_write, import: raw_lmdb::import_insert },
+        },
+        #[cfg(feature = "rocksdb")]
+        EngineBench {
+            engine: KvEngine { name: "RocksDB", iface: &kvidxkit::capi::registry::kvidxInterfaceRocksdb, suffix: "" },
+            ceiling: "the RocksDB C API on the same layout and options, one write batch with index per transaction, \
+                      one iterator per read row",
+            raw_column: "raw RocksDB ops/s",
+            core: rocksdb_cases,
+            primitives: rocksdb_primitives,
+            transfer: export::Ceiling { export: raw_rocksdb::export_scan_write, import: raw_rocksdb::import_insert },
         },
     ];
     let select = |cases: Vec<Case>| -> Vec<Case> {

@@ -419,6 +419,80 @@ fn large_range_deletes_in_and_out_of_transactions() {
     assert_eq!(ttls, 34, "TTL records of deleted keys deleted too");
 }
 
+/// Reads outside a transaction reuse one iterator until the next write:
+/// after every kind of write (single, range, batch, committed or aborted
+/// transaction, TTL) the next read shows exactly the model.
+#[test]
+fn reads_after_writes_are_never_stale() {
+    let path = dir("rocks-stale");
+    let mut s = open(&path);
+    let mut model: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    for step in 0..3000u64 {
+        let k = rnd(200);
+        match rnd(8) {
+            0 | 1 => {
+                let _ = s.insert(k, step, 0, b"v");
+                model.entry(k).or_insert(step);
+            }
+            2 => {
+                s.remove(k).unwrap();
+                model.remove(&k);
+            }
+            3 => {
+                let hi = k + rnd(20);
+                s.remove_range(k, hi, true, true).unwrap();
+                model.retain(|key, _| *key < k || *key > hi);
+            }
+            4 => {
+                s.begin().unwrap();
+                s.insert_ex(k, step, 1, b"t", kvidxkit::SetCondition::Always).unwrap();
+                if rnd(2) == 0 {
+                    s.commit().unwrap();
+                    model.insert(k, step);
+                } else {
+                    s.abort().unwrap();
+                }
+            }
+            5 => {
+                if model.contains_key(&k) {
+                    s.set_expire(k, 3_600_000).unwrap();
+                }
+            }
+            _ => {
+                let entries: Vec<u64> = model.keys().copied().collect();
+                let batch: Vec<kvidxkit::Entry> = (0..5)
+                    .map(|i| 1000 + step * 5 + i)
+                    .map(|key| kvidxkit::Entry { key, term: 0, cmd: 0, data: vec![] })
+                    .collect();
+                let out = s.insert_batch(batch.iter().map(|e| kvidxkit::EntryRef {
+                    key: e.key,
+                    term: e.term,
+                    cmd: e.cmd,
+                    data: &e.data,
+                }));
+                assert!(out.error.is_none());
+                for e in &batch {
+                    model.insert(e.key, 0);
+                }
+                assert!(entries.len() + 5 == model.len());
+            }
+        }
+        // Reads of every kind, each on the kept iterator.
+        assert_eq!(s.key_count().unwrap(), model.len() as u64, "step {step}");
+        assert_eq!(s.min_key().unwrap(), model.keys().next().copied(), "step {step}");
+        assert_eq!(s.next(k).unwrap().map(|e| e.key), model.range(k + 1..).next().map(|(k, _)| *k), "step {step}");
+        assert_eq!(s.count_range(0, 199).unwrap(), model.range(0..200).count() as u64, "step {step}");
+    }
+    assert_eq!(keys(&mut s, Dir::Forward), model.keys().copied().collect::<Vec<_>>());
+}
+
 // ----------------------------------------------------------------------
 // Opening: twice, read-only, paths
 

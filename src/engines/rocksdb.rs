@@ -283,6 +283,11 @@ pub struct Rocksdb {
     batch: *mut ffi::rocksdb_writebatch_wi_t,
     /// Save points inside the batch: its record count when each was taken.
     marks: Vec<usize>,
+    /// An iterator over the database for reads outside a transaction, kept
+    /// from one call to the next until this instance writes: no other
+    /// process writes while it has the directory open (RocksDB's LOCK), so
+    /// until then it sees exactly what a new one would.
+    reader: Option<Iter>,
     /// A value being assembled (header and data) for a put.
     vbuf: Vec<u8>,
     dir: PathBuf,
@@ -412,6 +417,7 @@ impl Rocksdb {
         // SAFETY: open handles; RocksDB copies key and value.
         unsafe {
             if self.batch.is_null() {
+                self.reader = None;
                 let mut err = null_mut();
                 ffi::rocksdb_put(self.db, self.write, cp(key), key.len(), cp(value), value.len(), &mut err);
                 check("rocksdb_put", err).map_err(|e| self.stop(e))
@@ -427,6 +433,7 @@ impl Rocksdb {
         // SAFETY: as put_raw.
         unsafe {
             if self.batch.is_null() {
+                self.reader = None;
                 let mut err = null_mut();
                 ffi::rocksdb_delete(self.db, self.write, cp(key), key.len(), &mut err);
                 check("rocksdb_delete", err).map_err(|e| self.stop(e))
@@ -523,11 +530,33 @@ impl Rocksdb {
     /// Visits the data entries of `[lo, hi]` in `dir` order: `f(key, value)`
     /// until it returns false. Records that are not 8-byte keys (TTL
     /// records, anything foreign) are skipped.
-    fn scan_raw(&mut self, lo: u64, hi: u64, dir: Dir, mut f: impl FnMut(u64, &Iter) -> bool) -> Result<()> {
+    fn scan_raw(&mut self, lo: u64, hi: u64, dir: Dir, f: impl FnMut(u64, &Iter) -> bool) -> Result<()> {
         if lo > hi {
             return Ok(());
         }
-        let mut it = self.data_iter(lo, hi)?;
+        if !self.batch.is_null() {
+            let mut it = self.data_iter(lo, hi)?;
+            return Self::walk(&mut it, lo, hi, dir, f);
+        }
+        // Outside a transaction: the iterator kept since the last write.
+        let mut it = match self.reader.take() {
+            Some(it) => it,
+            // SAFETY: open database; options without bounds.
+            None => Iter(unsafe { ffi::rocksdb_create_iterator(self.db, self.read) }),
+        };
+        if it.0.is_null() {
+            return Err(Error::Internal("rocksdb_create_iterator returned NULL".into()));
+        }
+        let r = Self::walk(&mut it, lo, hi, dir, f);
+        if r.is_ok() {
+            self.reader = Some(it);
+        }
+        r
+    }
+
+    /// The loop of [`Rocksdb::scan_raw`] on an iterator.
+    #[inline]
+    fn walk(it: &mut Iter, lo: u64, hi: u64, dir: Dir, mut f: impl FnMut(u64, &Iter) -> bool) -> Result<()> {
         match dir {
             Dir::Forward => {
                 it.seek(&data_key(lo));
@@ -535,7 +564,7 @@ impl Rocksdb {
                     let k = it.key();
                     if k.len() == 8 {
                         let key = u64::from_be_bytes(k.try_into().expect("8 bytes"));
-                        if key > hi || !f(key, &it) {
+                        if key > hi || !f(key, it) {
                             return Ok(());
                         }
                     }
@@ -552,7 +581,7 @@ impl Rocksdb {
                     let k = it.key();
                     if k.len() == 8 {
                         let key = u64::from_be_bytes(k.try_into().expect("8 bytes"));
-                        if key < lo || !f(key, &it) {
+                        if key < lo || !f(key, it) {
                             return Ok(());
                         }
                     }
@@ -657,6 +686,7 @@ impl Rocksdb {
         // SAFETY: open handles; the batch is destroyed exactly once.
         unsafe {
             if ffi::rocksdb_writebatch_wi_count(self.batch) > 0 {
+                self.reader = None;
                 ffi::rocksdb_write_writebatch_wi(self.db, self.write, self.batch, &mut err);
             }
         }
@@ -775,6 +805,7 @@ impl Rocksdb {
                 write: ffi::rocksdb_writeoptions_create(),
                 batch: null_mut(),
                 marks: Vec::new(),
+                reader: None,
                 vbuf: Vec::new(),
                 dir: path.to_path_buf(),
                 _claim: claim,
@@ -829,6 +860,7 @@ impl Drop for Rocksdb {
     fn drop(&mut self) {
         // SAFETY: every handle is ours; the database closes before the
         // options and the cache it uses are destroyed.
+        self.reader = None;
         unsafe {
             if !self.batch.is_null() {
                 ffi::rocksdb_writebatch_wi_destroy(self.batch);
