@@ -45,8 +45,8 @@ impl Raw {
             let mut err = null_mut();
             let db = ffi::rocksdb_open(opts, c.as_ptr(), &mut err);
             ok("rocksdb_open", err);
+            // Not synced: nothing here needs to survive a power cut.
             let wo = ffi::rocksdb_writeoptions_create();
-            ffi::rocksdb_writeoptions_set_sync(wo, 1);
             Raw { db, opts, ro: ffi::rocksdb_readoptions_create(), wo }
         }
     }
@@ -317,21 +317,49 @@ fn foreign_records_are_ignored() {
         raw.put(b"hello", b"a 5-byte key");
         raw.put(&[0, b'T', b'T', b'L', 1], b"short TTL-like key");
         raw.put(&ttl_key(3)[..11], b"11 bytes");
-        raw.put(&ttl_key(3), b"not 8 bytes");
         raw.put(&[0xFF; 9], b"9 bytes, after every data key");
-        raw.put(&data_key(4), b"short"); // a value shorter than term + cmd
+        raw.put(&data_key(4), &value(4, 4, b"four"));
     }
     let mut s = open(&path);
     assert_eq!(keys(&mut s, Dir::Forward), vec![3, 4]);
     assert_eq!(keys(&mut s, Dir::Backward), vec![4, 3]);
     assert_eq!(s.max_key().unwrap(), Some(4));
-    assert_eq!(s.ttl(3).unwrap(), Ttl::Persistent, "a TTL record of the wrong size is no TTL");
-    let e = s.get(4).unwrap().unwrap();
-    assert_eq!((e.term, e.cmd, e.data), (0, 0, &b""[..]), "short values read as the original did");
+    assert_eq!(s.ttl(3).unwrap(), Ttl::Persistent);
     // Range deletes leave them alone.
     assert_eq!(s.remove_range(0, u64::MAX, true, true).unwrap(), 2);
     close(s);
-    assert_eq!(Raw::open(&path).all().len(), 5, "only the two entries went");
+    assert_eq!(Raw::open(&path).all().len(), 4, "only the two entries went");
+}
+
+/// Records of the library's own kinds that neither library writes are
+/// damage: CORRUPT, not a guess.
+#[test]
+fn malformed_records_are_corrupt() {
+    let path = dir("rocks-malformed");
+    {
+        let raw = Raw::open(&path);
+        raw.put(&data_key(3), &value(3, 3, b"three"));
+        raw.put(&data_key(4), b"short"); // shorter than term + cmd
+        raw.put(&data_key(5), &value(5, 5, b"five"));
+    }
+    let mut s = open(&path);
+    assert_eq!(s.get(3).unwrap().unwrap().data, b"three");
+    assert_eq!(s.get(4).unwrap_err().code(), ErrorCode::Corrupt);
+    assert_eq!(s.exists_dual(4, 0).unwrap_err().code(), ErrorCode::Corrupt);
+    let walk: Result<Vec<_>, _> = s.iter(0, u64::MAX, Dir::Forward).collect();
+    assert_eq!(walk.unwrap_err().code(), ErrorCode::Corrupt);
+    assert_eq!(s.next(3).unwrap_err().code(), ErrorCode::Corrupt);
+    assert_eq!(s.data_size().unwrap_err().code(), ErrorCode::Corrupt);
+    assert_eq!(s.key_count().unwrap(), 3, "counting reads keys only");
+    close(s);
+    // A TTL record whose expiry is not 8 bytes: the open that loads them.
+    {
+        let raw = Raw::open(&path);
+        raw.put(&data_key(4), &value(4, 4, b"four"));
+        raw.put(&ttl_key(3), b"not 8 bytes");
+    }
+    let e = Store::<Rocksdb>::open(&path).err().expect("a bad TTL record");
+    assert_eq!(e.code(), ErrorCode::Corrupt, "{e}");
 }
 
 // ----------------------------------------------------------------------

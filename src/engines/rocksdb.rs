@@ -69,16 +69,20 @@ pub fn ttl_key(key: u64) -> [u8; TTL_KEY_LEN] {
     k
 }
 
-/// Splits a stored value into (term, cmd, data); values shorter than the
-/// header read as term = cmd = 0 with no data, as the original.
+/// Splits a stored value into (term, cmd, data); None for a value shorter
+/// than the header (neither library writes one: damage).
 #[inline]
-fn unpack(v: &[u8]) -> (u64, u64, &[u8]) {
+fn unpack(v: &[u8]) -> Option<(u64, u64, &[u8])> {
     if v.len() < HEADER {
-        return (0, 0, &[]);
+        return None;
     }
-    let term = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
-    let cmd = u64::from_ne_bytes(v[8..16].try_into().expect("8 bytes"));
-    (term, cmd, &v[HEADER..])
+    let term = u64::from_ne_bytes(v[..8].try_into().ok()?);
+    let cmd = u64::from_ne_bytes(v[8..16].try_into().ok()?);
+    Some((term, cmd, &v[HEADER..]))
+}
+
+fn short_value(key: u64, len: usize) -> Error {
+    Error::Corrupt(format!("the stored value of key {key} has {len} bytes, fewer than its 16-byte header"))
 }
 
 /// The error a RocksDB status text stands for. The C API hands out only the
@@ -556,7 +560,14 @@ impl Rocksdb {
 
     /// The loop of [`Rocksdb::scan_raw`] on an iterator.
     #[inline]
+    /// Keys must advance strictly in the scan's direction (RocksDB's
+    /// checksums catch damage first; this makes every scan end whatever
+    /// happens).
     fn walk(it: &mut Iter, lo: u64, hi: u64, dir: Dir, mut f: impl FnMut(u64, &Iter) -> bool) -> Result<()> {
+        let disorder = |prev: u64, key: u64| {
+            Error::Corrupt(format!("RocksDB returned key {key} after key {prev} in a {dir:?} scan"))
+        };
+        let mut prev: Option<u64> = None;
         match dir {
             Dir::Forward => {
                 it.seek(&data_key(lo));
@@ -564,9 +575,13 @@ impl Rocksdb {
                     let k = it.key();
                     if k.len() == 8 {
                         let key = u64::from_be_bytes(k.try_into().expect("8 bytes"));
+                        if let Some(p) = prev.filter(|p| key <= *p) {
+                            return Err(disorder(p, key));
+                        }
                         if key > hi || !f(key, it) {
                             return Ok(());
                         }
+                        prev = Some(key);
                     }
                     it.next();
                 }
@@ -581,9 +596,13 @@ impl Rocksdb {
                     let k = it.key();
                     if k.len() == 8 {
                         let key = u64::from_be_bytes(k.try_into().expect("8 bytes"));
+                        if let Some(p) = prev.filter(|p| key >= *p) {
+                            return Err(disorder(p, key));
+                        }
                         if key < lo || !f(key, it) {
                             return Ok(());
                         }
+                        prev = Some(key);
                     }
                     it.prev();
                 }
@@ -960,10 +979,11 @@ impl Engine for Rocksdb {
     fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
         data.clear();
         self.read_raw(&data_key(key), |v| {
-            let (term, cmd, d) = unpack(v);
+            let (term, cmd, d) = unpack(v).ok_or_else(|| short_value(key, v.len()))?;
             data.extend_from_slice(d);
-            (term, cmd)
-        })
+            Ok((term, cmd))
+        })?
+        .transpose()
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
@@ -971,14 +991,22 @@ impl Engine for Rocksdb {
     }
 
     fn term(&mut self, key: u64) -> Result<Option<u64>> {
-        self.read_raw(&data_key(key), |v| unpack(v).0)
+        self.read_raw(&data_key(key), |v| unpack(v).map(|u| u.0).ok_or_else(|| short_value(key, v.len())))?.transpose()
     }
 
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
+        let mut bad = None;
         self.scan_raw(lo, hi, dir, |key, it| {
-            let (term, cmd, data) = unpack(it.value());
-            f(Row { key, term, cmd, data })
-        })
+            let v = it.value();
+            match unpack(v) {
+                Some((term, cmd, data)) => f(Row { key, term, cmd, data }),
+                None => {
+                    bad = Some(short_value(key, v.len()));
+                    false
+                }
+            }
+        })?;
+        bad.map_or(Ok(()), Err)
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
@@ -991,12 +1019,18 @@ impl Engine for Rocksdb {
     }
 
     fn data_size(&mut self) -> Result<u64> {
-        let mut total = 0u64;
-        self.scan_raw(0, u64::MAX, Dir::Forward, |_, it| {
-            total += it.value().len().saturating_sub(HEADER) as u64;
-            true
+        let (mut total, mut bad) = (0u64, None);
+        self.scan_raw(0, u64::MAX, Dir::Forward, |key, it| match it.value().len().checked_sub(HEADER) {
+            Some(n) => {
+                total += n as u64;
+                true
+            }
+            None => {
+                bad = Some(short_value(key, it.value().len()));
+                false
+            }
         })?;
-        Ok(total)
+        bad.map_or(Ok(total), Err)
     }
 
     fn max_value_len(&self) -> usize {
@@ -1047,10 +1081,14 @@ impl Engine for Rocksdb {
                 break;
             }
             if let Some(key) = Space::Ttl.decode(it.key()) {
-                // A value of another length is not an expiry (the original's
-                // reads took it as no TTL): skipped.
-                if let Ok(at) = <[u8; 8]>::try_from(it.value()) {
-                    f(key, u64::from_ne_bytes(at));
+                match <[u8; 8]>::try_from(it.value()) {
+                    Ok(at) => f(key, u64::from_ne_bytes(at)),
+                    Err(_) => {
+                        return Err(Error::Corrupt(format!(
+                            "the TTL record of key {key} has {} bytes, not 8",
+                            it.value().len()
+                        )));
+                    }
                 }
             }
             it.next();
