@@ -620,6 +620,12 @@ fn paths() {
     let created = base.join("new");
     close(open(&created));
     assert!(created.join("CURRENT").exists());
+    // RocksDB's informational logs do not pile up, one per open.
+    for _ in 0..6 {
+        close(open(&created));
+    }
+    let logs = files_named(&created, |n| n.starts_with("LOG"));
+    assert!(!logs.is_empty() && logs.len() <= 2, "{logs:?}");
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&created).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode & 0o700, 0o700, "{mode:o}");

@@ -856,6 +856,8 @@ impl Rocksdb {
             // background thread, at any time — aborts the process with
             // Debian's assertion-enabled librocksdb.
             ffi::rocksdb_options_set_info_log_level(engine.options, ffi::INFO_LOG_HEADER);
+            // Each open moves the previous LOG aside (LOG.old.<time>): keep two.
+            ffi::rocksdb_options_set_keep_log_file_num(engine.options, 2);
             ffi::rocksdb_readoptions_set_verify_checksums(engine.read, 1);
             ffi::rocksdb_readoptions_set_verify_checksums(engine.scan, 1);
             let sync = engine.config.sync_mode;
