@@ -561,11 +561,15 @@ fn another_process_holding_the_directory_gives_locked() {
     let ready = std::io::BufReader::new(out).lines().map_while(Result::ok).any(|l| l.contains("ready"));
     assert!(ready, "the child did not open the directory");
     let err = Store::<Rocksdb>::open(&path).err();
+    // A read-only open takes no lock: it sees what was written so far.
+    let ro = Store::<Rocksdb>::open_with_config(&path, &Config { read_only: true, ..Config::default() })
+        .map(|mut s| s.get(1).map(|e| e.map(|e| e.data.to_vec())));
     let _ = child.kill();
     let _ = child.wait();
     let err = err.expect("open while another process holds it must fail");
     assert_eq!(err.code(), ErrorCode::Locked, "{err}");
     assert!(err.to_string().contains("LOCK"), "{err}");
+    assert_eq!(ro.unwrap().unwrap(), Some(b"held".to_vec()), "read-only open beside the writer");
     // Once that process is gone, the directory opens (its write is there).
     let mut s = open(&path);
     assert_eq!(s.get(1).unwrap().unwrap().data, b"held");
