@@ -757,7 +757,10 @@ fn damaged_files_give_corrupt_or_io() {
 
 /// The model of the sweep's database: keys on both sides of 2^63 and
 /// among the TTL records' range, values from empty to 30 KB, TTLs ahead.
-fn sweep_model() -> BTreeMap<u64, (u64, u64, Vec<u8>)> {
+/// Entries of a model: key -> (term, cmd, data).
+type Model = BTreeMap<u64, (u64, u64, Vec<u8>)>;
+
+fn sweep_model() -> Model {
     let mut m = BTreeMap::new();
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     for i in 0..3000u64 {
@@ -802,7 +805,7 @@ fn sweep_template(path: &Path) {
 /// Anything else is a panic naming the difference.
 fn sweep_read(path: &Path) -> i32 {
     let all: Vec<_> = sweep_model().into_iter().collect();
-    let parts: Vec<&[(u64, (u64, u64, Vec<u8>))]> = all.chunks(1000).collect();
+    let parts: Vec<_> = all.chunks(1000).collect();
     let check = || -> Result<usize, kvidxkit::Error> {
         let mut s = Store::<Rocksdb>::open(path)?;
         // The parts present: a prefix of them, each complete.
@@ -813,7 +816,7 @@ fn sweep_read(path: &Path) -> i32 {
                 break;
             }
         }
-        let m: BTreeMap<u64, (u64, u64, Vec<u8>)> = parts[..present].concat().into_iter().collect();
+        let m: Model = parts[..present].concat().into_iter().collect();
         for (k, _) in &all {
             match (s.get(*k)?, m.get(k)) {
                 (Some(e), Some((t, c, d))) => {
