@@ -47,7 +47,7 @@ STATIC_LIBS := -lm -lpthread -ldl
 SHARED_LIBS := -lpthread
 else ifeq ($(SQLITE),system)
 TARGET_DIR := target/system-sqlite
-FEATURES := --no-default-features --features system-sqlite
+FEATURES := --no-default-features --features capi,system-sqlite
 SQLITE_HEADERS :=
 REQUIRES_PRIVATE := Requires.private: sqlite3
 REQUIRES := Requires: sqlite3
@@ -93,7 +93,7 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib demo test test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
+.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
 
 all: lib demo
 
@@ -112,7 +112,14 @@ demo: lib
 	$(OUT)/demo $(OUT)/demo.sqlite3
 
 test:
+	$(BUILD_CARGO) test --release --doc $(BUILD_FEATURES)
 	$(BUILD_CARGO) test --release --tests $(BUILD_FEATURES)
+
+# The Rust API with one engine and no C API (the feature sets a Rust program
+# may choose), each in its own target directory.
+test-features:
+	CARGO_TARGET_DIR=target/features $(CARGO) test --release --no-default-features --features lmdb --tests
+	CARGO_TARGET_DIR=target/features $(CARGO) test --release --no-default-features --features sqlite,bundled-sqlite --tests
 
 test-cookbook:
 	KVIDX_REQUIRE_COOKBOOK=1 $(BUILD_CARGO) test --release --test cookbook $(BUILD_FEATURES)

@@ -1,26 +1,47 @@
-//! Generates include/kvidxkit.h with cbindgen, installs the bundled
-//! sqlite3.h beside it, compiles the C part (the variadic kvidxSetError),
-//! sets how the shared library is linked (exported symbols, SONAME) and,
-//! with the `rocksdb` feature, links the system RocksDB.
+//! With the `capi` feature: generates include/kvidxkit.h with cbindgen,
+//! installs the bundled sqlite3.h beside it, compiles the C part (the
+//! variadic kvidxSetError) and sets how the shared library is linked
+//! (exported symbols, SONAME). With `lmdb`: compiles LMDB from csrc/lmdb.
+//! With `rocksdb`: links the system RocksDB.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
     let crate_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let inc = crate_dir.join("include");
-    fs::create_dir_all(&inc).unwrap();
+    let feature = |f: &str| env::var_os(format!("CARGO_FEATURE_{}", f.to_uppercase().replace('-', "_"))).is_some();
 
-    let bundled = env::var_os("CARGO_FEATURE_BUNDLED_SQLITE").is_some();
-    let system = env::var_os("CARGO_FEATURE_SYSTEM_SQLITE").is_some();
-    if bundled == system {
+    let bundled = feature("bundled-sqlite");
+    let system = feature("system-sqlite");
+    if feature("sqlite") && bundled == system {
         panic!(
             "choose one SQLite: the default feature `bundled-sqlite`, or \
-             `--no-default-features --features system-sqlite` (make SQLITE=system)"
+             `--no-default-features --features capi,system-sqlite` (make SQLITE=system)"
         );
     }
+    if feature("capi") {
+        c_api(&crate_dir, bundled);
+    }
+    if feature("lmdb") {
+        compile_lmdb(&crate_dir);
+    }
+    if feature("rocksdb") {
+        link_rocksdb();
+    }
 
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=csrc");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+    println!("cargo:rerun-if-changed=exports.map");
+    println!("cargo:rerun-if-env-changed=KVIDXKIT_VERSION_SCRIPT");
+}
+
+/// The C ABI: the generated header, the bundled SQLite's headers beside it,
+/// the C shim and the shared library's link arguments.
+fn c_api(crate_dir: &std::path::Path, bundled: bool) {
+    let inc = crate_dir.join("include");
+    fs::create_dir_all(&inc).unwrap();
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml");
     let header =
-        cbindgen::Builder::new().with_crate(&crate_dir).with_config(config).generate().expect("cbindgen failed");
+        cbindgen::Builder::new().with_crate(crate_dir).with_config(config).generate().expect("cbindgen failed");
     // Write only when the text changes, so the committed header is stable.
     let mut text = Vec::new();
     header.write(&mut text);
@@ -57,16 +78,29 @@ fn main() {
         .link_lib_modifier("+whole-archive")
         .compile("kvidxcshim");
 
-    shared_library_link_args(&crate_dir);
-    if env::var_os("CARGO_FEATURE_ROCKSDB").is_some() {
-        link_rocksdb();
-    }
+    shared_library_link_args(crate_dir);
+}
 
-    println!("cargo:rerun-if-changed=src");
-    println!("cargo:rerun-if-changed=csrc");
-    println!("cargo:rerun-if-changed=cbindgen.toml");
-    println!("cargo:rerun-if-changed=exports.map");
-    println!("cargo:rerun-if-env-changed=KVIDXKIT_VERSION_SCRIPT");
+/// LMDB (csrc/lmdb: 0.9.70 with the damaged-file checks of PATCHES.md),
+/// every global symbol prefixed kvx_ (kvx_prefix.h) so that it never
+/// clashes with another LMDB in the same program.
+fn compile_lmdb(crate_dir: &std::path::Path) {
+    let lmdb = crate_dir.join("csrc/lmdb");
+    let mut b = cc::Build::new();
+    b.file(lmdb.join("mdb.c"))
+        .file(lmdb.join("midl.c"))
+        .include(&lmdb)
+        .flag("-include")
+        .flag(lmdb.join("kvx_prefix.h").to_str().expect("UTF-8 path"))
+        .define("MDB_IDL_LOGN", "16")
+        .warnings(false)
+        .flag_if_supported("-Wno-unused-parameter")
+        .flag_if_supported("-Wno-unused-but-set-variable")
+        .flag_if_supported("-Wno-unused-variable");
+    if env::var("PROFILE").as_deref() == Ok("release") {
+        b.define("NDEBUG", None);
+    }
+    b.compile("kvxlmdb");
 }
 
 /// The ABI version of the shared library, `[package.metadata.kvidxkit]

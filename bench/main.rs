@@ -161,7 +161,7 @@ fn main() {
         },
         EngineBench {
             engine: KvEngine { name: "LMDB", iface: &kvidxInterfaceLmdb, suffix: "" },
-            ceiling: "lmdb-master-sys on the same layout, one read txn per read row",
+            ceiling: "raw LMDB calls (the same bundled LMDB) on the same layout, one read txn per read row",
             raw_column: "raw LMDB ops/s",
             core: lmdb_cases,
             primitives: lmdb_primitives,

@@ -1,5 +1,5 @@
 //! The ceiling for the LMDB engine: the same operations done directly with
-//! lmdb-master-sys on the layout of src/engines/lmdb.rs (environment with
+//! raw LMDB calls (the LMDB compiled into the library) on the layout of src/engines/lmdb.rs (environment with
 //! maxdbs 2, map size 1 GiB, MDB_NOTLS; named databases `_kvidx_data` and
 //! `_kvidx_ttl`, MDB_INTEGERKEY; key = native 8-byte u64; value = term and
 //! cmd as native u64, then the data; TTL value = native 8-byte expiry).
@@ -12,7 +12,7 @@ use std::path::Path;
 use std::ptr::null_mut;
 use std::time::Instant;
 
-use lmdb_master_sys as ffi;
+use kvidxkit::engines::lmdb_ffi as ffi;
 
 use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
 use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};

@@ -42,6 +42,7 @@ impl JournalMode {
         }
     }
 
+    #[cfg(feature = "sqlite")]
     pub(crate) fn from_keyword(s: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|m| m.keyword().eq_ignore_ascii_case(s))
     }

@@ -10,6 +10,15 @@
 use crate::config::{Config, FileStats};
 use crate::error::Result;
 
+/// A token for the calling thread: the address of a thread-local (non-zero,
+/// distinct for every live thread, a few instructions to compute, unlike
+/// `std::thread::current()`).
+#[inline]
+pub(crate) fn thread_token() -> usize {
+    thread_local!(static TOKEN: u8 = const { 0 });
+    TOKEN.with(|t| t as *const u8 as usize)
+}
+
 /// Direction of a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -34,9 +43,22 @@ pub struct OpenRequest<'a> {
     pub config: Option<&'a Config>,
 }
 
-/// A storage engine. All methods run on the instance's single connection /
-/// environment; the store serialises calls.
-pub trait Engine: Sized + Send + 'static {
+pub(crate) mod private {
+    /// Only this crate's engines implement [`super::Engine`].
+    pub trait Sealed {}
+    #[cfg(feature = "sqlite")]
+    impl Sealed for crate::engines::Sqlite {}
+    #[cfg(feature = "lmdb")]
+    impl Sealed for crate::engines::Lmdb {}
+    #[cfg(feature = "rocksdb")]
+    impl Sealed for crate::engines::Rocksdb {}
+}
+
+/// A storage engine: [`crate::Sqlite`], [`crate::Lmdb`] or, with the
+/// `rocksdb` feature, `crate::Rocksdb` (the type parameter of
+/// [`crate::Store`]). The trait is sealed; its methods are the store's
+/// building blocks, not part of the API (use [`crate::Store`]).
+pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// Registry name ("SQLite3").
     const NAME: &'static str;
     /// Distinguishes handles of different engines (checked on every C call).
@@ -62,7 +84,11 @@ pub trait Engine: Sized + Send + 'static {
 
     // Reads.
     /// Term and cmd of `key`, its value copied into `data` (cleared first).
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>>;
+    /// Term and cmd of `key`; its value is then [`Engine::value`], valid
+    /// until the next call on the engine (LMDB: a slice of the map, no copy).
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>>;
+    /// The value of the entry the last successful [`Engine::get`] found.
+    fn value(&self) -> &[u8];
     fn exists(&mut self, key: u64) -> Result<bool>;
     /// Term of `key` without reading its value.
     fn term(&mut self, key: u64) -> Result<Option<u64>>;
@@ -72,6 +98,11 @@ pub trait Engine: Sized + Send + 'static {
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()>;
     /// Number of entries with `lo <= key <= hi`.
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
+    /// Visits the keys of `[lo, hi]` in ascending order until `f` returns
+    /// false (values are not read where the engine can avoid it).
+    fn scan_keys<F: FnMut(u64) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
+        self.scan(lo, hi, Dir::Forward, |r| f(r.key))
+    }
     /// Sum of the value lengths of all entries.
     fn data_size(&mut self) -> Result<u64> {
         let mut total = 0u64;

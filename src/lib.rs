@@ -4,13 +4,18 @@
 //!
 //! Layers: [`capi`] (the C ABI) → [`Store`] (everything written once) →
 //! [`Engine`] (what differs between engines: [`engines::Sqlite`]).
+#![warn(missing_docs)]
 
+#[cfg(feature = "capi")]
+#[doc(hidden)]
 pub mod capi;
 pub mod config;
 pub mod engine;
 pub mod engines;
 pub mod error;
 pub mod formats;
+mod runs;
+#[cfg(feature = "sqlite")]
 pub mod schema;
 pub mod store;
 mod transfer;
@@ -18,6 +23,11 @@ pub mod ttl;
 
 pub use config::{Config, JournalMode, Stats, SyncMode};
 pub use engine::{Dir, Engine};
-pub use engines::{Lmdb, Sqlite};
+#[cfg(feature = "lmdb")]
+pub use engines::Lmdb;
+#[cfg(feature = "rocksdb")]
+pub use engines::Rocksdb;
+#[cfg(feature = "sqlite")]
+pub use engines::Sqlite;
 pub use error::{Error, ErrorCode, Result};
 pub use store::{BatchOutcome, Entry, EntryRef, Iter, SetCondition, Store, Ttl};

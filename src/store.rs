@@ -3,12 +3,15 @@
 //! order, inclusive/exclusive range bounds, atomic compound calls, batches,
 //! statistics, transaction state.
 
+use std::ops::{Bound, Deref, DerefMut, RangeBounds};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, Stats};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
+use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
 
 /// Condition of [`Store::insert_ex`].
@@ -29,8 +32,8 @@ pub enum Ttl {
     NotFound,
     /// The key exists and never expires.
     Persistent,
-    /// Milliseconds until the key expires (> 0).
-    Remaining(u64),
+    /// Time left until the key expires (at least a millisecond).
+    Remaining(Duration),
 }
 
 /// An entry owned by the caller.
@@ -74,6 +77,8 @@ pub struct Store<E: Engine> {
     buf: Vec<u8>,
     pub(crate) shared: Arc<Shared>,
     ttl: TtlIndex,
+    /// Runs of consecutive keys, for counts without scans.
+    runs: RunIndex,
     /// Nesting depth of atomic units in progress.
     depth: usize,
 }
@@ -96,6 +101,7 @@ pub(crate) struct BatchRun {
 
 impl BatchRun {
     /// True once an entry failed (the batch stops there).
+    #[cfg(feature = "capi")]
     pub(crate) fn entry_failed(&self) -> bool {
         self.error.is_some()
     }
@@ -123,6 +129,7 @@ impl<E: Engine> Store<E> {
             buf: Vec::new(),
             shared: Arc::new(Shared::default()),
             ttl: TtlIndex::default(),
+            runs: RunIndex::default(),
             depth: 0,
         };
         store.load_ttl()?;
@@ -189,6 +196,7 @@ impl<E: Engine> Store<E> {
         if self.sync_txn(changed)? {
             let r = self.read_ttl();
             self.sync_txn(r)?;
+            self.runs.invalidate();
             self.engine.took_in_changes();
             // Iterators re-read instead of serving what they cached.
             self.touch();
@@ -207,8 +215,8 @@ impl<E: Engine> Store<E> {
             }
             self.in_txn = false;
         }
-        let Store { engine, in_txn, config, buf, shared, ttl, depth } = self;
-        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, depth }, e))
+        let Store { engine, in_txn, config, buf, shared, ttl, runs, depth } = self;
+        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e))
     }
 
     /// The engine, for engine-specific work.
@@ -228,10 +236,52 @@ impl<E: Engine> Store<E> {
     fn sync_txn<T>(&mut self, r: Result<T>) -> Result<T> {
         if r.is_err() && self.in_txn && !self.engine.in_transaction() {
             self.in_txn = false;
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
+    }
+
+    /// Undoes the in-memory changes made since `mark` (the engine rolled
+    /// back): the TTL index is restored, the run index rebuilt when next
+    /// needed.
+    #[inline]
+    fn undo_to(&mut self, mark: usize) {
+        self.ttl.rollback_to(mark);
+        self.runs.invalidate();
+    }
+
+    // The engine's writes, keeping the run index exact.
+
+    #[inline]
+    fn e_insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
+        let new = self.engine.insert(key, term, cmd, data)?;
+        if new {
+            self.runs.insert(key);
+        }
+        Ok(new)
+    }
+
+    #[inline]
+    fn e_put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
+        self.engine.put(key, term, cmd, data)?;
+        self.runs.insert(key);
+        Ok(())
+    }
+
+    #[inline]
+    fn e_delete(&mut self, key: u64) -> Result<bool> {
+        let gone = self.engine.delete(key)?;
+        if gone {
+            self.runs.remove(key);
+        }
+        Ok(gone)
+    }
+
+    fn e_delete_range(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        let n = self.engine.delete_range(lo, hi)?;
+        self.runs.remove_range(lo, hi);
+        Ok(n)
     }
 
     /// True while changes may still be rolled back (record TTL undo).
@@ -253,13 +303,13 @@ impl<E: Engine> Store<E> {
                 Ok(()) => Ok(v),
                 Err(e) => {
                     let _ = self.engine.rollback_savepoint();
-                    self.ttl.rollback_to(mark);
+                    self.undo_to(mark);
                     Err(e)
                 }
             },
             Err(e) => {
                 let _ = self.engine.rollback_savepoint();
-                self.ttl.rollback_to(mark);
+                self.undo_to(mark);
                 Err(e)
             }
         };
@@ -281,7 +331,7 @@ impl<E: Engine> Store<E> {
             let mark = self.ttl.mark();
             let r = f(self);
             if r.is_err() {
-                self.ttl.rollback_to(mark);
+                self.undo_to(mark);
             }
             return self.sync_txn(r);
         }
@@ -317,10 +367,14 @@ impl<E: Engine> Store<E> {
     /// `self.buf`). An expired entry is removed with its TTL, so the key is
     /// absent for what follows. Call inside [`Store::atomic`].
     fn live_entry(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
-        let found = self.engine.get(key, &mut self.buf)?;
+        let found = self.engine.get(key)?;
+        if found.is_some() {
+            self.buf.clear();
+            self.buf.extend_from_slice(self.engine.value());
+        }
         if let Some(at) = self.ttl.get(key) {
             if found.is_some() && at <= now_ms() {
-                self.engine.delete(key)?;
+                self.e_delete(key)?;
                 self.ttl_write(key, None)?;
                 return Ok(None);
             }
@@ -334,11 +388,66 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Transactions
 
-    /// True while a transaction begun with [`Store::begin`] is open.
+    /// True while a transaction ([`Store::transaction`]) is open.
     pub fn in_transaction(&self) -> bool {
         self.in_txn
     }
 
+    /// Begins a transaction: every call made through the returned guard
+    /// (it dereferences to the store) is part of it, and reads see its
+    /// writes. [`Transaction::commit`] makes it durable; dropping the guard
+    /// without committing — an early return, an error, a panic — rolls it
+    /// back. [`Error::TransactionActive`] if one is open already.
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store};
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// let mut tx = db.transaction()?;
+    /// tx.insert(1, 1, 0, b"one")?;
+    /// tx.insert(2, 1, 0, b"two")?;
+    /// tx.commit()?;
+    ///
+    /// {
+    ///     let mut tx = db.transaction()?;
+    ///     tx.remove(1)?;
+    ///     // dropped without commit: rolled back
+    /// }
+    /// assert_eq!(db.count_range(..)?, 2);
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
+    pub fn transaction(&mut self) -> Result<Transaction<'_, E>> {
+        self.begin()?;
+        Ok(Transaction { store: self, open: true })
+    }
+
+    /// Runs `f` in a transaction: committed if it returns `Ok`, rolled back
+    /// if it returns `Err` (that error is the result) or panics.
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store};
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// db.insert(1, 1, 0, b"100")?;
+    /// // Move 40 from key 1 to key 2, all or nothing.
+    /// db.atomically(|tx| {
+    ///     let from: u64 = std::str::from_utf8(tx.get(1)?.unwrap().data).unwrap().parse().unwrap();
+    ///     tx.insert_ex(1, 1, 0, (from - 40).to_string().as_bytes(), kvidxkit::SetCondition::Always)?;
+    ///     tx.insert(2, 1, 0, b"40")
+    /// })?;
+    /// assert_eq!(db.get(1)?.unwrap().data, b"60");
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
+    pub fn atomically<R>(&mut self, f: impl FnOnce(&mut Transaction<'_, E>) -> Result<R>) -> Result<R> {
+        let mut tx = self.transaction()?;
+        let v = f(&mut tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    /// Begins a transaction, to be ended by [`Store::commit`] or
+    /// [`Store::abort`]: the explicit form, for a transaction that spans
+    /// calls a guard cannot (a state machine, an FFI layer). Prefer
+    /// [`Store::transaction`], which cannot be left open by mistake.
+    /// [`Error::TransactionActive`] if one is open already.
     pub fn begin(&mut self) -> Result<()> {
         if self.in_txn || self.depth > 0 {
             // depth > 0: called from inside a call that is itself one atomic
@@ -355,6 +464,8 @@ impl<E: Engine> Store<E> {
         Ok(())
     }
 
+    /// Commits the transaction begun with [`Store::begin`];
+    /// [`Error::NoTransaction`] if none is open.
     pub fn commit(&mut self) -> Result<()> {
         if !self.in_txn {
             return Err(Error::NoTransaction);
@@ -365,12 +476,14 @@ impl<E: Engine> Store<E> {
         if r.is_ok() {
             self.ttl.forget_undo();
         } else if !self.in_txn {
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
     }
 
+    /// Rolls back the transaction begun with [`Store::begin`];
+    /// [`Error::NoTransaction`] if none is open.
     pub fn abort(&mut self) -> Result<()> {
         if !self.in_txn {
             return Err(Error::NoTransaction);
@@ -379,7 +492,7 @@ impl<E: Engine> Store<E> {
         let r = self.engine.rollback();
         self.in_txn = self.engine.in_transaction();
         if !self.in_txn {
-            self.ttl.rollback_to(0);
+            self.undo_to(0);
             self.ttl.forget_undo();
         }
         r
@@ -389,14 +502,15 @@ impl<E: Engine> Store<E> {
     // Point reads
 
     /// The entry at `key`.
+    #[inline]
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
         if self.is_expired(key) {
             return Ok(None);
         }
-        let r = self.engine.get(key, &mut self.buf);
+        let r = self.engine.get(key);
         match self.sync_txn(r)? {
-            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: &self.buf })),
+            Some((term, cmd)) => Ok(Some(EntryRef { key, term, cmd, data: self.engine.value() })),
             None => Ok(None),
         }
     }
@@ -493,13 +607,13 @@ impl<E: Engine> Store<E> {
                 if s.live_entry(key)?.is_some() {
                     return Err(Error::DuplicateKey(key));
                 }
-                match s.engine.insert(key, term, cmd, data)? {
+                match s.e_insert(key, term, cmd, data)? {
                     true => Ok(()),
                     false => Err(Error::DuplicateKey(key)),
                 }
             });
         }
-        let r = self.engine.insert(key, term, cmd, data);
+        let r = self.e_insert(key, term, cmd, data);
         match self.sync_txn(r)? {
             true => Ok(()),
             false => Err(Error::DuplicateKey(key)),
@@ -513,35 +627,52 @@ impl<E: Engine> Store<E> {
         if self.ttl.get(key).is_some() {
             return self.atomic(|s| {
                 let live = !s.is_expired(key);
-                let existed = s.engine.delete(key)?;
+                let existed = s.e_delete(key)?;
                 s.ttl_write(key, None)?;
                 Ok(existed && live)
             });
         }
-        let r = self.engine.delete(key);
+        let r = self.e_delete(key);
         self.sync_txn(r)
     }
 
-    /// Removes every key in the range (and their TTLs); the flags say
-    /// whether each bound is included. An empty range (start > end, or
-    /// exclusive bounds that meet) removes nothing. Returns how many live
-    /// entries were removed.
-    pub fn remove_range(&mut self, start: u64, end: u64, start_inclusive: bool, end_inclusive: bool) -> Result<u64> {
-        self.refresh()?;
-        let lo = if start_inclusive { Some(start) } else { start.checked_add(1) };
-        let hi = if end_inclusive { Some(end) } else { end.checked_sub(1) };
-        match (lo, hi) {
-            (Some(lo), Some(hi)) if lo <= hi => {
-                self.touch();
-                self.atomic(|s| s.delete_range_with_ttl(lo, hi))
-            }
-            _ => Ok(0),
+    /// Removes every entry whose key is in `range` (and their TTLs), in one
+    /// atomic unit, and returns how many live entries it removed. Any
+    /// [`RangeBounds`] of `u64` works: `10..=20`, `100..`, `..`,
+    /// `(Bound::Excluded(5), Bound::Included(9))`; an empty range removes
+    /// nothing.
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store};
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// for k in 1..=10 {
+    ///     db.insert(k, 1, 0, b"")?;
+    /// }
+    /// assert_eq!(db.remove_range(4..7)?, 3); // 4, 5, 6
+    /// assert_eq!(db.remove_range(9..)?, 2); // 9, 10: a Raft log truncated after 8
+    /// assert_eq!(db.count_range(..)?, 5);
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
+    pub fn remove_range(&mut self, range: impl RangeBounds<u64>) -> Result<u64> {
+        match bounds(&range) {
+            Some((lo, hi)) => self.remove_keys(lo, hi),
+            None => Ok(0),
         }
+    }
+
+    /// Removes every key of `[lo, hi]` (and their TTLs) in one atomic unit.
+    pub(crate) fn remove_keys(&mut self, lo: u64, hi: u64) -> Result<u64> {
+        self.refresh()?;
+        if lo > hi {
+            return Ok(0);
+        }
+        self.touch();
+        self.atomic(|s| s.delete_range_with_ttl(lo, hi))
     }
 
     pub(crate) fn delete_range_with_ttl(&mut self, lo: u64, hi: u64) -> Result<u64> {
         let expired = self.ttl.expired_in(lo, hi, now_ms());
-        let n = self.engine.delete_range(lo, hi)?;
+        let n = self.e_delete_range(lo, hi)?;
         let keys = self.ttl.keys_in(lo, hi);
         if !keys.is_empty() {
             self.engine.ttl_delete_range(lo, hi)?;
@@ -551,16 +682,6 @@ impl<E: Engine> Store<E> {
             }
         }
         Ok(n.saturating_sub(expired))
-    }
-
-    /// Removes every key >= `key`.
-    pub fn remove_after_inclusive(&mut self, key: u64) -> Result<u64> {
-        self.remove_range(key, u64::MAX, true, true)
-    }
-
-    /// Removes every key <= `key`.
-    pub fn remove_before_inclusive(&mut self, key: u64) -> Result<u64> {
-        self.remove_range(0, key, true, true)
     }
 
     /// Inserts entries in order, stopping at the first failure: the entries
@@ -639,7 +760,7 @@ impl<E: Engine> Store<E> {
                 if self.engine.in_transaction() {
                     let _ = self.engine.rollback_savepoint();
                 }
-                self.ttl.rollback_to(0);
+                self.undo_to(0);
                 BatchOutcome { inserted: 0, error: Some(error.unwrap_or(e)) }
             }
         };
@@ -652,30 +773,71 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Range queries and statistics
 
-    /// Number of keys in `[start, end]` (0 when start > end).
-    pub fn count_range(&mut self, start: u64, end: u64) -> Result<u64> {
+    /// Number of live entries whose key is in `range` (any
+    /// [`RangeBounds`] of `u64`).
+    pub fn count_range(&mut self, range: impl RangeBounds<u64>) -> Result<u64> {
+        match bounds(&range) {
+            Some((lo, hi)) => self.count_in(lo, hi),
+            None => Ok(0),
+        }
+    }
+
+    /// Number of live entries in `[start, end]` (0 when start > end).
+    pub(crate) fn count_in(&mut self, start: u64, end: u64) -> Result<u64> {
         self.refresh()?;
         if start > end {
             return Ok(0);
         }
-        let r = self.engine.count(start, end);
-        let n = self.sync_txn(r)?;
+        let n = match self.runs.plan(start, end) {
+            Plan::Answer(n) => n,
+            Plan::Build if self.build_runs()? => self.runs.answer(start, end).unwrap_or(0),
+            _ => {
+                let r = self.engine.count(start, end);
+                self.sync_txn(r)?
+            }
+        };
         if self.ttl.is_empty() {
             return Ok(n);
         }
         Ok(n.saturating_sub(self.ttl.expired_in(start, end, now_ms())))
     }
 
-    /// True if any key lies in `[start, end]`.
-    pub fn exists_in_range(&mut self, start: u64, end: u64) -> Result<bool> {
-        if start > end {
-            return Ok(false);
+    /// Builds the run index from a scan of the stored keys; false when the
+    /// keys are too scattered for it (counts then go to the engine).
+    #[cold]
+    fn build_runs(&mut self) -> Result<bool> {
+        let (runs, engine) = (&mut self.runs, &mut self.engine);
+        let mut failed = None;
+        let built = runs.build(|f| {
+            if let Err(e) = engine.scan_keys(0, u64::MAX, f) {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            self.runs.invalidate();
+            return self.sync_txn(Err(e));
         }
-        Ok(self.first_key_in(start, end, Dir::Forward)?.is_some())
+        Ok(built)
     }
 
+    /// True if a live entry's key is in `range`.
+    pub fn exists_in_range(&mut self, range: impl RangeBounds<u64>) -> Result<bool> {
+        match bounds(&range) {
+            Some((lo, hi)) => {
+                if self.ttl.is_empty()
+                    && let Some(n) = self.runs.answer(lo, hi)
+                {
+                    return Ok(n > 0);
+                }
+                Ok(self.first_key_in(lo, hi, Dir::Forward)?.is_some())
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Number of live entries.
     pub fn key_count(&mut self) -> Result<u64> {
-        self.count_range(0, u64::MAX)
+        self.count_in(0, u64::MAX)
     }
 
     /// Sum of all value lengths.
@@ -685,9 +847,9 @@ impl<E: Engine> Store<E> {
         let mut total = self.sync_txn(r)?;
         if !self.ttl.is_empty() {
             for k in self.ttl.expired_keys(now_ms(), 0) {
-                let r = self.engine.get(k, &mut self.buf);
+                let r = self.engine.get(k);
                 if self.sync_txn(r)?.is_some() {
-                    total = total.saturating_sub(self.buf.len() as u64);
+                    total = total.saturating_sub(self.engine.value().len() as u64);
                 }
             }
         }
@@ -754,8 +916,8 @@ impl<E: Engine> Store<E> {
         if self.ttl.is_empty() {
             // No expiry anywhere: one statement each.
             let r = match cond {
-                SetCondition::Always => self.engine.put(key, term, cmd, data).map(|_| true),
-                SetCondition::IfNotExists => self.engine.insert(key, term, cmd, data),
+                SetCondition::Always => self.e_put(key, term, cmd, data).map(|_| true),
+                SetCondition::IfNotExists => self.e_insert(key, term, cmd, data),
                 SetCondition::IfExists => self.engine.update(key, term, cmd, data),
             };
             return match self.sync_txn(r)? {
@@ -771,7 +933,7 @@ impl<E: Engine> Store<E> {
             match (cond, live) {
                 (SetCondition::IfNotExists, true) => Err(Error::ConditionFailed(format!("key {key} already exists"))),
                 (SetCondition::IfExists, false) => Err(Error::ConditionFailed(format!("key {key} does not exist"))),
-                _ => s.engine.put(key, term, cmd, data),
+                _ => s.e_put(key, term, cmd, data),
             }
         })
     }
@@ -796,7 +958,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| {
             let old = s.live_entry(key)?;
             let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
-            s.engine.put(key, term, cmd, data)?;
+            s.e_put(key, term, cmd, data)?;
             Ok(r)
         })
     }
@@ -815,7 +977,7 @@ impl<E: Engine> Store<E> {
             let old = s.live_entry(key)?;
             let r = f(old.map(|(t, c)| EntryRef { key, term: t, cmd: c, data: &s.buf }))?;
             if old.is_some() {
-                s.engine.delete(key)?;
+                s.e_delete(key)?;
                 s.ttl_write(key, None)?;
             }
             Ok(r)
@@ -830,7 +992,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some(_) if s.buf[..] != *expected => Ok(false),
-            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+            Some(_) => s.e_put(key, term, cmd, data).map(|_| true),
         })
     }
 
@@ -849,7 +1011,7 @@ impl<E: Engine> Store<E> {
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => Err(Error::not_found_key(key)),
             Some((t, _)) if t != expected_term => Ok(false),
-            Some(_) => s.engine.put(key, term, cmd, data).map(|_| true),
+            Some(_) => s.e_put(key, term, cmd, data).map(|_| true),
         })
     }
 
@@ -858,7 +1020,7 @@ impl<E: Engine> Store<E> {
         self.touch();
         self.atomic_one(key, |s| match s.live_entry(key)? {
             None => {
-                s.engine.put(key, term, cmd, data)?;
+                s.e_put(key, term, cmd, data)?;
                 Ok(data.len())
             }
             Some((t, c)) => {
@@ -869,7 +1031,7 @@ impl<E: Engine> Store<E> {
                     s.buf.splice(0..0, data.iter().copied());
                 }
                 let value = std::mem::take(&mut s.buf);
-                let r = s.engine.put(key, t, c, &value);
+                let r = s.e_put(key, t, c, &value);
                 s.buf = value;
                 r.map(|_| len)
             }
@@ -909,7 +1071,7 @@ impl<E: Engine> Store<E> {
             return Ok(&[]);
         }
         let n = if length == 0 || length > len - start { len - start } else { length };
-        Ok(&self.buf[start..start + n])
+        Ok(&self.engine.value()[start..start + n])
     }
 
     /// Overwrites bytes of the value at `offset`, extending it with zeros
@@ -928,7 +1090,7 @@ impl<E: Engine> Store<E> {
                 }
                 s.buf[offset..end].copy_from_slice(data);
                 let value = std::mem::take(&mut s.buf);
-                let r = s.engine.put(key, t, c, &value);
+                let r = s.e_put(key, t, c, &value);
                 let len = value.len();
                 s.buf = value;
                 r.map(|_| len)
@@ -939,14 +1101,41 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // TTL (lazy expiry: an expired key is absent for every operation)
 
+    /// Makes `key` expire after `ttl` (from now; zero: now, the key is gone
+    /// at once). [`Error::NotFound`] if the key is absent or expired.
+    /// Stored with millisecond precision, as the original.
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store, Ttl};
+    /// use std::time::Duration;
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// db.insert(7, 1, 0, b"session")?;
+    /// db.expire_in(7, Duration::from_secs(30))?;
+    /// assert!(matches!(db.ttl(7)?, Ttl::Remaining(d) if d <= Duration::from_secs(30)));
+    /// db.expire_in(7, Duration::ZERO)?; // gone now, for every read
+    /// assert!(db.get(7)?.is_none());
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
+    pub fn expire_in(&mut self, key: u64, ttl: Duration) -> Result<()> {
+        self.set_expire_ms(key, ttl.as_millis().min(u64::MAX as u128) as u64)
+    }
+
+    /// Makes `key` expire at `when` (a time in the past expires it at once;
+    /// times beyond the year 292 million are stored as that). Millisecond
+    /// precision. [`Error::NotFound`] if the key is absent or expired.
+    pub fn expire_at(&mut self, key: u64, when: SystemTime) -> Result<()> {
+        let ms = when.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis().min(u64::MAX as u128) as u64);
+        self.set_expire_at_ms(key, ms)
+    }
+
     /// Makes `key` expire `ttl_ms` milliseconds from now (0: now).
-    pub fn set_expire(&mut self, key: u64, ttl_ms: u64) -> Result<()> {
-        self.set_expire_at(key, now_ms().saturating_add(ttl_ms))
+    pub(crate) fn set_expire_ms(&mut self, key: u64, ttl_ms: u64) -> Result<()> {
+        self.set_expire_at_ms(key, now_ms().saturating_add(ttl_ms))
     }
 
     /// Makes `key` expire at `timestamp_ms` (Unix milliseconds; a past time
     /// expires it at once). Times beyond 2^63-1 are stored as 2^63-1.
-    pub fn set_expire_at(&mut self, key: u64, timestamp_ms: u64) -> Result<()> {
+    pub(crate) fn set_expire_at_ms(&mut self, key: u64, timestamp_ms: u64) -> Result<()> {
         self.refresh()?;
         self.touch();
         let at = timestamp_ms.min(MAX_EXPIRY);
@@ -964,7 +1153,9 @@ impl<E: Engine> Store<E> {
         let now = now_ms();
         match self.ttl.get(key) {
             Some(at) if at <= now => Ok(Ttl::NotFound),
-            Some(at) => Ok(if self.exists(key)? { Ttl::Remaining(at - now) } else { Ttl::NotFound }),
+            Some(at) => {
+                Ok(if self.exists(key)? { Ttl::Remaining(Duration::from_millis(at - now)) } else { Ttl::NotFound })
+            }
             None => Ok(if self.exists(key)? { Ttl::Persistent } else { Ttl::NotFound }),
         }
     }
@@ -993,7 +1184,7 @@ impl<E: Engine> Store<E> {
         self.atomic(|s| {
             let mut n = 0;
             for k in keys {
-                if s.engine.delete(k)? {
+                if s.e_delete(k)? {
                     n += 1;
                 }
                 s.ttl_write(k, None)?;
@@ -1042,10 +1233,44 @@ impl<E: Engine> Store<E> {
         self.sync_txn(r)
     }
 
-    /// An iterator over `[start, end]` (inclusive) in `dir` order, yielding
-    /// owned entries.
-    pub fn iter(&mut self, start: u64, end: u64, dir: Dir) -> Iter<'_, E> {
-        Iter { store: self, cursor: Cursor::new(start, end, dir) }
+    /// The live entries whose key is in `range`, in ascending key order
+    /// (`.rev()` for descending; both ends can be consumed). Entries are
+    /// read in chunks; each item is an owned [`Entry`]. Writes made while
+    /// iterating are seen from the next chunk on.
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store};
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// for k in [5, 10, 15, 20, u64::MAX] {
+    ///     db.insert(k, 1, 0, &k.to_le_bytes())?;
+    /// }
+    /// let keys: Vec<u64> = db.range(10..=20).map(|e| e.map(|e| e.key)).collect::<Result<_, _>>()?;
+    /// assert_eq!(keys, [10, 15, 20]);
+    /// let last = db.range(..).rev().next().transpose()?.unwrap();
+    /// assert_eq!(last.key, u64::MAX);
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
+    pub fn range(&mut self, range: impl RangeBounds<u64>) -> Iter<'_, E> {
+        let (lo, hi, done) = match bounds(&range) {
+            Some((lo, hi)) => (lo, hi, false),
+            None => (0, 0, true),
+        };
+        Iter { store: self, lo, hi, done, front: None, back: None }
+    }
+
+    /// Every live entry, in ascending key order (`store.range(..)`).
+    pub fn iter(&mut self) -> Iter<'_, E> {
+        self.range(..)
+    }
+
+    /// Calls `f` with every live entry of `range` in ascending key order,
+    /// each borrowed from the engine (no copy), until `f` returns false:
+    /// one consistent scan, the fastest way to read many entries.
+    pub fn for_each_in(&mut self, range: impl RangeBounds<u64>, f: impl FnMut(EntryRef<'_>) -> bool) -> Result<()> {
+        match bounds(&range) {
+            Some((lo, hi)) => self.scan_live(lo, hi, f),
+            None => Ok(()),
+        }
     }
 }
 
@@ -1125,6 +1350,7 @@ impl Cursor {
         }
     }
 
+    #[cfg(feature = "capi")]
     pub(crate) fn valid(&self) -> bool {
         self.pos == Position::At
     }
@@ -1183,6 +1409,7 @@ impl Cursor {
         self.fill(store, lo, hi, generation)
     }
 
+    #[cfg(feature = "capi")]
     /// Positions on `key` if present, else on the next entry in the
     /// iteration direction. A key outside the range exhausts the cursor.
     pub(crate) fn seek<E: Engine>(&mut self, store: &mut Store<E>, key: u64) -> Result<bool> {
@@ -1197,6 +1424,7 @@ impl Cursor {
         }
     }
 
+    #[cfg(feature = "capi")]
     /// Forgets what the chunk says about the store, forcing a re-read.
     pub(crate) fn invalidate(&mut self) {
         self.generation = u64::MAX;
@@ -1226,18 +1454,58 @@ impl Cursor {
     }
 }
 
-/// Rust iterator over a key range (see [`Store::iter`]).
+/// An iterator over the live entries of a key range ([`Store::range`]),
+/// double-ended: `next` walks up from the low end, `next_back` down from
+/// the high end, and they stop where they meet.
 pub struct Iter<'s, E: Engine> {
     store: &'s mut Store<E>,
-    cursor: Cursor,
+    /// What is left to visit: `[lo, hi]`, unless `done`.
+    lo: u64,
+    hi: u64,
+    done: bool,
+    front: Option<Cursor>,
+    back: Option<Cursor>,
 }
 
 impl<E: Engine> Iter<'_, E> {
-    /// Positions on `key` or the next entry in the iteration direction; the
-    /// following `next()` returns the entry after it.
-    pub fn seek(&mut self, key: u64) -> Result<Option<Entry>> {
-        self.cursor.seek(self.store, key)?;
-        Ok(self.cursor.current().map(|e| e.to_owned()))
+    fn step(&mut self, dir: Dir) -> Option<Result<Entry>> {
+        if self.done {
+            return None;
+        }
+        let (lo, hi) = (self.lo, self.hi);
+        let slot = match dir {
+            Dir::Forward => &mut self.front,
+            Dir::Backward => &mut self.back,
+        };
+        let cursor = slot.get_or_insert_with(|| Cursor::new(lo, hi, dir));
+        match cursor.advance(self.store) {
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+            Ok(false) => {
+                self.done = true;
+                None
+            }
+            Ok(true) => {
+                let e = cursor.current()?;
+                // The other end may have taken this one already.
+                if e.key < self.lo || e.key > self.hi {
+                    self.done = true;
+                    return None;
+                }
+                let entry = e.to_owned();
+                let rest = match dir {
+                    Dir::Forward => entry.key.checked_add(1).map(|lo| (lo, self.hi)),
+                    Dir::Backward => entry.key.checked_sub(1).map(|hi| (self.lo, hi)),
+                };
+                match rest {
+                    Some((lo, hi)) if lo <= hi => (self.lo, self.hi) = (lo, hi),
+                    _ => self.done = true,
+                }
+                Some(Ok(entry))
+            }
+        }
     }
 }
 
@@ -1245,10 +1513,77 @@ impl<E: Engine> Iterator for Iter<'_, E> {
     type Item = Result<Entry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        match self.cursor.advance(self.store) {
-            Ok(true) => self.cursor.current().map(|e| Ok(e.to_owned())),
-            Ok(false) => None,
-            Err(e) => Some(Err(e)),
+        self.step(Dir::Forward)
+    }
+}
+
+impl<E: Engine> DoubleEndedIterator for Iter<'_, E> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.step(Dir::Backward)
+    }
+}
+
+/// A transaction on a [`Store`] ([`Store::transaction`]). It dereferences
+/// to the store: every call made through it is part of the transaction.
+/// Dropped without [`Transaction::commit`], it rolls back.
+pub struct Transaction<'s, E: Engine> {
+    store: &'s mut Store<E>,
+    open: bool,
+}
+
+impl<E: Engine> Transaction<'_, E> {
+    /// Makes everything done in the transaction durable (as the configured
+    /// sync mode says). On error the transaction is rolled back.
+    pub fn commit(mut self) -> Result<()> {
+        self.open = false;
+        let r = self.store.commit();
+        if r.is_err() && self.store.in_transaction() {
+            let _ = self.store.abort();
+        }
+        r
+    }
+
+    /// Undoes everything done in the transaction (as dropping it does, but
+    /// reporting an error).
+    pub fn rollback(mut self) -> Result<()> {
+        self.open = false;
+        self.store.abort()
+    }
+}
+
+impl<E: Engine> Deref for Transaction<'_, E> {
+    type Target = Store<E>;
+
+    fn deref(&self) -> &Store<E> {
+        self.store
+    }
+}
+
+impl<E: Engine> DerefMut for Transaction<'_, E> {
+    fn deref_mut(&mut self) -> &mut Store<E> {
+        self.store
+    }
+}
+
+impl<E: Engine> Drop for Transaction<'_, E> {
+    fn drop(&mut self) {
+        if self.open && self.store.in_transaction() {
+            let _ = self.store.abort();
         }
     }
+}
+
+/// The inclusive `[lo, hi]` of `range`, or `None` when it is empty.
+pub(crate) fn bounds(range: &impl RangeBounds<u64>) -> Option<(u64, u64)> {
+    let lo = match range.start_bound() {
+        Bound::Included(&k) => k,
+        Bound::Excluded(&k) => k.checked_add(1)?,
+        Bound::Unbounded => 0,
+    };
+    let hi = match range.end_bound() {
+        Bound::Included(&k) => k,
+        Bound::Excluded(&k) => k.checked_sub(1)?,
+        Bound::Unbounded => u64::MAX,
+    };
+    (lo <= hi).then_some((lo, hi))
 }

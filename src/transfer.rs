@@ -91,7 +91,7 @@ impl<E: Engine> Store<E> {
         opts: &ExportOptions,
         progress: &mut dyn FnMut(u64, u64) -> bool,
     ) -> Result<u64> {
-        let total = self.count_range(opts.start, opts.end)?;
+        let total = self.count_in(opts.start, opts.end)?;
         self.export_file(path.as_ref(), opts, Some(Progress::new(progress, total)))
     }
 
@@ -172,6 +172,7 @@ impl<E: Engine> Store<E> {
     /// The second half of an import whose file was validated already (as
     /// `format`, `total` entries): [`Store::import_from_with_progress`]
     /// without the validation.
+    #[cfg(feature = "capi")]
     pub(crate) fn import_validated(
         &mut self,
         path: &Path,
@@ -198,7 +199,7 @@ impl<E: Engine> Store<E> {
             || Error::Cancelled(format!("import of '{}' cancelled by the progress callback", path.display()));
         self.atomic(|s| {
             if opts.clear_before_import {
-                s.remove_range(0, u64::MAX, true, true)?;
+                s.remove_keys(0, u64::MAX)?;
             }
             let mut n = 0u64;
             while let Some(e) = reader.next_entry()? {

@@ -1,6 +1,7 @@
 //! Compiles every C test program in tests-c/ (with -Werror) and runs it
 //! against the static and the shared library this run built. Each program
 //! counts its checks and exits non-zero on any failure.
+#![cfg(feature = "capi")]
 
 mod common;
 

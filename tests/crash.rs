@@ -33,7 +33,7 @@ use std::time::Duration;
 #[cfg(feature = "rocksdb")]
 use kvidxkit::engines::Rocksdb;
 use kvidxkit::formats::{ExportOptions, Format, ImportOptions};
-use kvidxkit::{Dir, Engine, Lmdb, SetCondition, Sqlite, Store, Ttl};
+use kvidxkit::{Engine, SetCondition, Store, Ttl};
 
 const CHILD_ENV: &str = "KVIDX_CRASH_CHILD";
 /// The key that records the number of the last committed unit.
@@ -187,7 +187,8 @@ fn unit<E: Engine>(n: u64, seed: u64, m: &mut Model, mut s: Option<&mut Store<E>
                     _ => Vec::new(),
                 };
                 if let Some(s) = s.as_deref_mut() {
-                    let removed = s.remove_range(lo, hi, li, hi_inc).unwrap();
+                    let bound = |k, inc| if inc { std::ops::Bound::Included(k) } else { std::ops::Bound::Excluded(k) };
+                    let removed = s.remove_range((bound(lo, li), bound(hi, hi_inc))).unwrap();
                     assert_eq!(removed, gone.len() as u64, "unit {n}: remove_range");
                 }
                 for k in gone {
@@ -205,7 +206,8 @@ fn unit<E: Engine>(n: u64, seed: u64, m: &mut Model, mut s: Option<&mut Store<E>
             5 => {
                 if let Some(k) = m.present_key(&mut r) {
                     if let Some(s) = s.as_deref_mut() {
-                        s.set_expire_at(k, now_ms() + 3_600_000).unwrap();
+                        s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(now_ms() + 3_600_000))
+                            .unwrap();
                     }
                     m.ttl.insert(k);
                 }
@@ -213,7 +215,7 @@ fn unit<E: Engine>(n: u64, seed: u64, m: &mut Model, mut s: Option<&mut Store<E>
             6 => {
                 if let Some(k) = m.present_key(&mut r) {
                     if let Some(s) = s.as_deref_mut() {
-                        s.set_expire_at(k, 1).unwrap();
+                        s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1)).unwrap();
                         assert!(!s.exists(k).unwrap());
                     }
                     m.remove(k);
@@ -310,7 +312,7 @@ fn unit<E: Engine>(n: u64, seed: u64, m: &mut Model, mut s: Option<&mut Store<E>
 
 fn load<E: Engine>(s: &mut Store<E>) -> Model {
     let mut m = Model::default();
-    for e in s.iter(0, u64::MAX, Dir::Forward) {
+    for e in s.range(0..=u64::MAX) {
         let e = e.unwrap();
         m.entries.insert(e.key, (e.term, e.cmd, e.data));
     }
@@ -337,7 +339,7 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, what: &str) {
             m.ttl.iter().take(5).collect::<Vec<_>>()
         );
     }
-    let back: Vec<u64> = s.iter(0, u64::MAX, Dir::Backward).map(|e| e.unwrap().key).collect();
+    let back: Vec<u64> = s.range(0..=u64::MAX).rev().map(|e| e.unwrap().key).collect();
     assert!(back.iter().rev().eq(m.entries.keys()), "{what}: backward walk");
     // GetNext / GetPrev walks.
     let mut walk = Vec::new();
@@ -357,7 +359,7 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, what: &str) {
     assert_eq!(s.key_count().unwrap(), m.entries.len() as u64, "{what}: key count");
     for (lo, hi) in [(0, 999), (500, 1500), (1 << 62, u64::MAX), (0, u64::MAX - 1)] {
         assert_eq!(
-            s.count_range(lo, hi).unwrap(),
+            s.count_range(lo..=hi).unwrap(),
             m.entries.range(lo..=hi).count() as u64,
             "{what}: count [{lo}, {hi}]"
         );
@@ -507,24 +509,28 @@ fn crash_loop<E: Engine>(test: &str, fsync: bool) {
     assert!(model.committed() > 0, "no unit ever committed");
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn crash_loop_sqlite() {
-    crash_loop::<Sqlite>("crash_loop_sqlite", false);
+    crash_loop::<kvidxkit::Sqlite>("crash_loop_sqlite", false);
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn crash_loop_sqlite_fsync() {
-    crash_loop::<Sqlite>("crash_loop_sqlite_fsync", true);
+    crash_loop::<kvidxkit::Sqlite>("crash_loop_sqlite_fsync", true);
 }
 
+#[cfg(feature = "lmdb")]
 #[test]
 fn crash_loop_lmdb() {
-    crash_loop::<Lmdb>("crash_loop_lmdb", false);
+    crash_loop::<kvidxkit::Lmdb>("crash_loop_lmdb", false);
 }
 
+#[cfg(feature = "lmdb")]
 #[test]
 fn crash_loop_lmdb_fsync() {
-    crash_loop::<Lmdb>("crash_loop_lmdb_fsync", true);
+    crash_loop::<kvidxkit::Lmdb>("crash_loop_lmdb_fsync", true);
 }
 
 #[cfg(feature = "rocksdb")]

@@ -44,6 +44,7 @@
 //! stress`) runs 20 times as many; KVIDX_DAMAGE_TRIALS=N sets the number,
 //! KVIDX_DAMAGE_SEED=N draws other damages, KVIDX_DAMAGE_ONLY=I runs trial I
 //! alone and keeps its files.
+#![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
 #[path = "support/proc.rs"]
@@ -55,7 +56,7 @@ use std::time::Duration;
 
 use kvidxkit::formats::{ExportOptions, binary};
 use kvidxkit::ttl::now_ms;
-use kvidxkit::{Dir, Engine, ErrorCode, Lmdb, Sqlite, Store};
+use kvidxkit::{Engine, ErrorCode, Lmdb, Sqlite, Store};
 
 const SEED: u64 = 0x5eed_da4a_6e00_0001;
 const H: u64 = 1 << 63;
@@ -165,10 +166,10 @@ fn populate<E: Engine>(path: &Path, m: &Model) {
     }
     s.commit().unwrap();
     for &k in &m.ttl_keys {
-        s.set_expire_at(k, far).unwrap();
+        s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(far)).unwrap();
     }
     for &k in m.expired.keys() {
-        s.set_expire_at(k, 1_000).unwrap();
+        s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_000)).unwrap();
     }
     for &k in &m.removed {
         assert!(s.remove(k).unwrap());
@@ -1106,10 +1107,10 @@ fn read_all<E: Engine>(path: &Path, j: &mut Judge<'_>, export: &Path) {
     // Iterator walks both ways.
     let mut walks: Vec<(Vec<u64>, bool)> = Vec::new();
     for forward in [true, false] {
-        let dir = if forward { Dir::Forward } else { Dir::Backward };
         let mut items = Vec::new();
         let mut complete = true;
-        for e in s.iter(0, u64::MAX, dir) {
+        let walk: Box<dyn Iterator<Item = _>> = if forward { Box::new(s.iter()) } else { Box::new(s.iter().rev()) };
+        for e in walk {
             match e {
                 Ok(e) => items.push((e.key, e.term, e.cmd, e.data)),
                 Err(e) => {
@@ -1184,10 +1185,10 @@ fn read_all<E: Engine>(path: &Path, j: &mut Judge<'_>, export: &Path) {
         })
         .collect();
     for (a, b) in ranges {
-        let c = s.count_range(a, b);
+        let c = s.count_range(a..=b);
         let mut w = 0u64;
         let mut ok = true;
-        for e in s.iter(a, b, Dir::Forward) {
+        for e in s.range(a..=b) {
             match e {
                 Ok(_) => w += 1,
                 Err(_) => {

@@ -9,6 +9,7 @@
 //! - LMDB page and free-page statistics are true;
 //! - kvidxFsync is a real barrier on both engines (the sync system calls it
 //!   makes are counted through an LD_PRELOAD shim).
+#![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
 #[path = "support/shim.rs"]
@@ -19,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
 
+use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::formats::{ExportOptions, ImportOptions};
 use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlite, Store, SyncMode, Ttl};
-use lmdb_master_sys as ffi;
 
 const HOUR: u64 = 3_600_000;
 
@@ -189,11 +190,11 @@ fn deletes_remove_ttl_records<E: Engine>() {
     type Delete<E> = fn(&mut Store<E>, u64, &Path);
     let deletes: [(&str, Delete<E>); 6] = [
         ("Remove", |s, k, _| assert!(s.remove(k).unwrap())),
-        ("RemoveRange", |s, k, _| assert_eq!(s.remove_range(k - 1, k + 1, true, true).unwrap(), 1)),
-        ("RemoveAfterInclusive", |s, k, _| assert_eq!(s.remove_after_inclusive(k).unwrap(), 1)),
+        ("RemoveRange", |s, k, _| assert_eq!(s.remove_range(k - 1..=k + 1).unwrap(), 1)),
+        ("RemoveAfterInclusive", |s, k, _| assert_eq!(s.remove_range(k..).unwrap(), 1)),
         ("GetAndRemove", |s, k, _| assert!(s.get_and_remove(k).unwrap().is_some())),
         ("ExpireScan", |s, k, _| {
-            s.set_expire_at(k, 1_000).unwrap();
+            s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_000)).unwrap();
             assert_eq!(s.expire_scan(0).unwrap(), 1);
         }),
         ("Import with clear", |s, _, dir| {
@@ -210,7 +211,7 @@ fn deletes_remove_ttl_records<E: Engine>() {
         {
             let mut s = Store::<E>::open(&path).unwrap();
             s.insert(k, 1, 1, b"old").unwrap();
-            s.set_expire(k, HOUR).unwrap();
+            s.expire_in(k, std::time::Duration::from_millis(HOUR)).unwrap();
             delete(&mut s, k, &dir);
             s.insert(k, 2, 2, b"new").unwrap();
             assert_eq!(s.ttl(k).unwrap(), Ttl::Persistent, "{} {name}: in memory", E::NAME);
@@ -238,7 +239,7 @@ fn orphans_dropped<E: Engine>() {
     {
         let mut s = Store::<E>::open(&path).unwrap();
         s.insert(1, 1, 1, b"a").unwrap();
-        s.set_expire(1, HOUR).unwrap();
+        s.expire_in(1, std::time::Duration::from_millis(HOUR)).unwrap();
         close(s);
     }
     put_raw_ttl::<E>(&path, 7, kvidxkit::ttl::now_ms() + HOUR);
@@ -383,7 +384,7 @@ fn an_lmdb_transaction_belongs_to_the_thread_that_began_it() {
             vec![
                 ("Get of the uncommitted key", locked(s.get(1).map(|_| ()))),
                 ("Get of a committed key", locked(s.get(10).map(|_| ()))),
-                ("iterator", locked(s.iter(0, u64::MAX, kvidxkit::Dir::Forward).next().unwrap().map(|_| ()))),
+                ("iterator", locked(s.iter().next().unwrap().map(|_| ()))),
                 ("Insert", locked(s.insert(2, 2, 2, b"other thread"))),
                 ("Commit", locked(s.commit())),
                 ("Abort", locked(s.abort())),
@@ -429,7 +430,7 @@ fn a_transaction_that_outgrows_the_lmdb_map_is_rolled_back_with_disk_full() {
             s.begin().unwrap();
             for &k in &keys {
                 s.insert(k, 0, 0, b"before").unwrap();
-                s.set_expire(k, HOUR).unwrap();
+                s.expire_in(k, std::time::Duration::from_millis(HOUR)).unwrap();
             }
             s.commit().unwrap();
         }
@@ -480,9 +481,9 @@ fn lmdb_page_and_free_page_statistics_are_true() {
         }
         s.insert(5000, 0, 0, &vec![2u8; 20_000]).unwrap();
         for k in 0..1500u64 {
-            s.set_expire(k * 2, HOUR).unwrap();
+            s.expire_in(k * 2, std::time::Duration::from_millis(HOUR)).unwrap();
         }
-        s.remove_range(500, 2500, true, true).unwrap();
+        s.remove_range(500..=2500).unwrap();
         s.remove(5000).unwrap();
         let st = s.stats().unwrap();
         close(s);

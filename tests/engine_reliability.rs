@@ -3,6 +3,7 @@
 //! another process grows the map (4), fork() without exec (6), "no space"
 //! reported as DISK_FULL on every engine (9) and TTL changes made by
 //! another process or connection (10).
+#![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
 #[path = "support/proc.rs"]
@@ -15,7 +16,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use kvidxkit::ttl::now_ms;
-use kvidxkit::{Config, Dir, Engine, ErrorCode, Lmdb, Sqlite, Store, SyncMode, Ttl};
+use kvidxkit::{Config, Engine, ErrorCode, Lmdb, Sqlite, Store, SyncMode, Ttl};
 
 /// Dispatches the child roles of this binary (see support/proc.rs).
 #[test]
@@ -163,7 +164,7 @@ fn role_reopen_lmdb(r: &proc::Role) -> i32 {
     for _ in 0..n {
         let r = Store::<Lmdb>::open_with_config(&dir, &cfg).and_then(|mut s| {
             s.get(1)?;
-            s.count_range(1_000_000, u64::MAX)?;
+            s.count_range(1_000_000..=u64::MAX)?;
             s.insert(2, 0, 0, b"x").or_else(|e| if e.code() == ErrorCode::DuplicateKey { Ok(()) } else { Err(e) })
         });
         if let Err(e) = r {
@@ -413,21 +414,21 @@ fn role_ttl_writer(r: &proc::Role) -> i32 {
 }
 
 fn ttl_writes<E: Engine>(s: &mut Store<E>) {
-    s.set_expire_at(1, now_ms() - 1000).unwrap();
-    s.set_expire(2, 3_600_000).unwrap();
+    s.expire_at(1, std::time::UNIX_EPOCH + std::time::Duration::from_millis(now_ms() - 1000)).unwrap();
+    s.expire_in(2, std::time::Duration::from_millis(3_600_000)).unwrap();
     s.persist(3).unwrap();
     s.remove(4).unwrap();
     s.insert(4, 4, 4, b"again").unwrap();
-    s.remove_range(6, 6, true, true).unwrap();
+    s.remove_range(6..=6).unwrap();
 }
 
 fn ttl_setup<E: Engine>(s: &mut Store<E>) {
     for k in 1..=6u64 {
         s.insert(k, k, k, b"v").unwrap();
     }
-    s.set_expire(3, 300).unwrap();
-    s.set_expire(4, 300).unwrap();
-    s.set_expire(6, 3_600_000).unwrap();
+    s.expire_in(3, std::time::Duration::from_millis(300)).unwrap();
+    s.expire_in(4, std::time::Duration::from_millis(300)).unwrap();
+    s.expire_in(6, std::time::Duration::from_millis(3_600_000)).unwrap();
     // The reader has looked at everything once (any cache is warm).
     assert_eq!(s.key_count().unwrap(), 6);
 }
@@ -445,17 +446,17 @@ fn ttl_check<E: Engine>(s: &mut Store<E>) -> Vec<String> {
     expect("key 1 expired elsewhere: Get misses it", s.get(1).unwrap().is_none());
     expect("key 1: Exists false", !s.exists(1).unwrap());
     expect("key 1: GetTTL not found", s.ttl(1).unwrap() == Ttl::NotFound);
-    expect("key 2: TTL set elsewhere", matches!(s.ttl(2).unwrap(), Ttl::Remaining(ms) if ms > 3_000_000));
+    expect("key 2: TTL set elsewhere", matches!(s.ttl(2).unwrap(), Ttl::Remaining(d) if d.as_millis() > 3_000_000));
     expect("key 3 persisted elsewhere: still live", s.get(3).unwrap().is_some());
     expect("key 3: persistent", s.ttl(3).unwrap() == Ttl::Persistent);
     expect("key 4 re-inserted elsewhere: live", s.get(4).unwrap().map(|e| e.data.to_vec()) == Some(b"again".to_vec()));
     expect("key 4: persistent", s.ttl(4).unwrap() == Ttl::Persistent);
     expect("key 6 removed elsewhere: gone", s.get(6).unwrap().is_none());
-    let keys: Vec<u64> = s.iter(0, u64::MAX, Dir::Forward).map(|e| e.unwrap().key).collect();
+    let keys: Vec<u64> = s.range(0..=u64::MAX).map(|e| e.unwrap().key).collect();
     expect(&format!("iterator sees 2 3 4 5, got {keys:?}"), keys == [2, 3, 4, 5]);
     expect("GetNext(0) is 2", s.next(0).unwrap().map(|e| e.key) == Some(2));
     expect("count 4", s.key_count().unwrap() == 4);
-    expect("CountRange(1, 4) is 3", s.count_range(1, 4).unwrap() == 3);
+    expect("CountRange(1, 4) is 3", s.count_range(1..=4).unwrap() == 3);
     expect("ExpireScan reclaims key 1", s.expire_scan(0).unwrap() == 1);
     expect("TTL count is 1 (key 2)", s.ttl_count() == 1);
     bad
@@ -497,7 +498,7 @@ fn sqlite_begin_takes_in_other_connections_ttls() {
     assert!(s.exists(1).unwrap());
     {
         let mut w = Store::<Sqlite>::open_with_config(&path, &cfg).unwrap();
-        w.set_expire_at(1, now_ms() - 10).unwrap();
+        w.expire_at(1, std::time::UNIX_EPOCH + std::time::Duration::from_millis(now_ms() - 10)).unwrap();
     }
     s.begin().unwrap();
     assert!(!s.exists(1).unwrap(), "expired by the other connection before Begin");

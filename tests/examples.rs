@@ -3,6 +3,7 @@
 //! static and the shared library and run on every engine of the registry.
 //! A test passes only if the program exits 0, prints the lines that show
 //! the right results for each engine, and leaves no database behind.
+#![cfg(feature = "capi")]
 
 mod common;
 

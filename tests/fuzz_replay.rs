@@ -2,6 +2,7 @@
 //! fuzz/artifacts/<target>/) through the fuzz harness on the stable
 //! toolchain, so `make test` keeps every property the fuzzers check and
 //! every defect they found fixed. See docs/fuzzing.md.
+#![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 #[path = "fuzz_harness/mod.rs"]
 mod fuzz_harness;

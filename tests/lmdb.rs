@@ -1,14 +1,15 @@
 //! LMDB-specific behaviour: the on-disk layout of the original (written and
 //! read with raw LMDB calls), map growth, opening a directory twice, and
 //! RemoveRange against a model.
+#![cfg(feature = "lmdb")]
 
 mod common;
 
 use std::ffi::CString;
 use std::ptr::null_mut;
 
-use kvidxkit::{Config, Dir, Lmdb, Store, SyncMode};
-use lmdb_master_sys as ffi;
+use kvidxkit::engines::lmdb_ffi as ffi;
+use kvidxkit::{Config, Lmdb, Store, SyncMode};
 
 fn rc(r: i32) {
     assert_eq!(r, 0, "LMDB call failed with {r}");
@@ -83,10 +84,10 @@ fn reads_a_directory_written_with_raw_lmdb() {
     assert_eq!((e.term, e.cmd, e.data), (0x1112131415161718, 0x2122232425262728, &b"xyz"[..]));
     let e = s.get(1 << 63).unwrap().unwrap();
     assert_eq!((e.term, e.cmd, e.data), (u64::MAX, 7, &b"high"[..]));
-    let keys: Vec<u64> = s.iter(0, u64::MAX, Dir::Forward).map(|e| e.unwrap().key).collect();
+    let keys: Vec<u64> = s.range(0..=u64::MAX).map(|e| e.unwrap().key).collect();
     assert_eq!(keys, vec![0, 0x0102030405060708, 1 << 63, u64::MAX]);
     match s.ttl(u64::MAX).unwrap() {
-        kvidxkit::Ttl::Remaining(ms) => assert!(ms > 3_000_000),
+        kvidxkit::Ttl::Remaining(d) => assert!(d > std::time::Duration::from_millis(3_000_000)),
         other => panic!("{other:?}"),
     }
 }
@@ -98,7 +99,7 @@ fn writes_the_layout_raw_lmdb_reads() {
         let mut s = Store::<Lmdb>::open(&dir).unwrap();
         s.insert(0x0102030405060708, 0x1112131415161718, 0x2122232425262728, b"xyz").unwrap();
         s.insert(5, 1, 1, b"").unwrap();
-        s.set_expire_at(5, 123_456_789_000_000).unwrap();
+        s.expire_at(5, std::time::UNIX_EPOCH + std::time::Duration::from_millis(123_456_789_000_000)).unwrap();
         s.close().map_err(|(_, e)| e).unwrap();
     }
     unsafe {
@@ -180,7 +181,7 @@ fn remove_range_matches_a_model() {
     let dir = common::scratch("lmdb-sweep").join("env");
     let mut s = Store::<Lmdb>::open(&dir).unwrap();
     for round in 0..60 {
-        s.remove_range(0, u64::MAX, true, true).unwrap();
+        s.remove_range(0..=u64::MAX).unwrap();
         let mut model = std::collections::BTreeSet::new();
         let span = if round % 3 == 0 { u64::MAX } else { 200 };
         for _ in 0..(rnd() % 80) {
@@ -203,11 +204,12 @@ fn remove_range_matches_a_model() {
         };
         let (a, b) = (pick(rnd()), pick(rnd()));
         let (si, ei) = (rnd() % 2 == 0, rnd() % 2 == 0);
-        let deleted = s.remove_range(a, b, si, ei).unwrap();
+        let bound = |k, inc| if inc { std::ops::Bound::Included(k) } else { std::ops::Bound::Excluded(k) };
+        let deleted = s.remove_range((bound(a, si), bound(b, ei))).unwrap();
         let inside = |k: &u64| (if si { *k >= a } else { *k > a }) && (if ei { *k <= b } else { *k < b });
         let expect: Vec<u64> = model.iter().copied().filter(|k| !inside(k)).collect();
         assert_eq!(deleted as usize, model.len() - expect.len(), "round {round}: [{a},{b}] {si} {ei}");
-        let got: Vec<u64> = s.iter(0, u64::MAX, Dir::Forward).map(|e| e.unwrap().key).collect();
+        let got: Vec<u64> = s.range(0..=u64::MAX).map(|e| e.unwrap().key).collect();
         assert_eq!(got, expect, "round {round}: [{a},{b}] {si} {ei}");
     }
 }
@@ -232,6 +234,8 @@ fn data_survives_reopen_after_fsync() {
 
 /// Another process grows the map of an environment this instance has open:
 /// reads and writes here adopt the new size (MDB_MAP_RESIZED) instead of failing.
+/// Needs the C library (the other process is a C program).
+#[cfg(feature = "capi")]
 #[test]
 fn a_map_grown_by_another_process_is_adopted() {
     let dir = common::scratch("lmdb-resized");

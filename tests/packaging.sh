@@ -295,11 +295,11 @@ check "system build: the application's SQLite and kvidxkit's are the system's on
 export PKG_CONFIG_PATH="$lib/pkgconfig"
 system_rust_tests() {
   cd "$top" && CARGO_TARGET_DIR=target/system-sqlite cargo test --release --no-default-features \
-    --features system-sqlite --tests > "$work/system-cargo-test.log" 2>&1 || {
+    --features capi,system-sqlite --tests > "$work/system-cargo-test.log" 2>&1 || {
     grep -E '^test .*FAILED|panicked' "$work/system-cargo-test.log" | head -20; return 1; }
   grep '^test result:' "$work/system-cargo-test.log" | awk '{ n += $4 } END { print n " tests passed" }'
 }
-check "system build: the whole Rust and C test suite (cargo test --features system-sqlite)" system_rust_tests
+check "system build: the whole Rust and C test suite (cargo test --features capi,system-sqlite)" system_rust_tests
 
 # ---------------------------------------------------------------------------
 default_has_no_rocksdb() {

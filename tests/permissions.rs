@@ -4,6 +4,7 @@
 //! process umask, as with any file creation. Existing files keep their mode.
 //!
 //! One test in its own binary, because it sets the process umask.
+#![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use kvidxkit::{Dir, Engine, Error, ErrorCode, SetCondition, Store, Ttl};
+use kvidxkit::{Engine, Error, ErrorCode, SetCondition, Store, Ttl};
 
 const MAX: u64 = u64::MAX;
 
@@ -100,19 +100,19 @@ fn ttl_basics<E: Engine>() {
     s.insert(1, 0, 0, b"v").unwrap();
     assert_eq!(s.ttl(1).unwrap(), Ttl::Persistent);
     assert_eq!(s.ttl(2).unwrap(), Ttl::NotFound);
-    s.set_expire(1, 60_000).unwrap();
+    s.expire_in(1, std::time::Duration::from_millis(60_000)).unwrap();
     match s.ttl(1).unwrap() {
-        Ttl::Remaining(ms) => assert!((50_000..=60_000).contains(&ms), "{ms}"),
+        Ttl::Remaining(d) => assert!((50_000..=60_000).contains(&d.as_millis()), "{d:?}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(s.set_expire(2, 1000).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(s.expire_in(2, std::time::Duration::from_millis(1000)).unwrap_err().code(), ErrorCode::NotFound);
     s.persist(1).unwrap();
     assert_eq!(s.ttl(1).unwrap(), Ttl::Persistent);
     assert_eq!(s.persist(2).unwrap_err().code(), ErrorCode::NotFound);
     // Saturating: far-future times never wrap into the past.
-    s.set_expire(1, MAX).unwrap();
-    assert!(matches!(s.ttl(1).unwrap(), Ttl::Remaining(ms) if ms > 1 << 60));
-    s.set_expire_at(1, MAX).unwrap();
+    s.expire_in(1, std::time::Duration::from_millis(MAX)).unwrap();
+    assert!(matches!(s.ttl(1).unwrap(), Ttl::Remaining(d) if d.as_millis() > 1 << 60));
+    s.expire_at(1, std::time::UNIX_EPOCH + std::time::Duration::from_millis(MAX)).unwrap();
     assert!(s.exists(1).unwrap());
     assert_eq!(s.expire_scan(0).unwrap(), 0);
 }
@@ -122,8 +122,8 @@ fn lazy_expiry<E: Engine>() {
     for k in 1..=10u64 {
         s.insert(k, k, 0, b"data").unwrap();
     }
-    s.set_expire(5, 1).unwrap();
-    s.set_expire_at(7, 1).unwrap(); // long past
+    s.expire_in(5, std::time::Duration::from_millis(1)).unwrap();
+    s.expire_at(7, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1)).unwrap(); // long past
     sleep_ms(5);
     // Invisible to every read.
     assert!(s.get(5).unwrap().is_none());
@@ -131,10 +131,10 @@ fn lazy_expiry<E: Engine>() {
     assert!(!s.exists_dual(7, 7).unwrap());
     assert_eq!(s.next(4).unwrap().unwrap().key, 6);
     assert_eq!(s.prev(8).unwrap().unwrap().key, 6);
-    assert_eq!(s.count_range(1, 10).unwrap(), 8);
+    assert_eq!(s.count_range(1..=10).unwrap(), 8);
     assert_eq!(s.key_count().unwrap(), 8);
     assert_eq!(s.data_size().unwrap(), 8 * 4);
-    let ks: Vec<u64> = s.iter(0, MAX, Dir::Forward).map(|e| e.unwrap().key).collect();
+    let ks: Vec<u64> = s.range(0..=MAX).map(|e| e.unwrap().key).collect();
     assert_eq!(ks, vec![1, 2, 3, 4, 6, 8, 9, 10]);
     assert_eq!(s.ttl(5).unwrap(), Ttl::NotFound);
     assert_eq!(s.get_value_range(5, 0, 0).unwrap_err().code(), ErrorCode::NotFound);
@@ -146,8 +146,8 @@ fn lazy_expiry<E: Engine>() {
     s.insert(7, 70, 0, b"plain insert over expired").unwrap();
     assert_eq!(s.ttl(7).unwrap(), Ttl::Persistent);
     // ExpireScan reclaims and counts.
-    s.set_expire(9, 1).unwrap();
-    s.set_expire(10, 1).unwrap();
+    s.expire_in(9, std::time::Duration::from_millis(1)).unwrap();
+    s.expire_in(10, std::time::Duration::from_millis(1)).unwrap();
     sleep_ms(5);
     assert_eq!(s.expire_scan(1).unwrap(), 1);
     assert_eq!(s.expire_scan(0).unwrap(), 1);
@@ -159,7 +159,7 @@ fn ttl_lifecycle<E: Engine>() {
     let mut s = open::<E>("life");
     for k in 1..=5u64 {
         s.insert(k, 0, 0, b"v").unwrap();
-        s.set_expire(k, 60_000).unwrap();
+        s.expire_in(k, std::time::Duration::from_millis(60_000)).unwrap();
     }
     // Overwrites keep the TTL.
     s.insert_ex(1, 1, 1, b"w", SetCondition::Always).unwrap();
@@ -168,7 +168,7 @@ fn ttl_lifecycle<E: Engine>() {
     // Every delete drops it: a re-inserted key has none.
     s.remove(1).unwrap();
     s.get_and_remove(2).unwrap();
-    s.remove_range(3, 4, true, true).unwrap();
+    s.remove_range(3..=4).unwrap();
     for k in 1..=4u64 {
         s.insert(k, 0, 0, b"again").unwrap();
         assert_eq!(s.ttl(k).unwrap(), Ttl::Persistent, "key {k}");
@@ -176,7 +176,7 @@ fn ttl_lifecycle<E: Engine>() {
     assert_eq!(s.ttl_count(), 1);
     // A TTL set inside an aborted transaction leaves no trace.
     s.begin().unwrap();
-    s.set_expire(1, 1000).unwrap();
+    s.expire_in(1, std::time::Duration::from_millis(1000)).unwrap();
     s.persist(5).unwrap();
     s.append(1, 0, 0, b"zz").unwrap();
     s.abort().unwrap();
@@ -191,8 +191,8 @@ fn ttl_survives_reopen<E: Engine>() {
         let mut s = Store::<E>::open(&path).unwrap();
         s.insert(1, 0, 0, b"a").unwrap();
         s.insert(2, 0, 0, b"b").unwrap();
-        s.set_expire(1, 60_000).unwrap();
-        s.set_expire(2, 1).unwrap();
+        s.expire_in(1, std::time::Duration::from_millis(60_000)).unwrap();
+        s.expire_in(2, std::time::Duration::from_millis(1)).unwrap();
         s.close().map_err(|(_, e)| e).unwrap();
     }
     sleep_ms(5);
@@ -205,7 +205,7 @@ fn ttl_survives_reopen<E: Engine>() {
 fn errors_are_specific<E: Engine>() {
     let mut s = open::<E>("errs");
     assert!(matches!(s.get_and_remove(1), Ok(None)));
-    assert!(matches!(s.set_expire(1, 1), Err(Error::NotFound(_))));
+    assert!(matches!(s.expire_in(1, std::time::Duration::from_millis(1)), Err(Error::NotFound(_))));
 }
 
 /// Sizes computed from caller arguments are checked before anything is
@@ -237,7 +237,7 @@ fn expire_scan_soonest_first<E: Engine>() {
         let mut s = Store::<E>::open(&path).unwrap();
         for (k, ago) in [(1u64, 1_000u64), (2, 5_000), (3, 3_000), (4, 4_000)] {
             s.insert(k, k, k, b"v").unwrap();
-            s.set_expire_at(k, now - ago).unwrap();
+            s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(now - ago)).unwrap();
         }
         s.insert(5, 5, 5, b"live").unwrap();
         assert_eq!(s.expire_scan(1).unwrap(), 1);
@@ -304,7 +304,9 @@ macro_rules! engine_tests {
     };
 }
 
+#[cfg(feature = "sqlite")]
 engine_tests!(sqlite, kvidxkit::Sqlite);
+#[cfg(feature = "lmdb")]
 engine_tests!(lmdb, kvidxkit::Lmdb);
 #[cfg(feature = "rocksdb")]
 engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);

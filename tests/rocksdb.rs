@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::ffi::{CStr, CString, c_char};
 use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
+use std::time::{Duration, UNIX_EPOCH};
 
 use kvidxkit::engine::OpenRequest;
 use kvidxkit::engines::Rocksdb;
@@ -142,7 +143,10 @@ fn close(s: Store<Rocksdb>) {
 }
 
 fn keys(s: &mut Store<Rocksdb>, dir: Dir) -> Vec<u64> {
-    s.iter(0, u64::MAX, dir).map(|e| e.unwrap().key).collect()
+    match dir {
+        Dir::Forward => s.iter().map(|e| e.unwrap().key).collect(),
+        Dir::Backward => s.iter().rev().map(|e| e.unwrap().key).collect(),
+    }
 }
 
 /// The key range where TTL records sort among data keys (first four bytes
@@ -197,7 +201,7 @@ fn reads_a_directory_written_with_raw_rocksdb() {
     // Neighbours across the TTL records' range.
     assert_eq!(s.next(PHANTOM - 1).unwrap().unwrap().key, PHANTOM + 5);
     assert_eq!(s.prev(PHANTOM + 5).unwrap().unwrap().key, PHANTOM - 1);
-    assert_eq!(s.count_range(PHANTOM, PHANTOM + 0xFFFF_FFFF).unwrap(), 1);
+    assert_eq!(s.count_range(PHANTOM..=PHANTOM + 0xFFFF_FFFF).unwrap(), 1);
     assert_eq!(s.expire_scan(0).unwrap(), 1);
     close(s);
     // The orphan TTL record was dropped at open, the expired entry and its
@@ -219,7 +223,7 @@ fn writes_the_original_layout() {
         s.insert(u64::MAX, 5, 6, b"max").unwrap();
         s.begin().unwrap();
         s.insert(9, 1, 2, b"in a transaction").unwrap();
-        s.set_expire_at(9, at).unwrap();
+        s.expire_at(9, UNIX_EPOCH + Duration::from_millis(at)).unwrap();
         s.commit().unwrap();
         s.insert(10, 1, 2, b"gone").unwrap();
         s.remove(10).unwrap();
@@ -257,13 +261,13 @@ fn ttl_records_are_never_phantom_keys() {
     let ks = [1u64, 5, 1 << 40, PHANTOM - 1, PHANTOM + 3, u64::MAX];
     for &k in &ks {
         s.insert(k, k, k, b"v").unwrap();
-        s.set_expire(k, 3_600_000).unwrap();
+        s.expire_in(k, Duration::from_secs(3600)).unwrap();
     }
     let check = |s: &mut Store<Rocksdb>, what: &str| {
         assert_eq!(keys(s, Dir::Forward), ks.to_vec(), "{what}: forward");
         assert_eq!(keys(s, Dir::Backward), ks.iter().rev().copied().collect::<Vec<_>>(), "{what}: backward");
         assert_eq!(s.key_count().unwrap(), ks.len() as u64, "{what}: count");
-        assert_eq!(s.count_range(0, PHANTOM + 0xFFFF_FFFF).unwrap(), 5, "{what}: count range");
+        assert_eq!(s.count_range(0..=PHANTOM + 0xFFFF_FFFF).unwrap(), 5, "{what}: count range");
         assert_eq!(s.min_key().unwrap(), Some(1));
         assert_eq!(s.max_key().unwrap(), Some(u64::MAX));
         let mut walk = vec![];
@@ -280,8 +284,8 @@ fn ttl_records_are_never_phantom_keys() {
             k = s.prev(x).unwrap().map(|e| e.key);
         }
         assert_eq!(walk.len(), ks.len(), "{what}: GetPrev walk {walk:x?}");
-        assert!(!s.exists_in_range(PHANTOM, PHANTOM + 2).unwrap(), "{what}: exists in range");
-        assert!(!s.exists_in_range(PHANTOM + 4, PHANTOM + 0xFFFF_FFFF).unwrap());
+        assert!(!s.exists_in_range(PHANTOM..=PHANTOM + 2).unwrap(), "{what}: exists in range");
+        assert!(!s.exists_in_range(PHANTOM + 4..=PHANTOM + 0xFFFF_FFFF).unwrap());
         assert_eq!(s.data_size().unwrap(), ks.len() as u64, "{what}: data size");
         let st = s.stats().unwrap();
         assert_eq!((st.total_keys, st.min_key, st.max_key), (ks.len() as u64, 1, u64::MAX), "{what}: stats");
@@ -297,7 +301,7 @@ fn ttl_records_are_never_phantom_keys() {
     // The same inside a transaction that sets more TTLs (records in the batch).
     s.begin().unwrap();
     for &k in &ks {
-        s.set_expire(k, 7_200_000).unwrap();
+        s.expire_in(k, Duration::from_secs(7200)).unwrap();
     }
     check(&mut s, "in a transaction");
     s.commit().unwrap();
@@ -305,7 +309,7 @@ fn ttl_records_are_never_phantom_keys() {
     let mut s = open(&path);
     check(&mut s, "reopened");
     // Removing every entry removes every TTL record: nothing is left.
-    assert_eq!(s.remove_range(0, u64::MAX, true, true).unwrap(), ks.len() as u64);
+    assert_eq!(s.remove_range(0..=u64::MAX).unwrap(), ks.len() as u64);
     close(s);
     assert!(Raw::open(&path).all().is_empty());
 }
@@ -328,7 +332,7 @@ fn foreign_records_are_ignored() {
     assert_eq!(s.max_key().unwrap(), Some(4));
     assert_eq!(s.ttl(3).unwrap(), Ttl::Persistent);
     // Range deletes leave them alone.
-    assert_eq!(s.remove_range(0, u64::MAX, true, true).unwrap(), 2);
+    assert_eq!(s.remove_range(0..=u64::MAX).unwrap(), 2);
     close(s);
     assert_eq!(Raw::open(&path).all().len(), 4, "only the two entries went");
 }
@@ -348,7 +352,7 @@ fn malformed_records_are_corrupt() {
     assert_eq!(s.get(3).unwrap().unwrap().data, b"three");
     assert_eq!(s.get(4).unwrap_err().code(), ErrorCode::Corrupt);
     assert_eq!(s.exists_dual(4, 0).unwrap_err().code(), ErrorCode::Corrupt);
-    let walk: Result<Vec<_>, _> = s.iter(0, u64::MAX, Dir::Forward).collect();
+    let walk: Result<Vec<_>, _> = s.iter().collect();
     assert_eq!(walk.unwrap_err().code(), ErrorCode::Corrupt);
     assert_eq!(s.next(3).unwrap_err().code(), ErrorCode::Corrupt);
     assert_eq!(s.data_size().unwrap_err().code(), ErrorCode::Corrupt);
@@ -433,14 +437,14 @@ fn large_range_deletes_in_and_out_of_transactions() {
     for k in 0..n {
         s.insert(k, k, k, b"x").unwrap();
         if k % 3 == 0 {
-            s.set_expire(k, 3_600_000).unwrap();
+            s.expire_in(k, Duration::from_secs(3600)).unwrap();
         }
     }
     // Deleted inside the same transaction: the batch's own entries.
-    assert_eq!(s.remove_range(100, 5099, true, true).unwrap(), 5000);
+    assert_eq!(s.remove_range(100..=5099).unwrap(), 5000);
     s.commit().unwrap();
     assert_eq!(s.key_count().unwrap(), n - 5000);
-    assert_eq!(s.remove_range(5100, n, true, true).unwrap(), n - 5100);
+    assert_eq!(s.remove_range(5100..=n).unwrap(), n - 5100);
     assert_eq!(keys(&mut s, Dir::Forward), (0..100).collect::<Vec<_>>());
     assert_eq!(s.ttl_count(), 34);
     close(s);
@@ -477,7 +481,7 @@ fn reads_after_writes_are_never_stale() {
             }
             3 => {
                 let hi = k + rnd(20);
-                s.remove_range(k, hi, true, true).unwrap();
+                s.remove_range(k..=hi).unwrap();
                 model.retain(|key, _| *key < k || *key > hi);
             }
             4 => {
@@ -492,7 +496,7 @@ fn reads_after_writes_are_never_stale() {
             }
             5 => {
                 if model.contains_key(&k) {
-                    s.set_expire(k, 3_600_000).unwrap();
+                    s.expire_in(k, Duration::from_secs(3600)).unwrap();
                 }
             }
             _ => {
@@ -518,7 +522,7 @@ fn reads_after_writes_are_never_stale() {
         assert_eq!(s.key_count().unwrap(), model.len() as u64, "step {step}");
         assert_eq!(s.min_key().unwrap(), model.keys().next().copied(), "step {step}");
         assert_eq!(s.next(k).unwrap().map(|e| e.key), model.range(k + 1..).next().map(|(k, _)| *k), "step {step}");
-        assert_eq!(s.count_range(0, 199).unwrap(), model.range(0..200).count() as u64, "step {step}");
+        assert_eq!(s.count_range(0..=199).unwrap(), model.range(0..200).count() as u64, "step {step}");
     }
     assert_eq!(keys(&mut s, Dir::Forward), model.keys().copied().collect::<Vec<_>>());
 }
@@ -548,7 +552,7 @@ fn another_process_holding_the_directory_gives_locked() {
         let mut s = open(Path::new(&p));
         s.insert(1, 1, 1, b"held").unwrap();
         println!("ready");
-        std::thread::sleep(std::time::Duration::from_secs(60));
+        std::thread::sleep(Duration::from_secs(60));
         std::process::exit(0);
     }
     let path = dir("rocks-process");
@@ -595,7 +599,7 @@ fn read_only_opens() {
         let mut s = open(&path);
         s.insert(1, 2, 3, b"ro").unwrap();
         s.insert(2, 2, 3, b"x").unwrap();
-        s.set_expire(2, 3_600_000).unwrap();
+        s.expire_in(2, Duration::from_secs(3600)).unwrap();
         close(s);
     }
     let mut s = Store::<Rocksdb>::open_with_config(&path, &ro).unwrap();
@@ -604,7 +608,7 @@ fn read_only_opens() {
     assert!(matches!(s.ttl(2).unwrap(), Ttl::Remaining(_)));
     assert_eq!(s.insert(3, 0, 0, b"").unwrap_err().code(), ErrorCode::ReadOnly);
     assert_eq!(s.remove(1).unwrap_err().code(), ErrorCode::ReadOnly);
-    assert_eq!(s.set_expire(1, 5).unwrap_err().code(), ErrorCode::ReadOnly);
+    assert_eq!(s.expire_in(1, Duration::from_millis(5)).unwrap_err().code(), ErrorCode::ReadOnly);
     let rw = Config { read_only: false, ..Config::default() };
     assert_eq!(s.update_config(&rw).unwrap_err().code(), ErrorCode::ReadOnly);
     s.fsync().unwrap();
@@ -670,7 +674,7 @@ fn open_and_read(path: &Path) -> Result<u64, kvidxkit::Error> {
 fn open_and_read_inner(path: &Path) -> Result<u64, kvidxkit::Error> {
     let mut s = Store::<Rocksdb>::open(path)?;
     let mut n = 0;
-    for e in s.iter(0, u64::MAX, Dir::Forward) {
+    for e in s.iter() {
         let e = e?;
         assert_eq!(e.data, vec![e.key as u8; 200], "wrong data returned with success at key {}", e.key);
         n += 1;
@@ -789,7 +793,7 @@ fn sweep_template(path: &Path) {
         for (k, (t, c, d)) in part {
             s.insert(*k, *t, *c, d).unwrap();
             if k % 10 == 3 {
-                s.set_expire(*k, 24 * 3_600_000).unwrap();
+                s.expire_in(*k, Duration::from_secs(24 * 3600)).unwrap();
             }
         }
         close(s);
@@ -826,13 +830,13 @@ fn sweep_read(path: &Path) -> i32 {
                 (got, _) => panic!("key {k}: {:?} without an error ({present} parts present)", got.map(|e| e.key)),
             }
         }
-        let fwd: Vec<u64> = s.iter(0, u64::MAX, Dir::Forward).map(|e| e.map(|e| e.key)).collect::<Result<_, _>>()?;
+        let fwd: Vec<u64> = s.iter().map(|e| e.map(|e| e.key)).collect::<Result<_, _>>()?;
         assert!(fwd.iter().eq(m.keys()), "forward walk differs without an error");
-        let back: Vec<u64> = s.iter(0, u64::MAX, Dir::Backward).map(|e| e.map(|e| e.key)).collect::<Result<_, _>>()?;
+        let back: Vec<u64> = s.iter().rev().map(|e| e.map(|e| e.key)).collect::<Result<_, _>>()?;
         assert!(back.iter().rev().eq(m.keys()), "backward walk differs without an error");
         assert_eq!(s.key_count()?, m.len() as u64);
         assert_eq!(
-            s.count_range(PHANTOM, PHANTOM + 0xFFFF_FFFF)?,
+            s.count_range(PHANTOM..=PHANTOM + 0xFFFF_FFFF)?,
             m.range(PHANTOM..=PHANTOM + 0xFFFF_FFFF).count() as u64
         );
         let st = s.stats()?;
@@ -970,10 +974,7 @@ fn damage_sweep() {
             let _ = std::fs::remove_dir_all(&copy);
             continue;
         }
-        let o = proc::run_limited(
-            proc::command("sweep-read", &[copy.to_str().unwrap()]),
-            std::time::Duration::from_secs(60),
-        );
+        let o = proc::run_limited(proc::command("sweep-read", &[copy.to_str().unwrap()]), Duration::from_secs(60));
         let line = o.lines_with("@@").join(" ");
         let label = format!("trial {trial}: {what} in {name}");
         if !o.ok() {

@@ -1,6 +1,7 @@
 //! Table descriptions, SQL generation and schema migrations through the safe
 //! API (`kvidxkit::schema`), and the SQLite symbols the libraries export
 //! (decisions.md I2; primitives.md §6, §7, prim D18, D19).
+#![cfg(feature = "capi")]
 // 3.14 and 3.14159265358979 are the spec's golden default values, not π.
 #![allow(clippy::approx_constant)]
 

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::ops::Bound;
+
 use kvidxkit::{Config, Dir, Engine, Entry, EntryRef, Error, ErrorCode, JournalMode, Store, SyncMode};
 
 const H: u64 = 1 << 63;
@@ -17,7 +19,10 @@ fn open<E: Engine>(name: &str) -> Store<E> {
 }
 
 fn keys<E: Engine>(s: &mut Store<E>, dir: Dir) -> Vec<u64> {
-    s.iter(0, MAX, dir).map(|e| e.unwrap().key).collect()
+    match dir {
+        Dir::Forward => s.iter().map(|e| e.unwrap().key).collect(),
+        Dir::Backward => s.iter().rev().map(|e| e.unwrap().key).collect(),
+    }
 }
 
 fn insert_keys<E: Engine>(s: &mut Store<E>, ks: &[u64]) {
@@ -69,12 +74,12 @@ fn unsigned_order<E: Engine>() {
     }
     assert_eq!(s.next(100).unwrap().map(|e| e.key), Some(H - 1));
     assert_eq!(s.prev(H).unwrap().map(|e| e.key), Some(H - 1));
-    assert_eq!(s.count_range(0, MAX).unwrap(), all.len() as u64);
-    assert_eq!(s.count_range(0, MAX - 1).unwrap(), all.len() as u64 - 1);
-    assert_eq!(s.count_range(H, MAX).unwrap(), 4);
-    assert_eq!(s.count_range(101, H - 2).unwrap(), 0);
-    assert!(s.exists_in_range(200, MAX - 2).unwrap());
-    assert!(!s.exists_in_range(101, H - 2).unwrap());
+    assert_eq!(s.count_range(0..=MAX).unwrap(), all.len() as u64);
+    assert_eq!(s.count_range(0..=MAX - 1).unwrap(), all.len() as u64 - 1);
+    assert_eq!(s.count_range(H..=MAX).unwrap(), 4);
+    assert_eq!(s.count_range(101..=H - 2).unwrap(), 0);
+    assert!(s.exists_in_range(200..=MAX - 2).unwrap());
+    assert!(!s.exists_in_range(101..=H - 2).unwrap());
     let st = s.stats().unwrap();
     assert_eq!((st.total_keys, st.min_key, st.max_key), (all.len() as u64, 0, MAX));
 }
@@ -83,20 +88,22 @@ fn ranges<E: Engine>() {
     let mut s = open::<E>("ranges");
     let base: Vec<u64> = (1..=30).chain(EDGE_KEYS).collect();
     insert_keys(&mut s, &base);
-    assert_eq!(s.remove_range(10, 20, false, false).unwrap(), 9);
+    assert_eq!(s.remove_range((std::ops::Bound::Excluded(10), std::ops::Bound::Excluded(20))).unwrap(), 9);
     assert!(s.exists(10).unwrap() && s.exists(20).unwrap());
-    assert_eq!(s.remove_range(10, 20, true, true).unwrap(), 2);
-    assert_eq!(s.remove_range(20, 10, true, true).unwrap(), 0);
-    assert_eq!(s.remove_range(MAX, MAX, false, false).unwrap(), 0);
-    assert_eq!(s.remove_range(0, 0, false, true).unwrap(), 0);
+    assert_eq!(s.remove_range(10..=20).unwrap(), 2);
+    // An empty range (start past end) removes nothing.
+    let (hi, lo) = (20u64, 10u64);
+    assert_eq!(s.remove_range(hi..=lo).unwrap(), 0);
+    assert_eq!(s.remove_range((std::ops::Bound::Excluded(MAX), std::ops::Bound::Excluded(MAX))).unwrap(), 0);
+    assert_eq!(s.remove_range((std::ops::Bound::Excluded(0), std::ops::Bound::Included(0))).unwrap(), 0);
     // Before 10 (unsigned) must not touch the keys >= 2^63.
-    assert_eq!(s.remove_before_inclusive(9).unwrap(), 10); // 0..=9
+    assert_eq!(s.remove_range(..=9).unwrap(), 10); // 0..=9
     assert!(s.exists(H).unwrap() && s.exists(MAX).unwrap());
     // A range across 2^63.
-    assert_eq!(s.remove_range(H - 1, H, true, true).unwrap(), 2);
-    assert_eq!(s.remove_after_inclusive(H).unwrap(), 2); // MAX-1, MAX
+    assert_eq!(s.remove_range(H - 1..=H).unwrap(), 2);
+    assert_eq!(s.remove_range(H..).unwrap(), 2); // MAX-1, MAX
     assert_eq!(keys(&mut s, Dir::Forward), (21..=30).collect::<Vec<_>>());
-    assert_eq!(s.remove_range(0, MAX, true, true).unwrap(), 10);
+    assert_eq!(s.remove_range(0..=MAX).unwrap(), 10);
     assert_eq!(s.key_count().unwrap(), 0);
     assert_eq!(s.min_key().unwrap(), None);
 }
@@ -117,10 +124,58 @@ fn transactions<E: Engine>() {
     assert!(!s.exists(1).unwrap());
     s.begin().unwrap();
     s.insert(2, 2, 2, b"b").unwrap();
-    s.remove_range(0, 10, true, true).unwrap();
+    s.remove_range(0..=10).unwrap();
     s.insert(3, 3, 3, b"c").unwrap();
     s.commit().unwrap();
     assert_eq!(keys(&mut s, Dir::Forward), vec![3]);
+}
+
+/// Transactions as values: commit makes durable, drop (and a panic, and an
+/// `Err` from `atomically`) rolls back, and nothing is left open.
+fn transaction_guard<E: Engine>() {
+    let path = path_for::<E>("guard");
+    let mut s = Store::<E>::open(&path).unwrap();
+    let mut tx = s.transaction().unwrap();
+    tx.insert(1, 1, 1, b"kept").unwrap();
+    assert!(tx.in_transaction());
+    assert_eq!(tx.transaction().err(), Some(Error::TransactionActive));
+    tx.commit().unwrap();
+    assert!(!s.in_transaction());
+    {
+        let mut tx = s.transaction().unwrap();
+        tx.insert(2, 1, 1, b"dropped").unwrap();
+        tx.remove(1).unwrap();
+        assert!(!tx.exists(1).unwrap(), "reads inside see the transaction's writes");
+    }
+    assert!(!s.in_transaction());
+    assert!(s.exists(1).unwrap() && !s.exists(2).unwrap());
+    let tx = s.transaction().unwrap();
+    tx.rollback().unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut tx = s.transaction().unwrap();
+        tx.insert(3, 1, 1, b"panicked").unwrap();
+        panic!("inside a transaction");
+    }));
+    assert!(r.is_err());
+    assert!(!s.in_transaction());
+    assert!(!s.exists(3).unwrap());
+    let r: Result<(), Error> = s.atomically(|tx| {
+        tx.insert(4, 1, 1, b"err")?;
+        tx.insert(1, 1, 1, b"duplicate")
+    });
+    assert_eq!(r, Err(Error::DuplicateKey(1)));
+    assert!(!s.exists(4).unwrap());
+    let n = s
+        .atomically(|tx| {
+            tx.insert(5, 1, 1, b"ok")?;
+            tx.count_range(..)
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    assert!(s.close().is_ok());
+    let mut s = Store::<E>::open(&path).unwrap();
+    let keys: Vec<u64> = s.iter().map(|e| e.unwrap().key).collect();
+    assert_eq!(keys, [1, 5], "committed work is durable, the rest is gone");
 }
 
 fn close_rolls_back<E: Engine>() {
@@ -164,20 +219,35 @@ fn iteration<E: Engine>() {
     let mut s = open::<E>("iter");
     let ks: Vec<u64> = (0..1000u64).map(|k| k * 3).collect();
     insert_keys(&mut s, &ks);
-    let got: Vec<u64> = s.iter(30, 60, Dir::Forward).map(|e| e.unwrap().key).collect();
+    let got: Vec<u64> = s.range(30..=60).map(|e| e.unwrap().key).collect();
     assert_eq!(got, (10..=20).map(|k| k * 3).collect::<Vec<_>>());
-    let got: Vec<u64> = s.iter(30, 60, Dir::Backward).map(|e| e.unwrap().key).collect();
+    let got: Vec<u64> = s.range(30..=60).rev().map(|e| e.unwrap().key).collect();
     assert_eq!(got, (10..=20).rev().map(|k| k * 3).collect::<Vec<_>>());
     assert_eq!(keys(&mut s, Dir::Forward), ks);
-    let mut it = s.iter(0, MAX, Dir::Forward);
-    assert_eq!(it.seek(31).unwrap().map(|e| e.key), Some(33));
-    assert_eq!(it.next().unwrap().unwrap().key, 36);
-    let mut it = s.iter(0, MAX, Dir::Backward);
-    assert_eq!(it.seek(31).unwrap().map(|e| e.key), Some(30));
-    assert_eq!(it.next().unwrap().unwrap().key, 27);
-    let mut it = s.iter(10, 20, Dir::Forward);
-    assert_eq!(it.seek(21).unwrap(), None);
-    assert!(it.next().is_none(), "a seek outside the range exhausts the iterator");
+    // Both ends of one iterator, meeting in the middle.
+    let mut it = s.range(30..=45);
+    assert_eq!(it.next().unwrap().unwrap().key, 30);
+    assert_eq!(it.next_back().unwrap().unwrap().key, 45);
+    assert_eq!(it.next_back().unwrap().unwrap().key, 42);
+    let rest: Vec<u64> = it.map(|e| e.unwrap().key).collect();
+    assert_eq!(rest, [33, 36, 39]);
+    // Every kind of bound, at the edges of the key space (0 is stored).
+    s.insert(MAX, 0, 0, b"").unwrap();
+    let count = |s: &mut Store<E>, r: (Bound<u64>, Bound<u64>)| s.range(r).count();
+    assert_eq!(count(&mut s, (Bound::Unbounded, Bound::Unbounded)), 1001);
+    assert_eq!(count(&mut s, (Bound::Excluded(0), Bound::Unbounded)), 1000);
+    assert_eq!(count(&mut s, (Bound::Unbounded, Bound::Excluded(MAX))), 1000);
+    assert_eq!(count(&mut s, (Bound::Excluded(0), Bound::Excluded(MAX))), 999);
+    assert_eq!(count(&mut s, (Bound::Included(MAX), Bound::Included(MAX))), 1);
+    assert_eq!(count(&mut s, (Bound::Excluded(MAX), Bound::Unbounded)), 0);
+    assert_eq!(count(&mut s, (Bound::Unbounded, Bound::Excluded(0))), 0);
+    assert_eq!(count(&mut s, (Bound::Included(5), Bound::Included(4))), 0);
+    assert_eq!(s.range(..).next_back().unwrap().unwrap().key, MAX);
+    assert_eq!(s.range(..).rev().last().unwrap().unwrap().key, 0);
+    assert_eq!(s.range(..=0).collect::<Vec<_>>().len(), 1);
+    assert_eq!(s.count_range(1..MAX).unwrap(), 999);
+    assert!(!s.exists_in_range(1..3).unwrap());
+    assert!(s.exists_in_range(1..=3).unwrap());
 }
 
 fn data_size_and_stats<E: Engine>() {
@@ -246,6 +316,10 @@ macro_rules! engine_tests {
                 super::close_rolls_back::<$engine>()
             }
             #[test]
+            fn transaction_guard() {
+                super::transaction_guard::<$engine>()
+            }
+            #[test]
             fn batches() {
                 super::batches::<$engine>()
             }
@@ -269,11 +343,14 @@ macro_rules! engine_tests {
     };
 }
 
+#[cfg(feature = "sqlite")]
 engine_tests!(sqlite, kvidxkit::Sqlite);
+#[cfg(feature = "lmdb")]
 engine_tests!(lmdb, kvidxkit::Lmdb);
 #[cfg(feature = "rocksdb")]
 engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_plain_open_settings() {
     let mut s = Store::<kvidxkit::Sqlite>::open(common::scratch("plain").join("p.sqlite3")).unwrap();
@@ -286,6 +363,7 @@ fn sqlite_plain_open_settings() {
     assert_eq!(s.stats().unwrap().page_size, 8192);
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_file_open_twice_in_one_process_is_refused() {
     let path = common::scratch("twice").join("t.sqlite3");
@@ -306,6 +384,7 @@ fn sqlite_file_open_twice_in_one_process_is_refused() {
     assert!(d.exists(2).unwrap());
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_in_memory_and_temporary_databases() {
     for path in [":memory:", ""] {

@@ -4,6 +4,7 @@
 //! calls one [`Store`] method, writes the results and records any error.
 
 use std::ffi::{c_char, c_void};
+use std::ops::Bound;
 use std::sync::Arc;
 
 use super::boundary::{I, bytes, c_path, data_ptr, guard, put, record};
@@ -273,13 +274,13 @@ unsafe extern "C" fn remove<E: Engine>(i: I, key: u64) -> bool {
 
 unsafe extern "C" fn remove_after<E: Engine>(i: I, key: u64) -> bool {
     guard(i, false, || unsafe {
-        with::<E, _>(i, "RemoveAfterNInclusive", f_false, |s| s.remove_after_inclusive(key).map(|_| true))
+        with::<E, _>(i, "RemoveAfterNInclusive", f_false, |s| s.remove_keys(key, u64::MAX).map(|_| true))
     })
 }
 
 unsafe extern "C" fn remove_before<E: Engine>(i: I, key: u64) -> bool {
     guard(i, false, || unsafe {
-        with::<E, _>(i, "RemoveBeforeNInclusive", f_false, |s| s.remove_before_inclusive(key).map(|_| true))
+        with::<E, _>(i, "RemoveBeforeNInclusive", f_false, |s| s.remove_keys(0, key).map(|_| true))
     })
 }
 
@@ -346,7 +347,11 @@ unsafe extern "C" fn remove_range<E: Engine>(
     guard(i, INTERNAL, || unsafe {
         put(deleted, 0);
         with::<E, _>(i, "RemoveRange", f_code, |s| {
-            put(deleted, s.remove_range(start, end, start_inclusive, end_inclusive)?);
+            let r = (
+                if start_inclusive { Bound::Included(start) } else { Bound::Excluded(start) },
+                if end_inclusive { Bound::Included(end) } else { Bound::Excluded(end) },
+            );
+            put(deleted, s.remove_range(r)?);
             Ok(OK)
         })
     })
@@ -358,7 +363,7 @@ unsafe extern "C" fn count_range<E: Engine>(i: I, start: u64, end: u64, count: *
             return super::boundary::invalid(i, "CountRange", "count is NULL");
         }
         with::<E, _>(i, "CountRange", f_code, |s| {
-            *count = s.count_range(start, end)?;
+            *count = s.count_in(start, end)?;
             Ok(OK)
         })
     })
@@ -370,7 +375,7 @@ unsafe extern "C" fn exists_in_range<E: Engine>(i: I, start: u64, end: u64, exis
             return super::boundary::invalid(i, "ExistsInRange", "exists is NULL");
         }
         with::<E, _>(i, "ExistsInRange", f_code, |s| {
-            *exists = s.exists_in_range(start, end)?;
+            *exists = s.exists_in_range(start..=end)?;
             Ok(OK)
         })
     })
@@ -603,11 +608,13 @@ unsafe extern "C" fn set_value_range<E: Engine>(
 }
 
 unsafe extern "C" fn set_expire<E: Engine>(i: I, key: u64, ttl_ms: u64) -> kvidxErrorRaw {
-    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "SetExpire", f_code, |s| s.set_expire(key, ttl_ms).map(|_| OK)) })
+    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "SetExpire", f_code, |s| s.set_expire_ms(key, ttl_ms).map(|_| OK)) })
 }
 
 unsafe extern "C" fn set_expire_at<E: Engine>(i: I, key: u64, at: u64) -> kvidxErrorRaw {
-    guard(i, INTERNAL, || unsafe { with::<E, _>(i, "SetExpireAt", f_code, |s| s.set_expire_at(key, at).map(|_| OK)) })
+    guard(i, INTERNAL, || unsafe {
+        with::<E, _>(i, "SetExpireAt", f_code, |s| s.set_expire_at_ms(key, at).map(|_| OK))
+    })
 }
 
 unsafe extern "C" fn get_ttl<E: Engine>(i: I, key: u64) -> i64 {
@@ -621,7 +628,7 @@ unsafe extern "C" fn get_ttl<E: Engine>(i: I, key: u64) -> i64 {
                 Ok(match s.ttl(key)? {
                     Ttl::NotFound => -2,
                     Ttl::Persistent => -1,
-                    Ttl::Remaining(ms) => ms.min(i64::MAX as u64) as i64,
+                    Ttl::Remaining(d) => d.as_millis().min(i64::MAX as u128) as i64,
                 })
             },
         )

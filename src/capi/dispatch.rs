@@ -42,13 +42,18 @@ unsafe fn call<F: Copy, R>(
     i: I,
     name: &str,
     sel: impl Fn(&kvidxInterface) -> Option<F>,
-    err: impl FnOnce(kvidxErrorRaw) -> R,
+    err: impl Fn(kvidxErrorRaw) -> R,
     run: impl FnOnce(F) -> R,
 ) -> R {
     let Some(f) = sel(unsafe { &(*i).interface }) else {
-        return err(unsafe { not_supported(i, name) });
+        return guard(i, err(INTERNAL), || err(unsafe { not_supported(i, name) }));
     };
-    if is_native_member(&sel, f) { run(f) } else { unsafe { serial(i, name, err, || run(f)) } }
+    if is_native_member(&sel, f) {
+        // A built-in member guards itself (no panic crosses it).
+        run(f)
+    } else {
+        guard(i, err(INTERNAL), || unsafe { serial(i, name, &err, || run(f)) })
+    }
 }
 
 /// Runs `f` holding the instance lock for its whole duration: compound
@@ -195,12 +200,13 @@ pub unsafe extern "C" fn kvidxClose(i: *mut kvidxInstance) -> bool {
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxFsync(i: *mut kvidxInstance) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "Fsync", |t| t.fsync, |_| false, |f| f(i))
-    })
+    }
 }
 
 // ----------------------------------------------------------------------
@@ -325,12 +331,13 @@ pub unsafe extern "C" fn kvidxGet(
     data: *mut *const u8,
     len: *mut usize,
 ) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "Get", |t| t.get, |_| false, |f| f(i, key, term, cmd, data, len))
-    })
+    }
 }
 
 /// The entry with the largest key strictly less than `nextKey`.
@@ -347,12 +354,13 @@ pub unsafe extern "C" fn kvidxGetPrev(
     data: *mut *const u8,
     len: *mut usize,
 ) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "GetPrev", |t| t.getPrev, |_| false, |f| f(i, nextKey, prevKey, prevTerm, cmd, data, len))
-    })
+    }
 }
 
 /// The entry with the smallest key strictly greater than `previousKey`.
@@ -369,12 +377,13 @@ pub unsafe extern "C" fn kvidxGetNext(
     data: *mut *const u8,
     len: *mut usize,
 ) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "GetNext", |t| t.getNext, |_| false, |f| f(i, previousKey, nextKey, nextTerm, cmd, data, len))
-    })
+    }
 }
 
 /// True if `key` exists.
@@ -383,12 +392,13 @@ pub unsafe extern "C" fn kvidxGetNext(
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxExists(i: *mut kvidxInstance, key: u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "Exists", |t| t.exists, |_| false, |f| f(i, key))
-    })
+    }
 }
 
 /// True if `key` exists with this `term`.
@@ -397,12 +407,13 @@ pub unsafe extern "C" fn kvidxExists(i: *mut kvidxInstance, key: u64) -> bool {
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxExistsDual(i: *mut kvidxInstance, key: u64, term: u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "ExistsDual", |t| t.existsDual, |_| false, |f| f(i, key, term))
-    })
+    }
 }
 
 /// The largest key (unsigned order); false when empty.
@@ -411,12 +422,13 @@ pub unsafe extern "C" fn kvidxExistsDual(i: *mut kvidxInstance, key: u64, term: 
 /// `i` is NULL or a valid instance; `key` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxMaxKey(i: *mut kvidxInstance, key: *mut u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "MaxKey", |t| t.maxKey, |_| false, |f| f(i, key))
-    })
+    }
 }
 
 // ----------------------------------------------------------------------
@@ -455,12 +467,13 @@ pub unsafe extern "C" fn kvidxInsert(
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxRemove(i: *mut kvidxInstance, key: u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "Remove", |t| t.remove, |_| false, |f| f(i, key))
-    })
+    }
 }
 
 /// Removes every key >= `key` (unsigned order).
@@ -469,12 +482,13 @@ pub unsafe extern "C" fn kvidxRemove(i: *mut kvidxInstance, key: u64) -> bool {
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxRemoveAfterNInclusive(i: *mut kvidxInstance, key: u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive, |_| false, |f| f(i, key))
-    })
+    }
 }
 
 /// Removes every key <= `key` (unsigned order).
@@ -483,12 +497,13 @@ pub unsafe extern "C" fn kvidxRemoveAfterNInclusive(i: *mut kvidxInstance, key: 
 /// `i` is NULL or a valid instance.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxRemoveBeforeNInclusive(i: *mut kvidxInstance, key: u64) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         call(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive, |_| false, |f| f(i, key))
-    })
+    }
 }
 
 /// Calls the caller's `state.applyToStateMachine(i, key)`.

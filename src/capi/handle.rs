@@ -11,8 +11,8 @@
 //! * **One reentrant lock per instance.** Every entry point takes it once
 //!   for its whole duration (compound calls such as a batch included); the
 //!   engine's table members take it again, reentrantly, so a compound call
-//!   made of member calls stays one unit. The store itself sits in a
-//!   `RefCell`: caller code run from inside a call (a batch filter, a
+//!   made of member calls stays one unit. The store itself is lent to one
+//!   call at a time (a busy flag): caller code run from inside a call (a batch filter, a
 //!   progress callback) may call back into the instance, and either works
 //!   or gets a clear `KVIDX_ERROR_LOCKED`, never a deadlock.
 //! * **Instances of a caller's adapter** are locked by a striped table of
@@ -21,7 +21,7 @@
 //!   (kvidxBegin), other threads' calls wait for it to end, up to the
 //!   instance's busy timeout, then fail with `KVIDX_ERROR_LOCKED`.
 
-use std::cell::{RefCell, RefMut};
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -35,13 +35,7 @@ use crate::store::Store;
 
 const HANDLE_MAGIC: u64 = 0x6b76_6964_785f_6831;
 
-/// A token for the calling thread: the address of a thread-local (non-zero,
-/// distinct for every live thread, a few instructions to compute).
-#[inline]
-pub(crate) fn thread_token() -> usize {
-    thread_local!(static TOKEN: u8 = const { 0 });
-    TOKEN.with(|t| t as *const u8 as usize)
-}
+pub(crate) use crate::engine::thread_token;
 
 /// The part of a handle that does not depend on the engine (at offset 0).
 #[repr(C)]
@@ -111,7 +105,9 @@ impl Head {
 pub(crate) struct Handle<E: Engine> {
     head: Head,
     /// `None` while the handle waits in the pool.
-    store: RefCell<Option<Store<E>>>,
+    store: UnsafeCell<Option<Store<E>>>,
+    /// True while a call holds `store` (its callbacks find it busy).
+    busy: Cell<bool>,
 }
 
 // SAFETY: `store` is only touched with `head.lock` held (see `Locked`), and
@@ -147,12 +143,22 @@ impl Pool {
     /// True if `p` is the address of one of this pool's handles.
     #[inline(always)]
     fn contains(&self, p: usize) -> bool {
-        let elem = self.elem.load(Ordering::Acquire);
-        if elem == 0 {
+        // The first chunk holds the first 64 open instances: one range check.
+        let base = self.chunks[0].load(Ordering::Acquire) as usize;
+        let elem = self.elem.load(Ordering::Relaxed);
+        if p.wrapping_sub(base) < CHUNK * elem {
+            return (p - base).is_multiple_of(elem);
+        }
+        self.contains_slow(p, elem)
+    }
+
+    #[cold]
+    fn contains_slow(&self, p: usize, elem: usize) -> bool {
+        let n = self.n_chunks.load(Ordering::Acquire);
+        if elem == 0 || n < 2 {
             return false;
         }
-        let n = self.n_chunks.load(Ordering::Acquire);
-        for c in &self.chunks[..n] {
+        for c in &self.chunks[1..n] {
             let base = c.load(Ordering::Acquire) as usize;
             if p >= base && p < base + CHUNK * elem {
                 return (p - base).is_multiple_of(elem);
@@ -195,8 +201,9 @@ pub(crate) fn new_handle<E: Engine>(store: Store<E>) -> *mut c_void {
             let n = pool.n_chunks.load(Ordering::Acquire);
             assert!(n < MAX_CHUNKS, "too many open instances");
             let tag = HANDLE_MAGIC ^ E::ID as u64;
-            let chunk: Vec<Handle<E>> =
-                (0..CHUNK).map(|_| Handle { head: Head::new(tag), store: RefCell::new(None) }).collect();
+            let chunk: Vec<Handle<E>> = (0..CHUNK)
+                .map(|_| Handle { head: Head::new(tag), store: UnsafeCell::new(None), busy: Cell::new(false) })
+                .collect();
             let base = Box::leak(chunk.into_boxed_slice()).as_mut_ptr();
             pool.elem.store(size_of::<Handle<E>>(), Ordering::Release);
             pool.chunks[n].store(base as *mut u8, Ordering::Release);
@@ -215,7 +222,8 @@ pub(crate) fn new_handle<E: Engine>(store: Store<E>) -> *mut c_void {
     h.head.txn_owner.store(0, Ordering::Relaxed);
     h.head.callouts.store(0, Ordering::Relaxed);
     h.head.busy_ms.store(store.config().busy_timeout_ms.max(0) as u32, Ordering::Relaxed);
-    *h.store.borrow_mut() = Some(store);
+    // SAFETY: under the handle's lock, and a pooled handle is not busy.
+    unsafe { *h.store.get() = Some(store) };
     p as *mut c_void
 }
 
@@ -326,9 +334,19 @@ pub(crate) fn reentrant_error() -> Error {
 impl<E: Engine> Locked<E> {
     /// The store (not available to a callback of a call that holds it).
     #[inline]
-    pub(crate) fn store(&self) -> Result<RefMut<'_, Store<E>>> {
-        let b = self.h.store.try_borrow_mut().map_err(|_| reentrant_error())?;
-        RefMut::filter_map(b, |o| o.as_mut()).map_err(|_| Error::invalid("instance is not open"))
+    pub(crate) fn store(&self) -> Result<StoreRef<'_, E>> {
+        if self.h.busy.get() {
+            return Err(reentrant_error());
+        }
+        // SAFETY: the handle's lock is held by this thread and the store is
+        // not lent out (busy is false): this is the only reference to it.
+        match unsafe { &mut *self.h.store.get() } {
+            Some(store) => {
+                self.h.busy.set(true);
+                Ok(StoreRef { store, busy: &self.h.busy })
+            }
+            None => Err(Error::invalid("instance is not open")),
+        }
     }
 
     /// After a call: the instance's `transactionActive` and the transaction
@@ -380,13 +398,18 @@ impl<E: Engine> Locked<E> {
         if self.h.head.callouts.load(Ordering::Relaxed) != 0 {
             return Err(reentrant_error());
         }
-        let mut b = self.h.store.try_borrow_mut().map_err(|_| reentrant_error())?;
+        if self.h.busy.get() {
+            return Err(reentrant_error());
+        }
+        // SAFETY: lock held, store not lent out.
+        let b = unsafe { &mut *self.h.store.get() };
         b.take().ok_or_else(|| Error::invalid("instance is not open"))
     }
 
     /// Puts a store back (a close that failed).
     pub(crate) fn put_back(&self, s: Store<E>) {
-        *self.h.store.borrow_mut() = Some(s);
+        // SAFETY: lock held, store not lent out (it was just taken).
+        unsafe { *self.h.store.get() = Some(s) };
     }
 
     /// Returns the (now empty) handle to the pool and marks the instance
@@ -400,6 +423,35 @@ impl<E: Engine> Locked<E> {
         self.h.head.set_txn_owner(0);
         drop(self.g);
         pool::<E>().free.lock().push_back(p);
+    }
+}
+
+/// The store of a locked instance, lent to one call (the handle is busy
+/// until it is dropped).
+pub(crate) struct StoreRef<'a, E: Engine> {
+    store: &'a mut Store<E>,
+    busy: &'a Cell<bool>,
+}
+
+impl<E: Engine> std::ops::Deref for StoreRef<'_, E> {
+    type Target = Store<E>;
+    #[inline]
+    fn deref(&self) -> &Store<E> {
+        self.store
+    }
+}
+
+impl<E: Engine> std::ops::DerefMut for StoreRef<'_, E> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Store<E> {
+        self.store
+    }
+}
+
+impl<E: Engine> Drop for StoreRef<'_, E> {
+    #[inline]
+    fn drop(&mut self) {
+        self.busy.set(false);
     }
 }
 

@@ -28,12 +28,11 @@ use std::ffi::{CStr, CString, c_int, c_uint, c_void};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::ptr::null_mut;
-use std::thread::ThreadId;
 
-use lmdb_master_sys as ffi;
+use super::lmdb_ffi as ffi;
 
 use crate::config::{Config, FileStats, SyncMode};
-use crate::engine::{Dir, Engine, OpenRequest, Row};
+use crate::engine::{Dir, Engine, OpenRequest, Row, thread_token};
 use crate::error::{Error, Result};
 
 /// Initial map size of a plain open (the original's 1 GiB).
@@ -330,7 +329,16 @@ pub struct Lmdb {
     ttl: Option<ffi::MDB_dbi>,
     /// Write transactions: the outermost first, nested children after it.
     txns: Vec<*mut ffi::MDB_txn>,
-    owner: Option<ThreadId>,
+    /// Thread token ([`thread_token`]) of the thread whose write
+    /// transaction is open (0: none).
+    owner: usize,
+    /// The id of the live read transaction's snapshot.
+    rtxn_id: u64,
+    /// The value the last `get` found (a slice of the map).
+    value: (*const u8, usize),
+    /// The environment's last committed transaction id, in the lock region
+    /// shared by every process (one load tells whether anything changed).
+    txnid_ptr: *const usize,
     rtxn: *mut ffi::MDB_txn,
     rtxn_live: bool,
     dir: PathBuf,
@@ -377,12 +385,23 @@ impl Lmdb {
     }
 
     fn check_thread(&self) -> Result<()> {
-        match self.owner {
-            Some(t) if t != std::thread::current().id() => {
-                Err(Error::Locked("the open transaction belongs to another thread".into()))
-            }
-            _ => Ok(()),
+        if self.owner != 0 && self.owner != thread_token() {
+            Err(Error::Locked("the open transaction belongs to another thread".into()))
+        } else {
+            Ok(())
         }
+    }
+
+    /// The environment's last committed transaction id (any process's).
+    #[inline]
+    fn last_txnid(&self) -> u64 {
+        if self.txnid_ptr.is_null() {
+            return self.env_info().me_last_txnid as u64;
+        }
+        // SAFETY: the lock region stays mapped while the environment is
+        // open; committing processes store this word atomically.
+        let id = unsafe { &*(self.txnid_ptr as *const std::sync::atomic::AtomicUsize) };
+        id.load(std::sync::atomic::Ordering::Acquire) as u64
     }
 
     fn check_writable(&self) -> Result<()> {
@@ -451,7 +470,16 @@ impl Lmdb {
     }
 
     /// The read-only transaction, on the newest committed snapshot.
+    #[inline]
     fn snapshot_txn(&mut self) -> Result<*mut ffi::MDB_txn> {
+        if self.rtxn_live && self.rtxn_id >= self.latest {
+            return Ok(self.rtxn);
+        }
+        self.snapshot_txn_slow()
+    }
+
+    #[cold]
+    fn snapshot_txn_slow(&mut self) -> Result<*mut ffi::MDB_txn> {
         // SAFETY: plain LMDB calls on our own handles.
         unsafe {
             if self.rtxn.is_null() {
@@ -460,10 +488,11 @@ impl Lmdb {
                 check("mdb_txn_begin", rc)?;
                 self.rtxn = t;
                 self.rtxn_live = true;
+                self.rtxn_id = ffi::mdb_txn_id(t) as u64;
                 self.refresh_bounds();
             } else if !self.rtxn_live {
                 self.renew_reader()?;
-            } else if (ffi::mdb_txn_id(self.rtxn) as u64) < self.latest {
+            } else if self.rtxn_id < self.latest {
                 // Another process committed since: read the newest snapshot.
                 ffi::mdb_txn_reset(self.rtxn);
                 self.rtxn_live = false;
@@ -481,6 +510,8 @@ impl Lmdb {
         let rc = self.resized_retry(|_| unsafe { ffi::mdb_txn_renew(t) })?;
         check("mdb_txn_renew", rc)?;
         self.rtxn_live = true;
+        // SAFETY: t is live now.
+        self.rtxn_id = unsafe { ffi::mdb_txn_id(t) } as u64;
         self.refresh_bounds();
         Ok(())
     }
@@ -563,7 +594,7 @@ impl Lmdb {
         };
         check("mdb_txn_begin", rc)?;
         if self.txns.is_empty() {
-            self.owner = Some(std::thread::current().id());
+            self.owner = thread_token();
             self.refresh_bounds();
         }
         self.txns.push(t);
@@ -574,7 +605,7 @@ impl Lmdb {
         let Some(t) = self.txns.pop() else { return Err(Error::NoTransaction) };
         let outermost = self.txns.is_empty();
         if outermost {
-            self.owner = None;
+            self.owner = 0;
         }
         // SAFETY: t is our innermost open write transaction; it is consumed.
         let id = unsafe { ffi::mdb_txn_id(t) } as u64;
@@ -648,6 +679,7 @@ impl Lmdb {
     }
 
     /// The value of `key` in `dbi` (a record of `kind`, validated).
+    #[inline]
     fn get_raw(&mut self, dbi: ffi::MDB_dbi, kind: Kind, key: u64) -> Result<Option<&[u8]>> {
         let txn = self.read_txn()?;
         let mut k = key_val(&key);
@@ -1081,7 +1113,10 @@ impl Lmdb {
             data: 0,
             ttl: None,
             txns: Vec::new(),
-            owner: None,
+            owner: 0,
+            rtxn_id: 0,
+            value: (std::ptr::null(), 0),
+            txnid_ptr: std::ptr::null(),
             rtxn: null_mut(),
             rtxn_live: false,
             dir: path.to_path_buf(),
@@ -1122,6 +1157,7 @@ impl Lmdb {
                 flags |= ffi::MDB_NOSYNC;
             }
             check("mdb_env_open", ffi::mdb_env_open(engine.env, cpath.as_ptr(), flags, 0o644))?;
+            engine.txnid_ptr = ffi::mdb_env_txnid_ptr(engine.env);
             let mut st: ffi::MDB_stat = std::mem::zeroed();
             ffi::mdb_env_stat(engine.env, &mut st);
             engine.psize = st.ms_psize as usize;
@@ -1241,18 +1277,27 @@ impl Engine for Lmdb {
         !self.txns.is_empty()
     }
 
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
+    #[inline]
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
         let dbi = self.data;
-        data.clear();
         let r = match self.get_raw(dbi, Kind::Data, key) {
-            Ok(v) => Ok(v.map(|v| {
+            Ok(Some(v)) => {
                 let (term, cmd, d) = unpack(v);
-                data.extend_from_slice(d);
-                (term, cmd)
-            })),
+                let found = (d.as_ptr(), d.len());
+                self.value = found;
+                Ok(Some((term, cmd)))
+            }
+            Ok(None) => Ok(None),
             Err(e) => Err(e),
         };
         self.settle(r)
+    }
+
+    #[inline]
+    fn value(&self) -> &[u8] {
+        // SAFETY: a slice of the map found by the last `get`, in a
+        // transaction that stays alive until the next call on the engine.
+        if self.value.1 == 0 { &[] } else { unsafe { std::slice::from_raw_parts(self.value.0, self.value.1) } }
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
@@ -1418,7 +1463,7 @@ impl Engine for Lmdb {
     #[inline]
     fn changed_elsewhere(&mut self) -> Result<bool> {
         if self.txns.is_empty() {
-            self.latest = self.env_info().me_last_txnid as u64;
+            self.latest = self.last_txnid();
             if self.latest == self.seen {
                 return Ok(false);
             }

@@ -1,13 +1,22 @@
 //! Storage engines: only what differs between engines lives here.
 
+#[cfg(feature = "lmdb")]
 pub mod lmdb;
+/// The LMDB C API as compiled into the library (not part of the Rust API).
+/// cbindgen:ignore
+#[cfg(feature = "lmdb")]
+#[doc(hidden)]
+pub mod lmdb_ffi;
 #[cfg(feature = "rocksdb")]
 pub mod rocksdb;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
+#[cfg(feature = "lmdb")]
 pub use lmdb::Lmdb;
 #[cfg(feature = "rocksdb")]
 pub use rocksdb::Rocksdb;
+#[cfg(feature = "sqlite")]
 pub use sqlite::Sqlite;
 
 /// Files and directories held open in this process, by (device, inode),

@@ -270,6 +270,40 @@ impl Space {
     }
 }
 
+/// The value the last [`Engine::get`] found, held until the next one: a
+/// pinned slice of RocksDB's (no copy), or the copy a read through the
+/// transaction's batch returns.
+enum Held {
+    None,
+    Pinned(*mut ffi::rocksdb_pinnableslice_t, *const u8, usize),
+    Copy(*mut c_char, usize),
+}
+
+impl Held {
+    fn bytes(&self) -> &[u8] {
+        let (p, n) = match *self {
+            Held::None => return &[],
+            Held::Pinned(_, p, n) => (p, n),
+            Held::Copy(p, n) => (p as *const u8, n),
+        };
+        // SAFETY: the pointer stays valid until the value is released.
+        if p.is_null() || n == 0 { &[] } else { unsafe { std::slice::from_raw_parts(p, n) } }
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        // SAFETY: released once, as RocksDB allocated it.
+        unsafe {
+            match *self {
+                Held::None => {}
+                Held::Pinned(ps, _, _) => ffi::rocksdb_pinnableslice_destroy(ps),
+                Held::Copy(p, _) => ffi::rocksdb_free(p as *mut c_void),
+            }
+        }
+    }
+}
+
 /// The RocksDB engine.
 pub struct Rocksdb {
     db: *mut ffi::rocksdb_t,
@@ -294,6 +328,8 @@ pub struct Rocksdb {
     reader: Option<Iter>,
     /// A value being assembled (header and data) for a put.
     vbuf: Vec<u8>,
+    /// The value the last get found ([`Engine::value`]).
+    held: Held,
     dir: PathBuf,
     /// RocksDB's LOCK file refuses a second open in this process too, but
     /// the claim answers before RocksDB is touched, with a clear message.
@@ -376,10 +412,10 @@ impl Rocksdb {
     // ------------------------------------------------------------------
     // Raw access: the open batch when there is one, else the database.
 
-    /// Reads `key`, handing its value to `f`.
-    fn read_raw<R>(&mut self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+    /// The stored value of `key` (None: absent), held until dropped.
+    fn fetch(&mut self, key: &[u8]) -> Result<Option<Held>> {
         let mut err = null_mut();
-        // SAFETY: open handles; the value is released before returning.
+        // SAFETY: open handles; what RocksDB hands out is released by Held.
         unsafe {
             if self.batch.is_null() {
                 let ps = ffi::rocksdb_get_pinned(self.db, self.read, cp(key), key.len(), &mut err);
@@ -389,10 +425,7 @@ impl Rocksdb {
                 }
                 let mut n = 0;
                 let p = ffi::rocksdb_pinnableslice_value(ps, &mut n);
-                let v = if p.is_null() { &[][..] } else { std::slice::from_raw_parts(p as *const u8, n) };
-                let r = f(v);
-                ffi::rocksdb_pinnableslice_destroy(ps);
-                Ok(Some(r))
+                Ok(Some(Held::Pinned(ps, p as *const u8, n)))
             } else {
                 let mut n = 0;
                 let p = ffi::rocksdb_writebatch_wi_get_from_batch_and_db(
@@ -405,14 +438,14 @@ impl Rocksdb {
                     &mut err,
                 );
                 check("rocksdb_get", err)?;
-                if p.is_null() {
-                    return Ok(None);
-                }
-                let r = f(std::slice::from_raw_parts(p as *const u8, n));
-                ffi::rocksdb_free(p as *mut c_void);
-                Ok(Some(r))
+                Ok(if p.is_null() { None } else { Some(Held::Copy(p, n)) })
             }
         }
+    }
+
+    /// Reads `key`, handing its value to `f`.
+    fn read_raw<R>(&mut self, key: &[u8], f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
+        Ok(self.fetch(key)?.map(|h| f(h.bytes())))
     }
 
     /// Writes `key` = `value`.
@@ -825,6 +858,7 @@ impl Rocksdb {
                 batch: null_mut(),
                 marks: Vec::new(),
                 reader: None,
+                held: Held::None,
                 vbuf: Vec::new(),
                 dir: path.to_path_buf(),
                 _claim: claim,
@@ -882,6 +916,7 @@ impl Drop for Rocksdb {
         // SAFETY: every handle is ours; the database closes before the
         // options and the cache it uses are destroyed.
         self.reader = None;
+        self.held = Held::None;
         unsafe {
             if !self.batch.is_null() {
                 ffi::rocksdb_writebatch_wi_destroy(self.batch);
@@ -978,14 +1013,17 @@ impl Engine for Rocksdb {
         !self.batch.is_null()
     }
 
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
-        data.clear();
-        self.read_raw(&data_key(key), |v| {
-            let (term, cmd, d) = unpack(v).ok_or_else(|| short_value(key, v.len()))?;
-            data.extend_from_slice(d);
-            Ok((term, cmd))
-        })?
-        .transpose()
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
+        self.held = Held::None;
+        let Some(h) = self.fetch(&data_key(key))? else { return Ok(None) };
+        let v = h.bytes();
+        let (term, cmd, _) = unpack(v).ok_or_else(|| short_value(key, v.len()))?;
+        self.held = h;
+        Ok(Some((term, cmd)))
+    }
+
+    fn value(&self) -> &[u8] {
+        self.held.bytes().get(HEADER..).unwrap_or(&[])
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {
@@ -1009,6 +1047,10 @@ impl Engine for Rocksdb {
             }
         })?;
         bad.map_or(Ok(()), Err)
+    }
+
+    fn scan_keys<F: FnMut(u64) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
+        self.scan_raw(lo, hi, Dir::Forward, |key, _| f(key))
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {

@@ -305,6 +305,8 @@ pub struct Sqlite {
     /// Another connection may write the file (a file opened with a VFS
     /// other than `unix-excl`): commits of others are watched for.
     shared: bool,
+    /// The value the last `get` found.
+    value: Vec<u8>,
     /// `PRAGMA data_version` (it changes when another connection commits)
     /// as of the TTL index, and as last read.
     data_version: i64,
@@ -471,6 +473,7 @@ impl Sqlite {
             vfs: requested_vfs,
             claim,
             shared,
+            value: Vec::new(),
             data_version: 0,
             pending_version: 0,
         })
@@ -638,9 +641,21 @@ impl Engine for Sqlite {
 
     fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.stmts.finalize_all();
-        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version } = self;
+        let Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version, value } =
+            self;
         conn.close().map_err(|(conn, e)| {
-            let s = Sqlite { stmts, conn, file, opened_read_only, vfs, claim, shared, data_version, pending_version };
+            let s = Sqlite {
+                stmts,
+                conn,
+                file,
+                opened_read_only,
+                vfs,
+                claim,
+                shared,
+                data_version,
+                pending_version,
+                value,
+            };
             (s, Error::from(e))
         })
     }
@@ -680,16 +695,23 @@ impl Engine for Sqlite {
         !self.conn.is_autocommit()
     }
 
-    fn get(&mut self, key: u64, data: &mut Vec<u8>) -> Result<Option<(u64, u64)>> {
+    #[inline]
+    fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>> {
         let st = self.st(S::Get)?;
         st.int(1, key as i64)?;
-        data.clear();
         if !st.step()? {
             return Ok(None);
         }
         let (term, cmd, d) = st.entry(0, key)?;
-        data.extend_from_slice(d);
+        // The statement is reset when `st` goes: the value is copied out.
+        self.value.clear();
+        self.value.extend_from_slice(d);
         Ok(Some((term, cmd)))
+    }
+
+    #[inline]
+    fn value(&self) -> &[u8] {
+        &self.value
     }
 
     fn exists(&mut self, key: u64) -> Result<bool> {

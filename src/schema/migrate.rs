@@ -111,6 +111,7 @@ impl Db {
     /// # Safety
     /// `p` is NULL or an open connection of the SQLite this library links,
     /// used by no other thread during the call.
+    #[cfg(feature = "capi")]
     pub(crate) unsafe fn from_raw(p: *mut ffi::sqlite3) -> Option<Db> {
         NonNull::new(p).map(Db)
     }

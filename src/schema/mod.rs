@@ -21,6 +21,8 @@
 //! ```
 
 pub mod desc;
+#[cfg(feature = "capi")]
+#[doc(hidden)]
 pub mod ffi;
 pub mod migrate;
 pub mod sql;

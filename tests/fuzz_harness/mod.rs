@@ -94,11 +94,11 @@ impl<E: Engine> Slot<E> {
         if s.in_transaction() {
             s.abort().expect("abort left-over transaction");
         }
-        s.remove_range(0, MAX, true, true).expect("clear the store");
+        s.remove_range(0..=MAX).expect("clear the store");
         assert_eq!(s.key_count().unwrap(), 0, "{}: store not empty after clearing", E::NAME);
         assert_eq!(s.ttl_count(), 0, "{}: TTL records left after clearing", E::NAME);
         assert_eq!(s.min_key().unwrap(), None);
-        assert!(s.iter(0, MAX, Dir::Forward).next().is_none());
+        assert!(s.range(0..=MAX).next().is_none());
         s
     }
 
@@ -124,7 +124,7 @@ fn code<T: std::fmt::Debug>(what: &str, r: kvidxkit::Result<T>) -> ErrorCode {
 }
 
 fn all<E: Engine>(s: &mut Store<E>) -> Vec<Entry> {
-    s.iter(0, MAX, Dir::Forward).map(|e| e.expect("iterate")).collect()
+    s.range(0..=MAX).map(|e| e.expect("iterate")).collect()
 }
 
 // ----------------------------------------------------------------------
@@ -199,7 +199,7 @@ struct Snapshot {
 
 fn snapshot<E: Engine>(s: &mut Store<E>, keys: &[u64]) -> Snapshot {
     let entries = all(s);
-    let mut back: Vec<Entry> = s.iter(0, MAX, Dir::Backward).map(|e| e.expect("iterate backward")).collect();
+    let mut back: Vec<Entry> = s.range(0..=MAX).rev().map(|e| e.expect("iterate backward")).collect();
     back.reverse();
     assert_eq!(entries, back, "{}: backward walk differs from forward walk", E::NAME);
     assert_eq!(s.key_count().unwrap(), entries.len() as u64, "{}: key_count differs from the walk", E::NAME);
@@ -367,8 +367,8 @@ fn check_onto_existing<E: Engine>(
     s.insert(1, 7, 7, b"one").unwrap();
     s.insert(MAX, 8, 8, b"max").unwrap();
     s.insert(ghost, 9, 9, b"expired").unwrap();
-    s.set_expire_at(MAX, MAX_EXPIRY).unwrap();
-    s.set_expire_at(ghost, 1).unwrap();
+    s.expire_at(MAX, std::time::UNIX_EPOCH + std::time::Duration::from_millis(MAX_EXPIRY)).unwrap();
+    s.expire_at(ghost, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1)).unwrap();
     if in_txn {
         s.begin().unwrap();
         s.insert(2, 1, 1, b"in txn").unwrap();
@@ -591,7 +591,7 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, in_txn: bool, ctx: &str) {
     assert_eq!(s.in_transaction(), in_txn, "{n} {ctx}: in_transaction");
     let want: Vec<Entry> = m.live.values().cloned().collect();
     assert_eq!(all(s), want, "{n} {ctx}: forward walk");
-    let mut back: Vec<Entry> = s.iter(0, MAX, Dir::Backward).map(|e| e.expect("walk")).collect();
+    let mut back: Vec<Entry> = s.range(0..=MAX).rev().map(|e| e.expect("walk")).collect();
     back.reverse();
     assert_eq!(back, want, "{n} {ctx}: backward walk");
     assert_eq!(s.key_count().unwrap(), want.len() as u64, "{n} {ctx}: key_count");
@@ -605,8 +605,8 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, in_txn: bool, ctx: &str) {
             (true, None) => assert_eq!(t, Ttl::Persistent, "{n} {ctx}: ttl of key {k}"),
             (true, Some(&at)) => match t {
                 Ttl::Remaining(r) => assert!(
-                    at.saturating_sub(after) <= r && r <= at - before,
-                    "{n} {ctx}: ttl of key {k}: {r} ms left, expiry {at}, now {before}..{after}"
+                    at.saturating_sub(after) <= r.as_millis() as u64 && r.as_millis() as u64 <= at - before,
+                    "{n} {ctx}: ttl of key {k}: {r:?} left, expiry {at}, now {before}..{after}"
                 ),
                 other => panic!("{n} {ctx}: ttl of key {k} with expiry {at}: {other:?}"),
             },
@@ -704,6 +704,11 @@ fn past_expiry(index: usize, b: u8) -> u64 {
 
 /// Removes the model's entries (live or expired) in `[lo, hi]`; returns how
 /// many were live.
+/// `k` as an included or excluded range bound.
+fn bound(k: u64, included: bool) -> std::ops::Bound<u64> {
+    if included { std::ops::Bound::Included(k) } else { std::ops::Bound::Excluded(k) }
+}
+
 fn model_remove_range(m: &mut Model, lo: Option<u64>, hi: Option<u64>) -> u64 {
     let (Some(lo), Some(hi)) = (lo, hi) else { return 0 };
     if lo > hi {
@@ -716,14 +721,6 @@ fn model_remove_range(m: &mut Model, lo: Option<u64>, hi: Option<u64>) -> u64 {
         m.delete(k);
     }
     live
-}
-
-/// Iterator position in the model.
-#[derive(Clone, Copy, Debug)]
-enum Pos {
-    NotStarted,
-    At(u64),
-    Exhausted,
 }
 
 fn step<E: Engine>(
@@ -779,10 +776,10 @@ fn step<E: Engine>(
             let (a, b, ai, bi, form) = (inp.key(), inp.key(), inp.bool(), inp.bool(), inp.u8() % 3);
             let s = slot.store();
             let (r, lo, hi) = match (op, form) {
-                (31, 0) => (s.remove_after_inclusive(a), Some(a), Some(MAX)),
-                (31, 1) => (s.remove_before_inclusive(b), Some(0), Some(b)),
+                (31, 0) => (s.remove_range(a..), Some(a), Some(MAX)),
+                (31, 1) => (s.remove_range(..=b), Some(0), Some(b)),
                 _ => (
-                    s.remove_range(a, b, ai, bi),
+                    s.remove_range((bound(a, ai), bound(b, bi))),
                     if ai { Some(a) } else { a.checked_add(1) },
                     if bi { Some(b) } else { b.checked_sub(1) },
                 ),
@@ -839,44 +836,29 @@ fn step<E: Engine>(
             let want = k.checked_sub(1).and_then(|hi| m.first(0, hi, Dir::Backward));
             check_entry(&format!("{n} {ctx}: prev {k}"), got, want);
         }
-        // iterator walk with seeks
+        // double-ended range walks: next and next_back in any order
         10 => {
             let (lo, hi) = (inp.key(), inp.key());
-            let dir = if inp.bool() { Dir::Forward } else { Dir::Backward };
             let steps = inp.u8() % 12 + 1;
-            let actions: Vec<Option<u64>> =
-                (0..steps).map(|_| if inp.u8().is_multiple_of(4) { Some(inp.key()) } else { None }).collect();
-            let mut it = slot.store().iter(lo, hi, dir);
-            let mut pos = Pos::NotStarted;
-            for (i, a) in actions.into_iter().enumerate() {
-                let what = format!("{n} {ctx}: iter [{lo}, {hi}] {dir:?} step {i} {a:?}");
-                let (got, want) = match a {
-                    Some(k) => {
-                        let got = it.seek(k).unwrap_or_else(|e| panic!("{what}: {e}"));
-                        let want = if k < lo || k > hi {
-                            None
-                        } else {
-                            match dir {
-                                Dir::Forward => m.first(k, hi, dir),
-                                Dir::Backward => m.first(lo, k, dir),
-                            }
-                        };
-                        (got, want)
+            let actions: Vec<bool> = (0..steps).map(|_| inp.bool()).collect();
+            let mut it = slot.store().range(lo..=hi);
+            // What is left to visit, in the model.
+            let mut left = (lo <= hi).then_some((lo, hi));
+            for (i, front) in actions.into_iter().enumerate() {
+                let what =
+                    format!("{n} {ctx}: range [{lo}, {hi}] step {i} {}", if front { "next" } else { "next_back" });
+                let got = if front { it.next() } else { it.next_back() };
+                let got = got.transpose().unwrap_or_else(|e| panic!("{what}: {e}"));
+                let dir = if front { Dir::Forward } else { Dir::Backward };
+                let want = left.and_then(|(l, h)| m.first(l, h, dir));
+                left = match (&want, left) {
+                    (Some(e), Some((l, h))) => if front {
+                        e.key.checked_add(1).map(|nl| (nl, h))
+                    } else {
+                        e.key.checked_sub(1).map(|nh| (l, nh))
                     }
-                    None => {
-                        let got = it.next().transpose().unwrap_or_else(|e| panic!("{what}: {e}"));
-                        let want = match (pos, dir) {
-                            (Pos::NotStarted, _) => m.first(lo, hi, dir),
-                            (Pos::At(p), Dir::Forward) => p.checked_add(1).and_then(|l| m.first(l, hi, dir)),
-                            (Pos::At(p), Dir::Backward) => p.checked_sub(1).and_then(|h| m.first(lo, h, dir)),
-                            (Pos::Exhausted, _) => None,
-                        };
-                        (got, want)
-                    }
-                };
-                pos = match want {
-                    Some(e) => Pos::At(e.key),
-                    None => Pos::Exhausted,
+                    .filter(|(a, b)| a <= b),
+                    _ => None,
                 };
                 check_entry(&what, got, want);
             }
@@ -885,9 +867,9 @@ fn step<E: Engine>(
         11 => {
             let (a, b) = (inp.key(), inp.key());
             let s = slot.store();
-            let c = s.count_range(a, b).expect("count_range");
+            let c = s.count_range(a..=b).expect("count_range");
             assert_eq!(c, m.in_range(a, b).len() as u64, "{n} {ctx}: count_range({a}, {b})");
-            let e = s.exists_in_range(a, b).expect("exists_in_range");
+            let e = s.exists_in_range(a..=b).expect("exists_in_range");
             assert_eq!(e, c > 0, "{n} {ctx}: exists_in_range({a}, {b})");
         }
         12 => {
@@ -1010,7 +992,7 @@ fn step<E: Engine>(
                 4 => MAX - inp.u8() as u64,
                 _ => now_ms() + 1_000_000_000_000 + inp.u8() as u64 * 1000,
             };
-            let r = slot.store().set_expire_at(k, at);
+            let r = slot.store().expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(at));
             if !m.is_live(k) {
                 assert_eq!(code(ctx, r), ErrorCode::NotFound, "{n} {ctx}: set_expire_at absent {k}");
             } else {

@@ -10950,6 +10950,17 @@ mdb_env_get_fd(MDB_env *env, mdb_filehandle_t *arg)
 	return MDB_SUCCESS;
 }
 
+/* kvidxkit: the address of the id of the environment's last committed
+ * transaction in the shared lock region (NULL with MDB_NOLOCK), so that a
+ * process can see another's commits with one load instead of a call. */
+volatile size_t * ESECT
+mdb_env_txnid_ptr(MDB_env *env)
+{
+	if (!env || !env->me_txns)
+		return NULL;
+	return (volatile size_t *)&env->me_txns->mti_txnid;
+}
+
 /** Common code for #mdb_stat() and #mdb_env_stat().
  * @param[in] env the environment to operate in.
  * @param[in] db the #MDB_db record containing the stats to return.
