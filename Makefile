@@ -19,6 +19,10 @@
 #                         then work on that build
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
+#   make doc              the Rust API documentation (target/doc/kvidxkit), any
+#                         rustdoc warning fails
+#   make package          cargo package: the crate as published, built from
+#                         the package
 #   make bench | lint | clean
 CARGO ?= cargo
 CC    ?= cc
@@ -93,7 +97,7 @@ CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxki
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
 
-.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint clean install uninstall
+.PHONY: all lib demo test test-features test-cookbook test-c test-packaging valgrind stress bench lint doc package clean install uninstall
 
 all: lib demo
 
@@ -149,9 +153,15 @@ stress:
 bench:
 	$(BUILD_CARGO) bench --bench kvidx_bench $(BUILD_FEATURES)
 
-lint:
+lint: doc
 	$(CARGO) fmt --check
 	$(BUILD_CARGO) clippy --release --all-targets $(BUILD_FEATURES) -- -D warnings
+
+doc:
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+
+package:
+	$(CARGO) package
 
 clean:
 	$(CARGO) clean

@@ -20,6 +20,7 @@ pub(crate) fn thread_token() -> usize {
 }
 
 /// Direction of a scan.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
     Forward,
@@ -27,6 +28,7 @@ pub enum Dir {
 }
 
 /// One stored entry, borrowed from the engine for the duration of a callback.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     pub key: u64,
@@ -38,6 +40,7 @@ pub struct Row<'a> {
 /// How an engine was opened: the path and, for `kvidxOpenWithConfig`, the
 /// configuration to apply from the start (`None`: the original's plain-open
 /// settings).
+#[doc(hidden)]
 pub struct OpenRequest<'a> {
     pub path: &'a std::path::Path,
     pub config: Option<&'a Config>,
@@ -54,56 +57,93 @@ pub(crate) mod private {
     impl Sealed for crate::engines::Rocksdb {}
 }
 
-/// A storage engine: [`crate::Sqlite`], [`crate::Lmdb`] or, with the
-/// `rocksdb` feature, `crate::Rocksdb` (the type parameter of
-/// [`crate::Store`]). The trait is sealed; its methods are the store's
-/// building blocks, not part of the API (use [`crate::Store`]).
+/// A storage engine, the type parameter of [`Store`](crate::Store):
+/// [`Sqlite`](crate::Sqlite), [`Lmdb`](crate::Lmdb) or, with the `rocksdb`
+/// feature, `Rocksdb`.
+///
+/// Use it as a bound to write code that works on any engine:
+///
+/// ```
+/// use kvidxkit::{Engine, Store};
+///
+/// /// Appends `value` after the last key; returns the new key.
+/// fn push<E: Engine>(db: &mut Store<E>, value: &[u8]) -> kvidxkit::Result<u64> {
+///     let key = db.max_key()?.map_or(1, |k| k + 1);
+///     db.insert(key, 0, 0, value)?;
+///     Ok(key)
+/// }
+///
+/// let mut db = Store::<kvidxkit::Sqlite>::open(":memory:")?;
+/// assert_eq!(push(&mut db, b"a")?, 1);
+/// assert_eq!(push(&mut db, b"b")?, 2);
+/// # Ok::<(), kvidxkit::Error>(())
+/// ```
+///
+/// The trait is sealed: only this crate's engines implement it, and its
+/// methods are the store's building blocks, not part of the API.
 pub trait Engine: private::Sealed + Sized + Send + 'static {
-    /// Registry name ("SQLite3").
+    /// The engine's name in the C registry: `"SQLite3"`, `"LMDB"` or `"RocksDB"`.
     const NAME: &'static str;
     /// Distinguishes handles of different engines (checked on every C call).
+    #[doc(hidden)]
     const ID: u32;
 
     /// Opens (creating if needed). Returns the engine and the configuration
     /// now in effect.
+    #[doc(hidden)]
     fn open(req: &OpenRequest<'_>) -> Result<(Self, Config)>;
     /// Closes; on failure hands the engine back so the instance stays usable.
+    #[doc(hidden)]
     fn close(self) -> std::result::Result<(), (Self, crate::Error)>;
 
     // Transactions. `savepoint*` nest inside an open transaction so that a
     // compound call stays atomic within the caller's transaction.
+    #[doc(hidden)]
     fn begin(&mut self) -> Result<()>;
+    #[doc(hidden)]
     fn commit(&mut self) -> Result<()>;
+    #[doc(hidden)]
     fn rollback(&mut self) -> Result<()>;
+    #[doc(hidden)]
     fn savepoint(&mut self) -> Result<()>;
+    #[doc(hidden)]
     fn release_savepoint(&mut self) -> Result<()>;
+    #[doc(hidden)]
     fn rollback_savepoint(&mut self) -> Result<()>;
     /// True while a transaction is open on the connection. An engine may end
     /// a transaction by itself after some errors; the store re-reads this.
+    #[doc(hidden)]
     fn in_transaction(&self) -> bool;
 
     // Reads.
-    /// Term and cmd of `key`, its value copied into `data` (cleared first).
     /// Term and cmd of `key`; its value is then [`Engine::value`], valid
     /// until the next call on the engine (LMDB: a slice of the map, no copy).
+    #[doc(hidden)]
     fn get(&mut self, key: u64) -> Result<Option<(u64, u64)>>;
     /// The value of the entry the last successful [`Engine::get`] found.
+    #[doc(hidden)]
     fn value(&self) -> &[u8];
+    #[doc(hidden)]
     fn exists(&mut self, key: u64) -> Result<bool>;
     /// Term of `key` without reading its value.
+    #[doc(hidden)]
     fn term(&mut self, key: u64) -> Result<Option<u64>>;
     /// Visits the entries with `lo <= key <= hi` (unsigned) in `dir` order
     /// until `f` returns false.
     /// Generic (not `dyn`): the row callback is inlined into the engine's loop.
+    #[doc(hidden)]
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()>;
     /// Number of entries with `lo <= key <= hi`.
+    #[doc(hidden)]
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;
     /// Visits the keys of `[lo, hi]` in ascending order until `f` returns
     /// false (values are not read where the engine can avoid it).
+    #[doc(hidden)]
     fn scan_keys<F: FnMut(u64) -> bool>(&mut self, lo: u64, hi: u64, mut f: F) -> Result<()> {
         self.scan(lo, hi, Dir::Forward, |r| f(r.key))
     }
     /// Sum of the value lengths of all entries.
+    #[doc(hidden)]
     fn data_size(&mut self) -> Result<u64> {
         let mut total = 0u64;
         self.scan(0, u64::MAX, Dir::Forward, |r| {
@@ -115,14 +155,18 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
 
     /// Largest value (bytes of data, without term and cmd) the engine can
     /// store; compound writes check it before building a value.
+    #[doc(hidden)]
     fn max_value_len(&self) -> usize;
 
     // Writes.
     /// Inserts a new entry; `Ok(false)` if the key exists (nothing changed).
+    #[doc(hidden)]
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool>;
     /// Inserts or replaces.
+    #[doc(hidden)]
     fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()>;
     /// Replaces an existing entry; `Ok(false)` if the key is absent.
+    #[doc(hidden)]
     fn update(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
         if !self.exists(key)? {
             return Ok(false);
@@ -131,32 +175,42 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
         Ok(true)
     }
     /// Deletes; `Ok(false)` if absent.
+    #[doc(hidden)]
     fn delete(&mut self, key: u64) -> Result<bool>;
     /// Deletes every entry with `lo <= key <= hi`; returns how many.
+    #[doc(hidden)]
     fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64>;
 
     // The TTL keyspace: absolute expiry (Unix milliseconds) per key, kept
     // beside the data (SQLite table / LMDB sub-database `_kvidx_ttl`).
     /// Visits every TTL record.
+    #[doc(hidden)]
     fn ttl_scan(&mut self, f: &mut dyn FnMut(u64, u64)) -> Result<()>;
     /// Sets the expiry of `key`.
+    #[doc(hidden)]
     fn ttl_put(&mut self, key: u64, expires_at: u64) -> Result<()>;
     /// Deletes the TTL record of `key` (absent is fine).
+    #[doc(hidden)]
     fn ttl_delete(&mut self, key: u64) -> Result<()>;
     /// Deletes the TTL records of every key in `[lo, hi]`.
+    #[doc(hidden)]
     fn ttl_delete_range(&mut self, lo: u64, hi: u64) -> Result<()>;
 
     // Engine facts.
+    #[doc(hidden)]
     fn file_stats(&mut self) -> Result<FileStats>;
     /// Applies a configuration to the open engine and returns what is now in
     /// effect. On error the previous settings stay in force.
+    #[doc(hidden)]
     fn apply_config(&mut self, cfg: &Config) -> Result<Config>;
     /// Updates the settings in `cfg` that the engine may change by itself
     /// (LMDB's map grows); nothing by default.
+    #[doc(hidden)]
     fn refresh_config(&mut self, cfg: &mut Config) {
         let _ = cfg;
     }
     /// Durability barrier: everything committed reaches stable storage.
+    #[doc(hidden)]
     fn sync(&mut self) -> Result<()>;
 
     /// True if another process or connection has committed changes that the
@@ -166,6 +220,7 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// committed before the transaction began. Called at the start of every
     /// store call: it must cost no system call when nothing changed. By
     /// default never (storage only this instance can write).
+    #[doc(hidden)]
     fn changed_elsewhere(&mut self) -> Result<bool> {
         Ok(false)
     }
@@ -173,5 +228,6 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// answered true: the changes seen then are taken in (until this is
     /// called, `changed_elsewhere` keeps answering true, so a reload that
     /// failed is tried again by the next call).
+    #[doc(hidden)]
     fn took_in_changes(&mut self) {}
 }

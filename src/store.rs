@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
 
-/// Condition of [`Store::insert_ex`].
+/// Condition of [`Store::insert_ex`]. An expired key counts as absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetCondition {
     /// Insert or overwrite.
@@ -36,26 +36,50 @@ pub enum Ttl {
     Remaining(Duration),
 }
 
-/// An entry owned by the caller.
+/// An entry owned by the caller: what iterators and the read-modify-write
+/// calls return.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
+    /// The key.
     pub key: u64,
+    /// The term stored with the entry (the application's; a Raft term, a
+    /// version, …).
     pub term: u64,
+    /// The cmd stored with the entry (the application's; a command or
+    /// record type, flags, …).
     pub cmd: u64,
+    /// The value.
     pub data: Vec<u8>,
 }
 
-/// An entry whose value is borrowed from the store (valid until the next
-/// call on it).
+/// An entry whose value is borrowed from the store: what point reads
+/// ([`Store::get`], [`Store::next`], …) return, without copying the value.
+/// The borrow ends at the next call on the store; copy what you keep
+/// ([`EntryRef::to_owned`]).
+///
+/// ```
+/// # use kvidxkit::{Sqlite, Store};
+/// let mut db = Store::<Sqlite>::open(":memory:")?;
+/// db.insert(1, 7, 0, b"one")?;
+/// let kept = db.get(1)?.map(|e| e.to_owned()); // an Entry, independent of db
+/// db.remove(1)?;
+/// assert_eq!(kept.unwrap().data, b"one");
+/// # Ok::<(), kvidxkit::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryRef<'a> {
+    /// The key.
     pub key: u64,
+    /// The term stored with the entry.
     pub term: u64,
+    /// The cmd stored with the entry.
     pub cmd: u64,
+    /// The value, borrowed.
     pub data: &'a [u8],
 }
 
 impl EntryRef<'_> {
+    /// Copies the entry into an owned [`Entry`].
     pub fn to_owned(&self) -> Entry {
         Entry { key: self.key, term: self.term, cmd: self.cmd, data: self.data.to_vec() }
     }
@@ -68,7 +92,18 @@ pub(crate) struct Shared {
     pub(crate) generation: AtomicU64,
 }
 
-/// An open database.
+/// An open database on engine `E` ([`Sqlite`](crate::Sqlite) or
+/// [`Lmdb`](crate::Lmdb)): the whole API. See the [crate
+/// documentation](crate) for a guide.
+///
+/// Keys are `u64` in unsigned order (`0 < 2^63 < u64::MAX`, on every
+/// engine); each key holds a term, a cmd and a value. Every method that
+/// touches storage takes `&mut self` and returns [`Result`]. Dropping a
+/// store closes it (rolling back an open transaction); [`Store::close`]
+/// does the same and reports a failure.
+///
+/// A store is [`Send`], not [`Sync`]: share it between threads behind a
+/// [`Mutex`](std::sync::Mutex).
 pub struct Store<E: Engine> {
     engine: E,
     in_txn: bool,
@@ -83,11 +118,14 @@ pub struct Store<E: Engine> {
     depth: usize,
 }
 
-/// Result of a batch insert: how many entries went in, and the error that
-/// stopped it, if any (the entries before it are kept).
+/// Result of [`Store::insert_batch`]: how many entries went in, and the
+/// error that stopped it, if any (the entries before it are kept).
 #[derive(Debug)]
 pub struct BatchOutcome {
+    /// Entries inserted, counted from the first.
     pub inserted: usize,
+    /// Why the batch stopped early (`None`: every entry went in). The entry
+    /// at index [`inserted`](BatchOutcome::inserted) is the one that failed.
     pub error: Option<Error>,
 }
 
@@ -108,14 +146,43 @@ impl BatchRun {
 }
 
 impl<E: Engine> Store<E> {
-    /// Opens with the original's plain-open settings (SQLite: WAL, synchronous
-    /// FULL, 31 250 KiB cache, recursive triggers).
+    /// Opens the database at `path`, creating it if it does not exist, with
+    /// the original library's plain-open settings (SQLite: WAL, sync mode
+    /// `Full`, a 31 250 KiB cache, recursive triggers; LMDB: a 1 GiB map
+    /// that grows by itself).
+    ///
+    /// SQLite: `path` is a file; `":memory:"` opens a private in-memory
+    /// database and `""` a private temporary one. LMDB: `path` is a
+    /// directory, created if missing (its parent must exist).
+    ///
+    /// Errors: [`Error::Locked`] if the same file or directory is already
+    /// open in this process (or, SQLite, held by another process);
+    /// [`Error::Io`], [`Error::ReadOnly`] if it cannot be created or opened;
+    /// [`Error::Corrupt`] or [`Error::Schema`] if it is not a kvidxkit
+    /// database; [`Error::InvalidArgument`] (LMDB) if the path is not a
+    /// directory.
+    ///
+    /// ```
+    /// # use kvidxkit::{Lmdb, Store};
+    /// let dir = std::env::temp_dir().join(format!("kvidxkit-open-{}", std::process::id()));
+    /// let mut db = Store::<Lmdb>::open(&dir)?;
+    /// db.insert(1, 0, 0, b"kept")?;
+    /// drop(db);
+    /// let mut db = Store::<Lmdb>::open(&dir)?;
+    /// assert_eq!(db.get(1)?.unwrap().data, b"kept");
+    /// # drop(db);
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
         Self::open_request(&OpenRequest { path: path.as_ref(), config: None })
     }
 
-    /// Opens and applies `config` from the start (read-only, VFS, page size
-    /// for new files, and every runtime setting).
+    /// Opens as [`Store::open`] does, with `config` applied from the start
+    /// (read-only, the SQLite VFS and the page size of a new file can only
+    /// be chosen here; the rest can also change later with
+    /// [`Store::update_config`]). With [`Config::read_only`] the database
+    /// must exist. Invalid settings are [`Error::InvalidArgument`].
     pub fn open_with_config(path: impl AsRef<std::path::Path>, config: &Config) -> Result<Self> {
         Self::open_request(&OpenRequest { path: path.as_ref(), config: Some(config) })
     }
@@ -205,7 +272,15 @@ impl<E: Engine> Store<E> {
     }
 
     /// Closes, rolling back an open transaction. On failure the store is
-    /// handed back, still usable.
+    /// handed back with the error, still usable (dropping a store closes it
+    /// too, ignoring a failure).
+    ///
+    /// ```
+    /// # use kvidxkit::{Sqlite, Store};
+    /// let db = Store::<Sqlite>::open(":memory:")?;
+    /// db.close().map_err(|(_store, e)| e)?;
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
     #[allow(clippy::result_large_err)]
     pub fn close(mut self) -> std::result::Result<(), (Self, Error)> {
         self.touch();
@@ -219,7 +294,8 @@ impl<E: Engine> Store<E> {
         engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e))
     }
 
-    /// The engine, for engine-specific work.
+    /// The engine, for engine-specific work: with SQLite,
+    /// [`Sqlite::connection`](crate::Sqlite::connection).
     pub fn engine(&self) -> &E {
         &self.engine
     }
@@ -501,7 +577,8 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Point reads
 
-    /// The entry at `key`.
+    /// The entry at `key`, `None` if it is absent or expired. The value is
+    /// borrowed from the store until the next call.
     #[inline]
     pub fn get(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
@@ -515,6 +592,7 @@ impl<E: Engine> Store<E> {
         }
     }
 
+    /// True if `key` holds a live (not expired) entry.
     pub fn exists(&mut self, key: u64) -> Result<bool> {
         self.refresh()?;
         if self.is_expired(key) {
@@ -524,7 +602,9 @@ impl<E: Engine> Store<E> {
         self.sync_txn(r)
     }
 
-    /// True if `key` exists and its term equals `term`.
+    /// True if `key` exists and its term equals `term` (a Raft log's
+    /// "does the log hold this index at this term"), without reading the
+    /// value.
     pub fn exists_dual(&mut self, key: u64, term: u64) -> Result<bool> {
         self.refresh()?;
         if self.is_expired(key) {
@@ -570,7 +650,8 @@ impl<E: Engine> Store<E> {
         Ok(found)
     }
 
-    /// The entry with the smallest key strictly greater than `key`.
+    /// The entry with the smallest key strictly greater than `key` (in
+    /// unsigned order), `None` if there is none.
     pub fn next(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         match key.checked_add(1) {
             Some(lo) => self.first_in(lo, u64::MAX, Dir::Forward),
@@ -578,7 +659,8 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    /// The entry with the largest key strictly less than `key`.
+    /// The entry with the largest key strictly less than `key`, `None` if
+    /// there is none.
     pub fn prev(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         match key.checked_sub(1) {
             Some(hi) => self.first_in(0, hi, Dir::Backward),
@@ -586,10 +668,12 @@ impl<E: Engine> Store<E> {
         }
     }
 
+    /// The largest live key, `None` when the store is empty.
     pub fn max_key(&mut self) -> Result<Option<u64>> {
         self.first_key_in(0, u64::MAX, Dir::Backward)
     }
 
+    /// The smallest live key, `None` when the store is empty.
     pub fn min_key(&mut self) -> Result<Option<u64>> {
         self.first_key_in(0, u64::MAX, Dir::Forward)
     }
@@ -598,7 +682,12 @@ impl<E: Engine> Store<E> {
     // Writes
 
     /// Inserts a new entry; an existing key is [`Error::DuplicateKey`] and
-    /// leaves the entry unchanged. An expired key counts as absent.
+    /// leaves the entry unchanged (to overwrite, use [`Store::insert_ex`]
+    /// with [`SetCondition::Always`]). An expired key counts as absent: its
+    /// old entry and expiry are replaced.
+    ///
+    /// Errors besides: [`Error::TooBig`] for a value over the engine's
+    /// limit, [`Error::ReadOnly`], [`Error::DiskFull`].
     pub fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
         self.refresh()?;
         self.touch();
@@ -620,7 +709,8 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    /// Removes `key` (and its TTL); returns whether a live entry existed.
+    /// Removes `key` (and its expiry); returns whether a live entry existed
+    /// (an absent key is not an error).
     pub fn remove(&mut self, key: u64) -> Result<bool> {
         self.refresh()?;
         self.touch();
@@ -688,6 +778,18 @@ impl<E: Engine> Store<E> {
     /// before it are kept and [`BatchOutcome::error`] says why it stopped.
     /// Outside a transaction the batch runs in one of its own (one atomic
     /// unit that keeps the entries before a failure); inside one it joins it.
+    /// The fastest way to load many entries.
+    ///
+    /// ```
+    /// # use kvidxkit::{EntryRef, Error, Sqlite, Store};
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// db.insert(3, 0, 0, b"already here")?;
+    /// let out = db.insert_batch((1..=5).map(|key| EntryRef { key, term: 1, cmd: 0, data: b"v" }));
+    /// assert_eq!(out.inserted, 2); // 1 and 2; key 3 stopped the batch
+    /// assert_eq!(out.error, Some(Error::DuplicateKey(3)));
+    /// assert_eq!(db.key_count()?, 3);
+    /// # Ok::<(), kvidxkit::Error>(())
+    /// ```
     pub fn insert_batch<'a, I>(&mut self, entries: I) -> BatchOutcome
     where
         I: IntoIterator<Item = EntryRef<'a>>,
@@ -774,7 +876,7 @@ impl<E: Engine> Store<E> {
     // Range queries and statistics
 
     /// Number of live entries whose key is in `range` (any
-    /// [`RangeBounds`] of `u64`).
+    /// [`RangeBounds`] of `u64`: `10..20`, `..=5`, `..`).
     pub fn count_range(&mut self, range: impl RangeBounds<u64>) -> Result<u64> {
         match bounds(&range) {
             Some((lo, hi)) => self.count_in(lo, hi),
@@ -820,7 +922,7 @@ impl<E: Engine> Store<E> {
         Ok(built)
     }
 
-    /// True if a live entry's key is in `range`.
+    /// True if a live entry's key is in `range` (cheaper than counting).
     pub fn exists_in_range(&mut self, range: impl RangeBounds<u64>) -> Result<bool> {
         match bounds(&range) {
             Some((lo, hi)) => {
@@ -835,12 +937,12 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    /// Number of live entries.
+    /// Number of live entries (as `count_range(..)`).
     pub fn key_count(&mut self) -> Result<u64> {
         self.count_in(0, u64::MAX)
     }
 
-    /// Sum of all value lengths.
+    /// Sum of the value lengths of the live entries, in bytes.
     pub fn data_size(&mut self) -> Result<u64> {
         self.refresh()?;
         let r = self.engine.data_size();
@@ -856,6 +958,8 @@ impl<E: Engine> Store<E> {
         Ok(total)
     }
 
+    /// Statistics: entry count, key bounds, value bytes, and file and page
+    /// figures from the engine.
     pub fn stats(&mut self) -> Result<Stats> {
         let total_keys = self.key_count()?;
         let min_key = self.min_key()?.unwrap_or(0);
@@ -892,14 +996,21 @@ impl<E: Engine> Store<E> {
         &self.config
     }
 
-    /// Applies a configuration; on error the previous one stays in force.
+    /// Applies a configuration and returns the one now in effect; on error
+    /// the previous one stays in force. [`Config::vfs_name`] and
+    /// [`Config::page_size`] cannot change after open; a store opened
+    /// read-only cannot become writable ([`Error::ReadOnly`]); an LMDB map
+    /// size cannot change inside a transaction
+    /// ([`Error::TransactionActive`]).
     pub fn update_config(&mut self, config: &Config) -> Result<&Config> {
         let r = self.engine.apply_config(config);
         self.config = self.sync_txn(r)?;
         Ok(&self.config)
     }
 
-    /// Durability barrier: everything committed so far survives a power cut.
+    /// Durability barrier: everything committed so far survives a power cut
+    /// once this returns, whatever the [`SyncMode`](crate::SyncMode). No-op
+    /// for in-memory databases.
     pub fn fsync(&mut self) -> Result<()> {
         let r = self.engine.sync();
         self.sync_txn(r)
@@ -908,8 +1019,12 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Storage primitives: each call is one atomic unit.
 
-    /// Conditional write. Overwriting a live key keeps its TTL; an expired
-    /// key counts as absent (and loses its TTL).
+    /// Writes the entry if `cond` holds: [`SetCondition::Always`] inserts or
+    /// overwrites, [`SetCondition::IfNotExists`] only inserts,
+    /// [`SetCondition::IfExists`] only overwrites. Otherwise
+    /// [`Error::ConditionFailed`] and nothing changes. Overwriting a live key
+    /// keeps its expiry; an expired key counts as absent (and loses its
+    /// expiry).
     pub fn insert_ex(&mut self, key: u64, term: u64, cmd: u64, data: &[u8], cond: SetCondition) -> Result<()> {
         self.refresh()?;
         self.touch();
@@ -938,7 +1053,8 @@ impl<E: Engine> Store<E> {
         })
     }
 
-    /// Writes a new entry and returns the previous live one (if any).
+    /// Writes the entry (insert or overwrite) and returns the previous live
+    /// one, if any, in one atomic step.
     pub fn get_and_set(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<Option<Entry>> {
         self.get_and_set_with(key, term, cmd, data, |old| Ok(old.map(|e| e.to_owned())))
     }
@@ -963,7 +1079,8 @@ impl<E: Engine> Store<E> {
         })
     }
 
-    /// Removes `key` and returns its entry; `None` if it was absent.
+    /// Removes `key` and returns its entry, in one atomic step; `None` if it
+    /// was absent (a queue's "pop").
     pub fn get_and_remove(&mut self, key: u64) -> Result<Option<Entry>> {
         self.get_and_remove_with(key, |old| Ok(old.map(|e| e.to_owned())))
     }
@@ -984,8 +1101,9 @@ impl<E: Engine> Store<E> {
         })
     }
 
-    /// Replaces the entry if its value equals `expected`; returns whether it
-    /// did. [`Error::NotFound`] if the key is absent.
+    /// Replaces the entry with (`term`, `cmd`, `data`) if its value equals
+    /// `expected`, in one atomic step; returns whether it did.
+    /// [`Error::NotFound`] if the key is absent or expired.
     pub fn compare_and_swap(&mut self, key: u64, expected: &[u8], term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
         self.refresh()?;
         self.touch();
@@ -998,6 +1116,7 @@ impl<E: Engine> Store<E> {
 
     /// Replaces the entry if its term equals `expected_term` (compared and
     /// swapped in one atomic step); returns whether it did.
+    /// [`Error::NotFound`] if the key is absent or expired.
     pub fn compare_term_and_swap(
         &mut self,
         key: u64,
@@ -1051,6 +1170,7 @@ impl<E: Engine> Store<E> {
 
     /// Appends `data` to the value (the entry keeps its term and cmd); an
     /// absent key is created with `term`, `cmd`. Returns the new length.
+    /// [`Error::TooBig`] if the result would exceed the engine's limit.
     pub fn append(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<usize> {
         self.concat(key, term, cmd, data, true)
     }
@@ -1061,7 +1181,8 @@ impl<E: Engine> Store<E> {
     }
 
     /// Bytes `offset..offset+length` of the value (`length` 0: to the end;
-    /// an offset at or past the end gives an empty slice).
+    /// an offset at or past the end gives an empty slice), borrowed until
+    /// the next call. [`Error::NotFound`] if the key is absent or expired.
     pub fn get_value_range(&mut self, key: u64, offset: usize, length: usize) -> Result<&[u8]> {
         let (len, start) = match self.get(key)? {
             None => return Err(Error::not_found_key(key)),
@@ -1076,6 +1197,8 @@ impl<E: Engine> Store<E> {
 
     /// Overwrites bytes of the value at `offset`, extending it with zeros
     /// when `offset` is past the end. Returns the new length.
+    /// [`Error::NotFound`] if the key is absent or expired,
+    /// [`Error::TooBig`] past the engine's limit.
     pub fn set_value_range(&mut self, key: u64, offset: usize, data: &[u8]) -> Result<usize> {
         self.refresh()?;
         let end = offset.checked_add(data.len()).ok_or_else(|| Error::invalid("offset + length overflows"))?;
@@ -1147,7 +1270,8 @@ impl<E: Engine> Store<E> {
         })
     }
 
-    /// Time to live of `key`.
+    /// Time to live of `key`: [`Ttl::Remaining`], [`Ttl::Persistent`] (no
+    /// expiry) or [`Ttl::NotFound`] (absent or expired).
     pub fn ttl(&mut self, key: u64) -> Result<Ttl> {
         self.refresh()?;
         let now = now_ms();
@@ -1160,7 +1284,8 @@ impl<E: Engine> Store<E> {
         }
     }
 
-    /// Removes the expiry of `key`.
+    /// Removes the expiry of `key`: it stays until removed.
+    /// [`Error::NotFound`] if the key is absent or expired.
     pub fn persist(&mut self, key: u64) -> Result<()> {
         self.refresh()?;
         self.touch();
@@ -1174,6 +1299,10 @@ impl<E: Engine> Store<E> {
 
     /// Deletes up to `max_keys` expired entries (0: all), soonest expired
     /// first, in one atomic unit. Returns how many entries it removed.
+    ///
+    /// Expired entries are already absent for every read; this reclaims
+    /// their storage. Call it from time to time (a bounded `max_keys` keeps
+    /// each call short).
     pub fn expire_scan(&mut self, max_keys: u64) -> Result<u64> {
         self.refresh()?;
         let keys = self.ttl.expired_keys(now_ms(), max_keys);
@@ -1193,7 +1322,8 @@ impl<E: Engine> Store<E> {
         })
     }
 
-    /// Number of keys that carry a TTL record.
+    /// Number of keys that carry an expiry, expired ones not yet reclaimed
+    /// included (kept in memory: no storage access).
     pub fn ttl_count(&self) -> usize {
         self.ttl.len()
     }

@@ -109,7 +109,7 @@ impl Model {
 }
 
 fn now_ms() -> u64 {
-    kvidxkit::ttl::now_ms()
+    common::now_ms()
 }
 
 /// Runs unit `n` on `m` (and on the store when there is one, checking every

@@ -54,8 +54,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::now_ms;
 use kvidxkit::formats::{ExportOptions, binary};
-use kvidxkit::ttl::now_ms;
 use kvidxkit::{Engine, ErrorCode, Lmdb, Sqlite, Store};
 
 const SEED: u64 = 0x5eed_da4a_6e00_0001;

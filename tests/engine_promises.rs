@@ -242,7 +242,7 @@ fn orphans_dropped<E: Engine>() {
         s.expire_in(1, std::time::Duration::from_millis(HOUR)).unwrap();
         close(s);
     }
-    put_raw_ttl::<E>(&path, 7, kvidxkit::ttl::now_ms() + HOUR);
+    put_raw_ttl::<E>(&path, 7, common::now_ms() + HOUR);
     assert_eq!(ttl_records::<E>(&path), vec![1, 7]);
     // Read-only: ignored, not removed.
     {

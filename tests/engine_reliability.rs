@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use kvidxkit::ttl::now_ms;
+use common::now_ms;
 use kvidxkit::{Config, Engine, ErrorCode, Lmdb, Sqlite, Store, SyncMode, Ttl};
 
 /// Dispatches the child roles of this binary (see support/proc.rs).

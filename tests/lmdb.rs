@@ -63,7 +63,7 @@ unsafe fn get(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, key: u64) -> Option<Vec
 fn reads_a_directory_written_with_raw_lmdb() {
     let dir = common::scratch("lmdb-raw").join("env");
     std::fs::create_dir(&dir).unwrap();
-    let far = kvidxkit::ttl::now_ms() + 3_600_000;
+    let far = common::now_ms() + 3_600_000;
     unsafe {
         let env = raw_env(&dir);
         let mut txn = null_mut();

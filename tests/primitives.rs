@@ -232,7 +232,7 @@ fn sizes_checked_before_allocation<E: Engine>() {
 fn expire_scan_soonest_first<E: Engine>() {
     let dir = common::scratch("expire-order");
     let path = dir.join(format!("db-{}", E::NAME));
-    let now = kvidxkit::ttl::now_ms();
+    let now = common::now_ms();
     {
         let mut s = Store::<E>::open(&path).unwrap();
         for (k, ago) in [(1u64, 1_000u64), (2, 5_000), (3, 3_000), (4, 4_000)] {
@@ -244,7 +244,7 @@ fn expire_scan_soonest_first<E: Engine>() {
         assert_eq!(s.expire_scan(2).unwrap(), 2);
         assert!(s.close().is_ok());
     }
-    let req = kvidxkit::engine::OpenRequest { path: &path, config: None };
+    let req = kvidxkit::OpenRequest { path: &path, config: None };
     let (mut raw, _) = E::open(&req).unwrap();
     // 2 (5 s ago), then 4 and 3 went; 1, the most recently expired, stays.
     for (k, stored) in [(1u64, true), (2, false), (3, false), (4, false), (5, true)] {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::time::{Duration, UNIX_EPOCH};
 
-use kvidxkit::engine::OpenRequest;
+use kvidxkit::OpenRequest;
 use kvidxkit::engines::Rocksdb;
 use kvidxkit::engines::rocksdb::{TTL_PREFIX, classify, data_key, ffi, ttl_key};
 use kvidxkit::formats::{ExportOptions, Format};
@@ -159,7 +159,7 @@ const PHANTOM: u64 = 0x0054_544C_0000_0000;
 #[test]
 fn reads_a_directory_written_with_raw_rocksdb() {
     let path = dir("rocks-raw");
-    let far = kvidxkit::ttl::now_ms() + 3_600_000;
+    let far = common::now_ms() + 3_600_000;
     let entries: Vec<(u64, u64, u64, &[u8])> = vec![
         (0, 0, 0, b""),
         (0x0102030405060708, 0x1112131415161718, 0x2122232425262728, b"xyz"),
@@ -215,7 +215,7 @@ fn reads_a_directory_written_with_raw_rocksdb() {
 #[test]
 fn writes_the_original_layout() {
     let path = dir("rocks-layout");
-    let at = kvidxkit::ttl::now_ms() + 3_600_000;
+    let at = common::now_ms() + 3_600_000;
     {
         let mut s = open(&path);
         s.insert(0x0102030405060708, 0x1112131415161718, 0x2122232425262728, b"xyz").unwrap();

@@ -35,7 +35,8 @@ use crate::config::{Config, FileStats, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row, thread_token};
 use crate::error::{Error, Result};
 
-/// Initial map size of a plain open (the original's 1 GiB).
+/// Initial map size of a plain open (the original's 1 GiB);
+/// [`Config::mmap_size_bytes`] chooses another. The map grows by itself.
 pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
 const HEADER: usize = 16;
 /// Largest value stored (bytes of data): the order of SQLite's row limit,
@@ -321,7 +322,30 @@ fn out_of_space(dir: &std::path::Path, psize: u64) -> bool {
     }
 }
 
-/// The LMDB engine.
+/// The LMDB engine (feature `lmdb`): `Store<Lmdb>` keeps its data in an
+/// LMDB environment, a directory, in the original kvidxkit's layout.
+///
+/// The directory (created if missing; its parent must exist) holds
+/// `data.mdb` and `lock.mdb`, with the named databases `_kvidx_data` (key →
+/// term, cmd, value) and `_kvidx_ttl` (key → expiry in Unix milliseconds).
+/// LMDB 0.9.70 is compiled into the crate (its symbols renamed, so another
+/// LMDB in the same program does not clash), with checks against damaged
+/// files ([`Error::Corrupt`] instead of a crash).
+///
+/// Reads come straight from a memory map; readers never block and are
+/// never blocked. Several processes may use one environment at once (one
+/// writer at a time); each store takes in what others commit at its next
+/// call. An environment can be open only once per process (a second open
+/// is [`Error::Locked`]). A transaction begun with
+/// [`Store::begin`](crate::Store::begin) belongs to its thread: calls from
+/// another thread fail with [`Error::Locked`] until it ends.
+///
+/// The map starts at [`DEFAULT_MAP_SIZE`] (or [`Config::mmap_size_bytes`])
+/// and doubles by itself when half full; a single transaction that
+/// outgrows the whole map is rolled back with [`Error::DiskFull`] — retry
+/// it, the map is larger by then. Values up to 1 000 000 000 bytes.
+/// [`SyncMode::Off`](crate::SyncMode::Off) skips the flush at commit; every
+/// other mode flushes each commit.
 pub struct Lmdb {
     env: *mut ffi::MDB_env,
     data: ffi::MDB_dbi,

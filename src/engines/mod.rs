@@ -1,23 +1,34 @@
-//! Storage engines: only what differs between engines lives here.
+//! The storage engines, the type parameter of [`Store`](crate::Store):
+//! [`Sqlite`] (feature `sqlite`), [`Lmdb`] (feature `lmdb`) and `Rocksdb`
+//! (feature `rocksdb`, off by default). Each is also re-exported at the
+//! crate root. How they differ and how to choose:
+//! [the crate documentation](crate#engines).
+//!
+//! Only what differs between engines lives here; everything else is written
+//! once in [`Store`](crate::Store).
 
 #[cfg(feature = "lmdb")]
-pub mod lmdb;
+mod lmdb;
 /// The LMDB C API as compiled into the library (not part of the Rust API).
 /// cbindgen:ignore
 #[cfg(feature = "lmdb")]
 #[doc(hidden)]
 pub mod lmdb_ffi;
+/// The RocksDB engine; its layout helpers and the declarations of
+/// RocksDB's C API are public for the tests (not part of the Rust API).
+/// cbindgen:ignore
 #[cfg(feature = "rocksdb")]
+#[doc(hidden)]
 pub mod rocksdb;
 #[cfg(feature = "sqlite")]
-pub mod sqlite;
+mod sqlite;
 
 #[cfg(feature = "lmdb")]
-pub use lmdb::Lmdb;
+pub use lmdb::{DEFAULT_MAP_SIZE, Lmdb};
 #[cfg(feature = "rocksdb")]
 pub use rocksdb::Rocksdb;
 #[cfg(feature = "sqlite")]
-pub use sqlite::Sqlite;
+pub use sqlite::{DEFAULT_PAGE_SIZE, Sqlite};
 
 /// Files and directories held open in this process, by (device, inode),
 /// with the id of the process that opened them. An engine that must not

@@ -16,7 +16,8 @@ use crate::config::{Config, FileStats, JournalMode, SyncMode};
 use crate::engine::{Dir, Engine, OpenRequest, Row};
 use crate::error::{Error, Result};
 
-/// Page size of files created by a plain open (the original's bundled build).
+/// Page size of files created by a plain open and by default (the original's
+/// bundled build); [`Config::page_size`] chooses another for a new file.
 pub const DEFAULT_PAGE_SIZE: i32 = 8192;
 /// cache_size (KiB) set by a plain open, as the original.
 const PLAIN_CACHE_KIB: i64 = 31_250;
@@ -85,6 +86,59 @@ fn sqlite_error(code: c_int, msg: String, errno: c_int) -> Error {
         return Error::DiskFull(format!("{msg} ({})", std::io::Error::from_raw_os_error(errno)));
     }
     Error::from(rusqlite::Error::SqliteFailure(ffi::Error::new(code), Some(msg)))
+}
+
+/// The `errno` behind the connection's last I/O error: SQLite's record of
+/// it, or — when that is 0, as some builds of SQLite leave it after a failed
+/// write or sync of the WAL or journal — the last error recorded by the
+/// database file or, failing that, its journal or WAL file.
+///
+/// # Safety
+/// `db` is an open connection.
+unsafe fn system_errno(db: *mut ffi::sqlite3) -> c_int {
+    // SAFETY: the caller's promise.
+    unsafe {
+        let errno = ffi::sqlite3_system_errno(db);
+        if errno != 0 {
+            return errno;
+        }
+        let [main, journal] = last_errnos(db);
+        if main != 0 { main } else { journal }
+    }
+}
+
+/// The `errno` of the last failed system call on the main database file
+/// and on its journal or WAL file (SQLite's SQLITE_FCNTL_LAST_ERRNO).
+///
+/// # Safety
+/// `db` is an open connection.
+unsafe fn last_errnos(db: *mut ffi::sqlite3) -> [c_int; 2] {
+    let mut out = [0; 2];
+    let main = c"main";
+    // SAFETY: file controls of an open connection; the journal file object
+    // stays valid while the connection is open.
+    unsafe {
+        ffi::sqlite3_file_control(
+            db,
+            main.as_ptr(),
+            ffi::SQLITE_FCNTL_LAST_ERRNO,
+            &mut out[0] as *mut c_int as *mut c_void,
+        );
+        let mut jf: *mut ffi::sqlite3_file = std::ptr::null_mut();
+        if ffi::sqlite3_file_control(
+            db,
+            main.as_ptr(),
+            ffi::SQLITE_FCNTL_JOURNAL_POINTER,
+            &mut jf as *mut *mut ffi::sqlite3_file as *mut c_void,
+        ) == ffi::SQLITE_OK
+            && !jf.is_null()
+            && !(*jf).pMethods.is_null()
+            && let Some(fc) = (*(*jf).pMethods).xFileControl
+        {
+            fc(jf, ffi::SQLITE_FCNTL_LAST_ERRNO, &mut out[1] as *mut c_int as *mut c_void);
+        }
+    }
+    out
 }
 
 /// The error for a row whose id breaks the scan order.
@@ -201,7 +255,7 @@ impl Active {
             (
                 ffi::sqlite3_extended_errcode(self.db),
                 CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy(),
-                ffi::sqlite3_system_errno(self.db),
+                system_errno(self.db),
             )
         };
         let code = if code & 0xff == rc & 0xff { code } else { rc };
@@ -291,7 +345,28 @@ impl Active {
     }
 }
 
-/// The SQLite3 engine.
+/// The SQLite engine (feature `sqlite`): `Store<Sqlite>` keeps its data in
+/// one SQLite file, in the original kvidxkit's format.
+///
+/// The file holds the table `log (id INTEGER PRIMARY KEY, created INTEGER,
+/// term INTEGER, cmd INTEGER, data BLOB)` — the key's 64 bits stored in the
+/// signed `id`, so keys from 2^63 on appear negative to SQL, while the
+/// store itself always orders keys as unsigned — and `_kvidx_ttl (id,
+/// expires_at)` for expiry times in Unix milliseconds. Other tools
+/// (`sqlite3`, the original C library) can read it.
+///
+/// Opening: a path names a file, created if missing (mode 0600 less the
+/// umask); `":memory:"` is a private in-memory database and `""` a private
+/// temporary one. By default the file is opened with the exclusive-locking
+/// VFS `unix-excl`: no other connection or process can use it meanwhile,
+/// and a second open in the same process is [`Error::Locked`]. With
+/// [`Config::vfs_name`] `Some("unix")` several connections (and processes)
+/// can share it; each store takes in what the others commit at its next
+/// call. The journal is a write-ahead log (`-wal` file) unless
+/// [`Config::journal_mode`] says otherwise.
+///
+/// Limits: values up to 1 000 000 000 bytes. Durability follows
+/// [`Config::sync_mode`] (`PRAGMA synchronous`).
 pub struct Sqlite {
     // Declared before `conn`: statements are finalized before it closes.
     stmts: Stmts,
@@ -346,7 +421,31 @@ impl Sqlite {
         self.st(which)?.exec()
     }
 
-    /// The raw connection handle (for schema work on an open database).
+    /// The store's SQLite connection (a [`rusqlite::Connection`](https://docs.rs/rusqlite/0.43/rusqlite/struct.Connection.html), re-exported
+    /// as `kvidxkit::rusqlite`), for your own tables in
+    /// the same file: with the [`schema`](crate::schema) helpers or plain
+    /// SQL. Statements run inside the store's transaction when one is open,
+    /// so your rows and the store's entries commit or roll back together.
+    ///
+    /// Read the store's tables if you like, but do not change them (`log`,
+    /// `_kvidx_ttl`, `controlBlock`), and do not control transactions here
+    /// (`BEGIN`, `COMMIT`, …): the store keeps state about both in memory.
+    ///
+    /// ```
+    /// use kvidxkit::{Sqlite, Store};
+    ///
+    /// let mut db = Store::<Sqlite>::open(":memory:")?;
+    /// db.engine().connection().execute_batch("CREATE TABLE notes (key INTEGER, note TEXT)")?;
+    ///
+    /// let mut tx = db.transaction()?;
+    /// tx.insert(1, 1, 0, b"entry")?;
+    /// tx.engine().connection().execute("INSERT INTO notes VALUES (1, 'about entry 1')", [])?;
+    /// drop(tx); // rolled back: both the entry and the note
+    ///
+    /// let notes: i64 = db.engine().connection().query_row("SELECT COUNT(*) FROM notes", [], |r| r.get(0))?;
+    /// assert_eq!((notes, db.key_count()?), (0, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
@@ -545,7 +644,7 @@ impl Sqlite {
         match e {
             Error::Io(msg) => {
                 // SAFETY: the connection is open.
-                let errno = unsafe { ffi::sqlite3_system_errno(self.conn.handle()) };
+                let errno = unsafe { system_errno(self.conn.handle()) };
                 sqlite_error(ffi::SQLITE_IOERR, msg, errno)
             }
             e => e,

@@ -45,6 +45,7 @@ pub const ENTRY_HEADER_LEN: u64 = 32;
 const CHUNK: usize = 1 << 20;
 
 /// Appends the file header announcing `count` entries.
+#[doc(hidden)]
 pub fn header(out: &mut Vec<u8>, count: u64) {
     out.extend_from_slice(&MAGIC_BYTES);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -53,6 +54,7 @@ pub fn header(out: &mut Vec<u8>, count: u64) {
 }
 
 /// Appends an entry header (the value follows it in the file).
+#[doc(hidden)]
 pub fn entry_header(key: u64, term: u64, cmd: u64, len: u64) -> [u8; 32] {
     let mut h = [0u8; 32];
     for (i, v) in [key, term, cmd, len].into_iter().enumerate() {

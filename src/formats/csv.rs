@@ -59,6 +59,7 @@ use crate::store::EntryRef;
 const HEADER_META: &[u8] = b"key,term,cmd,data";
 const HEADER_PLAIN: &[u8] = b"key,data";
 /// Prefix of the content of a base64-encoded value field (which is quoted).
+#[doc(hidden)]
 pub const BASE64_PREFIX: &[u8] = b"base64:";
 
 /// Bytes that make the original quote a field.
@@ -67,12 +68,14 @@ fn needs_quotes(b: u8) -> bool {
 }
 
 /// Appends the header line.
+#[doc(hidden)]
 pub fn header(out: &mut Vec<u8>, metadata: bool) {
     out.extend_from_slice(if metadata { HEADER_META } else { HEADER_PLAIN });
     out.push(b'\n');
 }
 
 /// Appends one record line.
+#[doc(hidden)]
 pub fn entry(out: &mut Vec<u8>, metadata: bool, key: u64, term: u64, cmd: u64, data: &[u8]) {
     push_u64(out, key);
     out.push(b',');
@@ -87,6 +90,7 @@ pub fn entry(out: &mut Vec<u8>, metadata: bool, key: u64, term: u64, cmd: u64, d
 }
 
 /// Appends the value field (see the module documentation).
+#[doc(hidden)]
 pub fn value_field(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;
@@ -129,6 +133,7 @@ enum End {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// A reader of the CSV text in `input`.
     pub fn new(input: R) -> Self {
         Reader {
             src: Src::new(input),

@@ -50,6 +50,7 @@ use crate::store::EntryRef;
 const HEADER: &[u8] = b"{\"format\":\"kvidx-json\",\"version\":1,\"entries\":[";
 
 /// Appends the header.
+#[doc(hidden)]
 pub fn header(out: &mut Vec<u8>, pretty: bool) {
     out.extend_from_slice(HEADER);
     if pretty {
@@ -58,6 +59,7 @@ pub fn header(out: &mut Vec<u8>, pretty: bool) {
 }
 
 /// Appends the footer.
+#[doc(hidden)]
 pub fn footer(out: &mut Vec<u8>, pretty: bool) {
     if pretty {
         out.push(b'\n');
@@ -81,6 +83,7 @@ pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
 }
 
 /// Appends `data` escaped as the original does (without the quotes).
+#[doc(hidden)]
 pub fn escape(out: &mut Vec<u8>, data: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut start = 0;
@@ -109,6 +112,7 @@ pub fn escape(out: &mut Vec<u8>, data: &[u8]) {
 
 /// Appends one entry (`first`: no leading comma).
 #[allow(clippy::too_many_arguments)]
+#[doc(hidden)]
 pub fn entry(out: &mut Vec<u8>, first: bool, metadata: bool, pretty: bool, key: u64, term: u64, cmd: u64, data: &[u8]) {
     if !first {
         out.push(b',');
@@ -175,6 +179,7 @@ fn show(b: Option<u8>) -> String {
 }
 
 impl<R: BufRead> Reader<R> {
+    /// A reader of the JSON text in `input`.
     pub fn new(input: R) -> Self {
         Reader {
             src: Src::new(input),

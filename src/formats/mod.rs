@@ -44,7 +44,7 @@
 //!
 //! # Files
 //!
-//! Only regular files are read or written ([`open_input`], [`create_output`]):
+//! Only regular files are read or written (by export, import and [`open_reader`]):
 //! a directory, FIFO, socket or device is refused with [`Error::Io`] without
 //! blocking (paths are opened with `O_NONBLOCK` and checked with `fstat`).
 //! An import reads its file twice (validation, then the atomic apply), which
@@ -63,17 +63,24 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
 
+#[doc(hidden)]
 pub mod base64;
 pub mod binary;
 pub mod csv;
 pub mod json;
 mod text;
 
-/// A file format.
+/// A file format of [`crate::Store::export_to`] and
+/// [`crate::Store::import_from`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// The original's binary layout ([`binary`]): compact, fastest, keeps
+    /// every byte.
     Binary,
+    /// One JSON document ([`json`]): readable, values as text (base64 when
+    /// not UTF-8).
     Json,
+    /// CSV with a header line ([`csv`]): for spreadsheets and scripts.
     Csv,
 }
 
@@ -99,8 +106,16 @@ impl Format {
 }
 
 /// Options of [`crate::Store::export_to`] (the C `kvidxExportOptions`).
+/// Start from `ExportOptions::default()` and change what you need:
+///
+/// ```
+/// # use kvidxkit::formats::{ExportOptions, Format};
+/// let opts = ExportOptions { format: Format::Csv, start: 100, end: 199, ..ExportOptions::default() };
+/// # let _ = opts;
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportOptions {
+    /// The file format (default [`Format::Binary`]).
     pub format: Format,
     /// First key exported (inclusive).
     pub start: u64,
@@ -119,7 +134,9 @@ impl Default for ExportOptions {
     }
 }
 
-/// Options of [`crate::Store::import_from`] (the C `kvidxImportOptions`).
+/// Options of [`crate::Store::import_from`] (the C `kvidxImportOptions`);
+/// `ImportOptions::default()` detects the format and fails on an existing
+/// key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportOptions {
     /// `None`: detect the format ([`detect`]).
@@ -239,10 +256,27 @@ impl<W: Write + Seek> Writer<W> {
 // ----------------------------------------------------------------------
 // Reading
 
-/// A reader of any format, yielding validated entries one by one.
+/// A reader of any format, yielding validated entries one by one: read an
+/// export file without a store ([`open_reader`] opens one from a path).
+///
+/// ```
+/// # use kvidxkit::formats::{Format, Reader, Writer};
+/// let mut out = std::io::Cursor::new(Vec::new());
+/// let mut w = Writer::new(&mut out, Format::Csv, true, false)?;
+/// w.entry(1, 2, 3, b"hello")?;
+/// w.finish()?;
+/// let mut r = Reader::new(std::io::Cursor::new(out.into_inner()), Format::Csv, None);
+/// let e = r.next_entry()?.unwrap();
+/// assert_eq!((e.key, e.term, e.cmd, e.data), (1, 2, 3, &b"hello"[..]));
+/// assert!(r.next_entry()?.is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub enum Reader<R: BufRead> {
+    /// Reading [`Format::Binary`].
     Binary(binary::Reader<R>),
+    /// Reading [`Format::Json`].
     Json(json::Reader<R>),
+    /// Reading [`Format::Csv`].
     Csv(csv::Reader<R>),
 }
 
@@ -267,6 +301,7 @@ impl<R: BufRead> Reader<R> {
         }
     }
 
+    /// The format being read.
     pub fn format(&self) -> Format {
         match self {
             Reader::Binary(_) => Format::Binary,
@@ -328,6 +363,7 @@ fn io_err(what: &str, path: &Path, e: io::Error) -> Error {
 
 /// Opens a regular file for reading without blocking on FIFOs; returns it
 /// and its size.
+#[doc(hidden)]
 pub fn open_input(path: &Path) -> Result<(File, u64)> {
     use std::os::unix::fs::OpenOptionsExt;
     let f = std::fs::OpenOptions::new()
@@ -344,6 +380,7 @@ pub fn open_input(path: &Path) -> Result<(File, u64)> {
 
 /// Creates (or truncates) a regular file for writing. An existing path that
 /// is not a regular file is refused and left alone, without blocking.
+#[doc(hidden)]
 pub fn create_output(path: &Path) -> Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     if let Ok(md) = std::fs::metadata(path)

@@ -19,13 +19,21 @@ use crate::error::{Error, Result};
 pub struct ColType(pub u32);
 
 impl ColType {
+    /// Base type `INTEGER`.
     pub const INTEGER: ColType = ColType(1);
+    /// Base type `TEXT`.
     pub const TEXT: ColType = ColType(2);
+    /// Base type `BLOB`.
     pub const BLOB: ColType = ColType(4);
+    /// Base type `REAL`.
     pub const REAL: ColType = ColType(8);
+    /// `PRIMARY KEY`
     pub const PRIMARY_KEY: ColType = ColType(16);
+    /// `NOT NULL`
     pub const NOT_NULL: ColType = ColType(32);
+    /// `UNIQUE`
     pub const UNIQUE: ColType = ColType(64);
+    /// `AUTOINCREMENT` (needs `INTEGER PRIMARY KEY`)
     pub const AUTOINCREMENT: ColType = ColType(128);
     /// `REFERENCES <refTable>`
     pub const REFERENCES: ColType = ColType(256);
@@ -92,13 +100,17 @@ pub enum DefaultValue {
     Expr(String),
 }
 
-/// One column.
+/// One column (the C `kvidxColDef`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Column {
+    /// The column name (quoted in SQL when it is not an ordinary
+    /// identifier).
     pub name: String,
+    /// Base type and constraints.
     pub ty: ColType,
     /// The referenced table (`"users"` or `"users(id)"`), used with REFERENCES
     pub ref_table: Option<String>,
+    /// The default value, used with [`ColType::HAS_DEFAULT`].
     pub default: DefaultValue,
 }
 
@@ -183,11 +195,15 @@ impl Column {
     }
 }
 
-/// One index. Without a name it is called `<table>_<col1>_<col2>…_idx`.
+/// One index (the C `kvidxIndexDef`). Without a name it is called
+/// `<table>_<col1>_<col2>…_idx`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Index {
+    /// The index name (`None`: derived from the table and columns).
     pub name: Option<String>,
+    /// `CREATE UNIQUE INDEX`.
     pub unique: bool,
+    /// The indexed columns, in order; each must be a column of the table.
     pub columns: Vec<String>,
 }
 
@@ -217,12 +233,17 @@ impl Index {
     }
 }
 
-/// One table.
+/// One table (the C `kvidxTableDef`): what [`create_tables`](super::create_tables)
+/// creates and the `*_sql` generators describe.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
+    /// The table name.
     pub name: String,
+    /// The columns, in order (at least one).
     pub columns: Vec<Column>,
+    /// Indexes created with the table.
     pub indexes: Vec<Index>,
+    /// `WITHOUT ROWID`.
     pub without_rowid: bool,
 }
 

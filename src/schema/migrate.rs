@@ -33,9 +33,12 @@ use crate::error::{Error, Result};
 /// The original's version table, byte for byte.
 pub const SCHEMA_TABLE_SQL: &str = "CREATE TABLE IF NOT EXISTS _kvidx_schema (version INTEGER PRIMARY KEY, applied_at TEXT DEFAULT CURRENT_TIMESTAMP, description TEXT);";
 
-/// One migration of the safe API.
+/// One migration: a version number and the SQL that brings the schema to
+/// it (the C `kvidxMigration`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Migration {
+    /// The version this migration brings the schema to (1 or more; 0 means
+    /// "no schema" and is never applied).
     pub version: u32,
     /// Recorded in `_kvidx_schema.description` ("" when None)
     pub description: Option<String>,
@@ -45,6 +48,8 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// A migration to `version` running `up_sql`, recorded with
+    /// `description`.
     pub fn new(version: u32, description: &str, up_sql: &str) -> Migration {
         Migration { version, description: Some(description.into()), up_sql: Some(up_sql.into()) }
     }

@@ -150,3 +150,8 @@ pub fn run_c(exe: &Path, args: &[&str]) -> String {
     let _ = std::fs::remove_dir_all(&dir);
     stdout
 }
+
+/// Current time in Unix milliseconds, the clock of expiry times.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+}
