@@ -15,8 +15,8 @@
 #   make ROCKSDB=1 …      add the RocksDB engine (links the system librocksdb;
 #                         Debian: librocksdb-dev); builds in target/rocksdb
 #                         (target/system-sqlite-rocksdb with SQLITE=system), and
-#                         test, test-c, valgrind, stress, bench, lint, install
-#                         then work on that build
+#                         test, test-c, valgrind, stress, bench, lint, doc,
+#                         install then work on that build
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
 #   make doc              the Rust API documentation (target/doc/kvidxkit), any
@@ -158,7 +158,7 @@ lint: doc
 	$(BUILD_CARGO) clippy --release --all-targets $(BUILD_FEATURES) -- -D warnings
 
 doc:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	RUSTDOCFLAGS="-D warnings" $(BUILD_CARGO) doc --no-deps $(BUILD_FEATURES)
 
 package:
 	$(CARGO) package

@@ -4,9 +4,9 @@
 //!
 //! Every handle is an opaque pointer. Functions that can fail take
 //! `errptr`: on failure RocksDB stores a `malloc`ed message there (release
-//! it with [`rocksdb_free`]); on success it leaves it untouched. Values
+//! it with `rocksdb_free`); on success it leaves it untouched. Values
 //! returned as `*mut c_char` are `malloc`ed copies (release with
-//! [`rocksdb_free`]).
+//! `rocksdb_free`).
 #![allow(non_camel_case_types, dead_code)]
 
 use std::ffi::{c_char, c_int, c_uchar, c_void};
