@@ -304,7 +304,28 @@ impl Drop for Held {
     }
 }
 
-/// The RocksDB engine.
+/// The RocksDB engine (feature `rocksdb`, off by default): `Store<Rocksdb>`
+/// keeps its data in a RocksDB database, a directory, in the original
+/// kvidxkit's layout.
+///
+/// The directory (created if missing; its parent must exist) holds
+/// RocksDB's files. Entries are records keyed by the key in 8 big-endian
+/// bytes (term, cmd, then the value); expiry times are 12-byte records
+/// `00 'T' 'T' 'L'` + the key in the same keyspace, which no scan, count,
+/// neighbour or export ever takes for an entry. The system's `librocksdb`
+/// is linked (Debian: `librocksdb-dev`) and used through its C API.
+///
+/// An LSM tree: writes append to a write-ahead log and are merged into
+/// table files in the background, so write-heavy work and data larger than
+/// memory suit it. A directory is open in one process at a time (another
+/// process's open, or a second one in this process, is [`Error::Locked`]);
+/// a read-only open ([`Config::read_only`]) takes no lock and sees the
+/// database as it was when it opened. A transaction is a write batch that
+/// its reads see; [`Store::commit`](crate::Store::commit) writes it
+/// atomically. [`SyncMode::Off`](crate::SyncMode::Off) skips the sync of
+/// the log at each commit; every other mode syncs it. After a write fails
+/// for lack of space ([`Error::DiskFull`]) the instance takes no more
+/// writes until it is reopened. Values up to 1 000 000 000 bytes.
 pub struct Rocksdb {
     db: *mut ffi::rocksdb_t,
     options: *mut ffi::rocksdb_options_t,
