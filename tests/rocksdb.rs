@@ -1078,6 +1078,45 @@ fn disk_full_is_disk_full() {
     }
 }
 
+/// No room to create the directory (a file system without a free inode) is
+/// DISK_FULL, as every other "no space" condition, not a plain I/O error.
+/// Runs in a child process in a mount namespace of its own with a tmpfs of
+/// one inode (needs root, as CI has; elsewhere it says so and checks
+/// nothing).
+#[test]
+fn no_room_for_the_directory_is_disk_full() {
+    const DIR: &str = "KVIDX_ROCKSDB_NO_INODE_DIR";
+    if let Ok(fs) = std::env::var(DIR) {
+        match Store::<Rocksdb>::open(Path::new(&fs).join("db")) {
+            Ok(_) => println!("open: opened"),
+            Err(e) => println!("open: {:?}: {e}", e.code()),
+        }
+        std::process::exit(0);
+    }
+    let fs = common::scratch("rocks-no-inode").join("fs");
+    std::fs::create_dir(&fs).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let script = format!(
+        "mount -t tmpfs -o size=1m,nr_inodes=1 kvidx-no-inode '{fs}' && \
+         {DIR}='{fs}' '{exe}' --exact no_room_for_the_directory_is_disk_full --nocapture --test-threads=1",
+        fs = fs.display(),
+        exe = exe.display()
+    );
+    let o = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output();
+    let root = unsafe { libc::geteuid() } == 0;
+    match o {
+        Ok(o) if o.status.success() || root => {
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(o.status.success(), "{}\n{out}\n{}", o.status, String::from_utf8_lossy(&o.stderr));
+            let got = out.split_once("open: ").map(|(_, r)| r.lines().next().unwrap_or("")).unwrap_or("(no result)");
+            assert!(got.starts_with("DiskFull: ") && got.contains("cannot create directory"), "{got}\n{out}");
+        }
+        _ => eprintln!("no_room_for_the_directory_is_disk_full: not run (needs root for a private tmpfs mount)"),
+    }
+}
+
 /// One process of [`disk_full_is_disk_full`], in the mount namespace.
 fn disk_full_phase(phase: &str) {
     let base = PathBuf::from(std::env::var("KVIDX_ROCKSDB_FULL_DIR").unwrap());

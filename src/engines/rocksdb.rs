@@ -841,7 +841,7 @@ impl Rocksdb {
                 std::fs::DirBuilder::new()
                     .mode(0o755)
                     .create(path)
-                    .map_err(|e| Error::Io(format!("cannot create directory {}: {e}", path.display())))?;
+                    .map_err(|e| Error::from_io(&format!("cannot create directory {}", path.display()), &e))?;
             }
         }
         // Exclusive; stale in a forked child, where RocksDB's LOCK decides.
@@ -1180,7 +1180,7 @@ impl Engine for Rocksdb {
         // The database's files: tables, MANIFEST, OPTIONS, CURRENT, … —
         // not RocksDB's info logs (LOG*); the write-ahead logs apart.
         let (mut files, mut wal) = (0u64, 0u64);
-        let rd = std::fs::read_dir(&self.dir).map_err(|e| Error::Io(format!("{}: {e}", self.dir.display())))?;
+        let rd = std::fs::read_dir(&self.dir).map_err(|e| Error::from_io(&self.dir.display().to_string(), &e))?;
         for e in rd.flatten() {
             let name = e.file_name();
             let name = name.to_string_lossy();
