@@ -23,7 +23,8 @@
 #                         rustdoc warning fails
 #   make package          cargo package: the crate as published, built from
 #                         the package
-#   make bench | lint | clean
+#   make bench           BENCH_ARGS='--quick lmdb' for a short run of one engine
+#   make lint | clean
 CARGO ?= cargo
 CC    ?= cc
 SQLITE ?= bundled
@@ -150,8 +151,9 @@ test-packaging:
 stress:
 	KVIDX_STRESS=1 $(BUILD_CARGO) test --release --tests $(BUILD_FEATURES)
 
+BENCH_ARGS ?=
 bench:
-	$(BUILD_CARGO) bench --bench kvidx_bench $(BUILD_FEATURES)
+	$(BUILD_CARGO) bench --bench kvidx_bench $(BUILD_FEATURES) -- $(BENCH_ARGS)
 
 lint: doc
 	$(CARGO) fmt --check

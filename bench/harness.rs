@@ -39,6 +39,24 @@ impl Timer {
     }
 }
 
+/// Shortest timed run of a row whose single pass can be too short to time
+/// well (the wide range count once counts stop walking keys).
+pub const MIN_RUN: Duration = Duration::from_millis(20);
+
+/// Times `pass` (which returns the operations it did) repeatedly until at
+/// least `MIN_RUN` has elapsed, at least once; both sides of a row use it,
+/// so both do whole passes over the same work.
+pub fn timed_passes(mut pass: impl FnMut() -> u64) -> Sample {
+    let t = Instant::now();
+    let mut ops = 0;
+    loop {
+        ops += pass();
+        if t.elapsed() >= MIN_RUN {
+            return Sample::new(ops, t.elapsed());
+        }
+    }
+}
+
 /// One side of a row: does its own untimed setup (open, copy files), times
 /// only the operations, cleans up and returns the sample.
 pub type Side = fn(&Env) -> Sample;
@@ -54,16 +72,24 @@ pub struct Case {
     pub raw: Side,
     /// Runs per side for this row (0: the default).
     pub runs: usize,
+    /// What the row does and what its ceiling is, when the table's header
+    /// does not say it all (printed under the table).
+    pub note: Option<String>,
 }
 
 impl Case {
     pub const fn new(name: &'static str, kvidx: Side, raw: Side) -> Case {
-        Case { name, kvidx, raw, runs: 0 }
+        Case { name, kvidx, raw, runs: 0, note: None }
     }
 
     /// The same row with `runs` runs per side.
-    pub const fn runs(self, runs: usize) -> Case {
+    pub fn runs(self, runs: usize) -> Case {
         Case { runs, ..self }
+    }
+
+    /// The same row with a note under the table.
+    pub fn note(self, note: String) -> Case {
+        Case { note: Some(note), ..self }
     }
 }
 
@@ -85,6 +111,25 @@ pub const APPEND_LEN: usize = 64;
 /// Size of the values written by GetAndSet and CompareAndSwap.
 pub const PRIM_VALUE: usize = 64;
 
+// The rows of the original's benchmark program (kvidxkit 0.8,
+// src/kvidxkit-bench.c) that the core rows above do not already cover:
+// their operation mix, batch size and commit cadence.
+
+/// Entries per kvidxInsertBatch call of the batch row (one transaction each).
+pub const BATCH: usize = 1000;
+/// Operations per transaction of the mixed row.
+pub const MIXED_COMMIT: u64 = 1000;
+/// Percentage of reads in the mixed row (the rest: appends of new keys).
+pub const MIXED_READ_PCT: u64 = 80;
+/// Value size of the large-value rows.
+pub const LARGE_VALUE: usize = 4096;
+/// Inserts per transaction of the large-value insert row.
+pub const LARGE_COMMIT: u64 = 1000;
+/// Inserts per transaction of the original's sequential and random insert rows.
+pub const INSERT_COMMIT: u64 = 10_000;
+/// Removes per transaction of the original's delete row.
+pub const DELETE_COMMIT: u64 = 10_000;
+
 /// Everything the sides share: the data set (identical for both sides) and
 /// the temporary directory.
 pub struct Env {
@@ -101,6 +146,22 @@ pub struct Env {
     pub ranges: Vec<(u64, u64)>,
     /// Width of every range in `ranges`.
     pub range_width: u64,
+    /// Wide inclusive ranges (the original's range-count row): start
+    /// uniform in 1..=n/2, end uniform in n/2..=n.
+    pub wide_ranges: Vec<(u64, u64)>,
+    /// Sum of the widths of `wide_ranges` (what the counts must add up to).
+    pub wide_total: u64,
+    /// Mixed row: keys 1..=`mixed_base` exist before the row starts.
+    pub mixed_base: u64,
+    /// Mixed row, one entry per operation: a key to read (an existing one,
+    /// uniform over 1..=the largest key written so far), or 0 = insert the
+    /// next new key (`mixed_base` + 1, + 2, ...).
+    pub mixed_ops: Vec<u64>,
+    /// Large-value rows: number of entries (n/10, at least 1000), the
+    /// value, and 1..=`large_n` in random order (the read row's keys).
+    pub large_n: u64,
+    pub large_value: Vec<u8>,
+    pub large_read_keys: Vec<u64>,
     /// `PRIM_N` distinct random existing keys (storage-primitive rows).
     pub prim_keys: Vec<u64>,
     /// `prim_keys` in ascending order (the raw ExpireScan deletes in key
@@ -147,8 +208,8 @@ impl XorShift {
 }
 
 impl Env {
-    pub fn new(engine: KvEngine, n: u64, value_size: usize, ranges: usize, width: u64) -> Self {
-        assert!(n >= width && width >= 1);
+    pub fn new(engine: KvEngine, n: u64, value_size: usize, ranges: usize, width: u64, wide: usize) -> Self {
+        assert!(n >= width && width >= 1 && n >= 2);
         let base = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target")
             .join("kvidx-bench")
@@ -183,6 +244,25 @@ impl Env {
         prim_keys_sorted.sort_unstable();
         let mut append_keys: Vec<u64> = (1..=PRIM_N).collect();
         shuffle(&mut append_keys, &mut rng);
+        // The data of the original's rows, drawn after the others' so that
+        // those stay what they were before these rows existed.
+        let half = n / 2;
+        let wide_ranges: Vec<(u64, u64)> = (0..wide).map(|_| (rng.range(1, half), rng.range(half, n))).collect();
+        let wide_total = wide_ranges.iter().map(|&(a, b)| b - a + 1).sum();
+        let mut mixed_ops = Vec::with_capacity(n as usize);
+        let mut last = half;
+        for _ in 0..n {
+            if rng.range(0, 99) < MIXED_READ_PCT {
+                mixed_ops.push(rng.range(1, last));
+            } else {
+                mixed_ops.push(0);
+                last += 1;
+            }
+        }
+        let large_n = (n / 10).max(1000);
+        let large_value = (0..LARGE_VALUE).map(|i| (i * 11 + 7) as u8).collect();
+        let mut large_read_keys: Vec<u64> = (1..=large_n).collect();
+        shuffle(&mut large_read_keys, &mut rng);
         let new_value = (0..PRIM_VALUE).map(|i| (i * 13 + 5) as u8).collect();
         let append_value = (0..APPEND_LEN).map(|i| (i * 3 + 11) as u8).collect();
         let populated_kvidx = base.join(format!("populated-kvidx{}", engine.suffix));
@@ -195,6 +275,13 @@ impl Env {
             rand_insert_keys,
             ranges,
             range_width: width,
+            wide_ranges,
+            wide_total,
+            mixed_base: half,
+            mixed_ops,
+            large_n,
+            large_value,
+            large_read_keys,
             prim_keys,
             prim_keys_sorted,
             append_keys,
@@ -300,6 +387,7 @@ pub fn remove_db(path: &Path) {
 /// Result of one row.
 pub struct RowResult {
     pub name: &'static str,
+    pub note: Option<String>,
     pub kvidx: Vec<f64>,
     pub raw: Vec<f64>,
 }
@@ -350,7 +438,7 @@ pub fn interleave<T>(runs: usize, a: &mut dyn FnMut() -> T, b: &mut dyn FnMut() 
 pub fn measure(case: &Case, env: &Env, runs: usize) -> RowResult {
     let runs = if case.runs > 0 { case.runs } else { runs };
     let (kvidx, raw) = interleave(runs, &mut || (case.kvidx)(env).ops_per_sec(), &mut || (case.raw)(env).ops_per_sec());
-    RowResult { name: case.name, kvidx, raw }
+    RowResult { name: case.name, note: case.note.clone(), kvidx, raw }
 }
 
 /// 1234567.8 -> "1 234 568".
@@ -379,6 +467,17 @@ pub struct Columns {
     pub target: f64,
 }
 
+/// A ratio at two decimals; below 0.1 (kvidx many times faster than the
+/// ceiling, as counts that do not walk keys are) as "1/x", which two
+/// decimals would round to 0.0x or 0.00.
+fn fmt_ratio(ratio: f64) -> String {
+    if ratio >= 0.1 || ratio <= 0.0 || !ratio.is_finite() {
+        format!("{ratio:.2}")
+    } else {
+        format!("1/{}", group(1.0 / ratio))
+    }
+}
+
 pub fn print_table(rows: &[RowResult], cols: &Columns, verbose: bool) {
     let w = rows.iter().map(|r| r.name.len()).max().unwrap_or(2).max(2);
     let (w1, w2) = (cols.first.len().max(12), cols.second.len().max(12));
@@ -389,12 +488,19 @@ pub fn print_table(rows: &[RowResult], cols: &Columns, verbose: bool) {
         // Judged at the printed precision, so "1.20" is never flagged.
         let flag = if (ratio * 100.0).round() > (cols.target * 100.0).round() { "  > target" } else { "" };
         let (a, b) = if cols.swap { (r.raw_median(), r.kvidx_median()) } else { (r.kvidx_median(), r.raw_median()) };
-        println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5.2}{flag}", r.name, group(a), group(b), ratio);
+        println!("{:<w$} | {:>w1$} | {:>w2$} | {:>5}{flag}", r.name, group(a), group(b), fmt_ratio(ratio));
         if verbose {
             let fmt = |v: &[f64]| v.iter().map(|x| group(*x)).collect::<Vec<_>>().join(", ");
             let (ra, rb) = if cols.swap { (&r.raw, &r.kvidx) } else { (&r.kvidx, &r.raw) };
             println!("{:<w$}   {} runs: {}", "", cols.first, fmt(ra));
             println!("{:<w$}   {} runs: {}", "", cols.second, fmt(rb));
+        }
+    }
+    let notes: Vec<_> = rows.iter().filter_map(|r| r.note.as_ref().map(|n| (r.name, n))).collect();
+    if !notes.is_empty() {
+        println!();
+        for (name, note) in notes {
+            println!("{name}: {note}");
         }
     }
 }

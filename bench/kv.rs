@@ -10,12 +10,16 @@ use std::path::Path;
 
 use kvidxkit::capi::dispatch::{
     kvidxAppend, kvidxBegin, kvidxClose, kvidxCommit, kvidxCompareAndSwap, kvidxCountRange, kvidxExpireScan, kvidxGet,
-    kvidxGetAndSet, kvidxInsert, kvidxOpen, kvidxRemove, kvidxSetExpire, kvidxSetExpireAt,
+    kvidxGetAndSet, kvidxGetNext, kvidxInsert, kvidxInsertBatch, kvidxOpen, kvidxRemove, kvidxSetExpire,
+    kvidxSetExpireAt,
 };
 use kvidxkit::capi::iterator::{kvidxIteratorCreate, kvidxIteratorDestroy, kvidxIteratorGet, kvidxIteratorNext};
-use kvidxkit::capi::types::{kvidxInstance, kvidxInterface};
+use kvidxkit::capi::types::{kvidxEntry, kvidxInstance, kvidxInterface};
 
-use crate::harness::{APPEND_BASE, APPEND_LEN, Env, PRIM_N, Sample, Timer, remove_db};
+use crate::harness::{
+    APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, PRIM_N, Sample,
+    Timer, remove_db, timed_passes,
+};
 
 /// Term stored with every entry (cmd is the key's low byte), both sides.
 pub const TERM: u64 = 7;
@@ -231,6 +235,231 @@ pub fn delete(env: &Env) -> Sample {
             if !kvidxCommit(i) {
                 kv.fail("kvidxCommit");
             }
+        }
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
+}
+
+// ----------------------------------------------------------------------
+// The original's rows (kvidxkit 0.8 src/kvidxkit-bench.c) not covered above.
+
+/// Template of the mixed row: keys 1..=n/2.
+pub fn build_half(env: &Env, path: &Path) {
+    let mut kv = Kv::open(path, env.engine.iface);
+    unsafe { insert_all(&mut kv, env, 1..=env.mixed_base) };
+}
+
+/// Mixed 80/20: on a database holding 1..=n/2, n operations in
+/// transactions of MIXED_COMMIT: 80% kvidxGet of an existing key, 20%
+/// kvidxInsert of the next new key.
+pub fn mixed(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("half", build_half);
+    let path = env.fresh_copy(&tmpl, "kvidx-mixed");
+    let s = {
+        let mut kv = Kv::open(&path, env.engine.iface);
+        let i = kv.ptr();
+        let (v, len) = (env.value.as_ptr() as *const c_void, env.value.len());
+        let mut next = env.mixed_base + 1;
+        let mut sink = 0u64;
+        let t = Timer::start();
+        for chunk in env.mixed_ops.chunks(MIXED_COMMIT as usize) {
+            kv.begin();
+            for &k in chunk {
+                unsafe {
+                    if k == 0 {
+                        if !kvidxInsert(i, next, TERM, next & 0xff, v, len) {
+                            kv.fail("kvidxInsert");
+                        }
+                        next += 1;
+                    } else {
+                        let (mut term, mut cmd, mut data, mut dlen) = (0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+                        if !kvidxGet(i, k, &mut term, &mut cmd, &mut data, &mut dlen) {
+                            kv.fail("kvidxGet");
+                        }
+                        sink = sink.wrapping_add(term ^ cmd ^ dlen as u64 ^ *data as u64);
+                    }
+                }
+            }
+            kv.commit();
+        }
+        let s = t.stop(env.mixed_ops.len() as u64);
+        black_box(sink);
+        s
+    };
+    remove_db(&path);
+    s
+}
+
+/// Batch insert: keys 1..=n into an empty database, kvidxInsertBatch of
+/// BATCH entries per call and no caller transaction (each call commits).
+pub fn batch_insert(env: &Env) -> Sample {
+    let path = env.fresh("kvidx-batch");
+    let s = {
+        let mut kv = Kv::open(&path, env.engine.iface);
+        let i = kv.ptr();
+        let (v, len) = (env.value.as_ptr() as *const c_void, env.value.len());
+        let mut entries: Vec<kvidxEntry> = Vec::with_capacity(BATCH);
+        let t = Timer::start();
+        let mut key = 1u64;
+        while key <= env.n {
+            let last = (key + BATCH as u64 - 1).min(env.n);
+            entries.clear();
+            entries.extend((key..=last).map(|k| kvidxEntry {
+                key: k,
+                term: TERM,
+                cmd: k & 0xff,
+                data: v,
+                dataLen: len,
+            }));
+            let mut inserted = 0usize;
+            if !unsafe { kvidxInsertBatch(i, entries.as_ptr(), entries.len(), &mut inserted) } {
+                kv.fail("kvidxInsertBatch");
+            }
+            assert_eq!(inserted, entries.len());
+            key = last + 1;
+        }
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
+}
+
+/// Range count over the wide ranges (kvidxCountRange per range), whole
+/// passes over them until `MIN_RUN` has elapsed.
+pub fn wide_count(env: &Env) -> Sample {
+    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let i = kv.ptr();
+    timed_passes(|| {
+        let mut total = 0u64;
+        for &(a, b) in &env.wide_ranges {
+            let mut c = 0u64;
+            if unsafe { kvidxCountRange(i, a, b, &mut c) } != 0 {
+                kv.fail("kvidxCountRange");
+            }
+            total += c;
+        }
+        assert_eq!(total, env.wide_total);
+        env.wide_ranges.len() as u64
+    })
+}
+
+/// Full forward scan with kvidxGetNext from key 0 (no iterator).
+pub fn getnext_scan(env: &Env) -> Sample {
+    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let i = kv.ptr();
+    let t = Timer::start();
+    let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
+    loop {
+        let (mut next, mut term, mut cmd, mut data, mut len) = (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        if !unsafe { kvidxGetNext(i, key, &mut next, &mut term, &mut cmd, &mut data, &mut len) } {
+            break;
+        }
+        sink = sink.wrapping_add(next ^ term ^ cmd ^ len as u64 ^ unsafe { *data } as u64);
+        key = next;
+        n += 1;
+    }
+    let s = t.stop(n);
+    black_box(sink);
+    assert_eq!(n, env.n, "GetNext saw {n} entries");
+    s
+}
+
+/// `keys` inserted with `value`, `every` per kvidxBegin .. kvidxCommit.
+unsafe fn insert_every(kv: &mut Kv, keys: &mut dyn Iterator<Item = u64>, value: &[u8], every: u64) -> u64 {
+    let i = kv.ptr();
+    let (v, len) = (value.as_ptr() as *const c_void, value.len());
+    let mut n = 0;
+    kv.begin();
+    for k in keys {
+        if !unsafe { kvidxInsert(i, k, TERM, k & 0xff, v, len) } {
+            kv.fail("kvidxInsert");
+        }
+        n += 1;
+        if n % every == 0 {
+            kv.commit();
+            kv.begin();
+        }
+    }
+    kv.commit();
+    n
+}
+
+fn write_every(env: &Env, keys: &mut dyn Iterator<Item = u64>, value: &[u8], every: u64) -> Sample {
+    let path = env.fresh("kvidx-ins");
+    let s = {
+        let mut kv = Kv::open(&path, env.engine.iface);
+        let t = Timer::start();
+        let n = unsafe { insert_every(&mut kv, keys, value, every) };
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+/// The original's sequential and random insert rows: INSERT_COMMIT per transaction.
+pub fn seq_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, INSERT_COMMIT)
+}
+
+pub fn rand_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut env.rand_insert_keys.iter().copied(), &env.value, INSERT_COMMIT)
+}
+
+/// Large values: `large_n` inserts of LARGE_VALUE bytes into an empty
+/// database, LARGE_COMMIT per transaction.
+pub fn large_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// Template of the large-value read row: keys 1..=`large_n`, 4 KB values.
+pub fn build_large(env: &Env, path: &Path) {
+    let mut kv = Kv::open(path, env.engine.iface);
+    unsafe { insert_every(&mut kv, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT) };
+}
+
+/// Large values read back: kvidxGet of every key of the large-value
+/// template once, in random order, outside a transaction; the first and
+/// last byte of every value are looked at.
+pub fn large_read(env: &Env) -> Sample {
+    let (tmpl, _) = env.template("large", build_large);
+    let mut kv = Kv::open(&tmpl, env.engine.iface);
+    let i = kv.ptr();
+    let mut sink = 0u64;
+    let t = Timer::start();
+    for &k in &env.large_read_keys {
+        let (mut term, mut cmd, mut data, mut len) = (0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+        unsafe {
+            if !kvidxGet(i, k, &mut term, &mut cmd, &mut data, &mut len) {
+                kv.fail("kvidxGet");
+            }
+            sink = sink.wrapping_add(term ^ cmd ^ len as u64 ^ *data as u64 ^ *data.add(len - 1) as u64);
+        }
+    }
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
+}
+
+/// Delete as the original does it: every key, DELETE_COMMIT per transaction.
+pub fn delete_chunked(env: &Env) -> Sample {
+    let path = env.fresh_copy(&env.populated_kvidx, "kvidx-del");
+    let s = {
+        let mut kv = Kv::open(&path, env.engine.iface);
+        let i = kv.ptr();
+        let t = Timer::start();
+        let mut key = 1u64;
+        while key <= env.n {
+            let last = (key + DELETE_COMMIT - 1).min(env.n);
+            kv.begin();
+            for k in key..=last {
+                if !unsafe { kvidxRemove(i, k) } {
+                    kv.fail("kvidxRemove");
+                }
+            }
+            kv.commit();
+            key = last + 1;
         }
         t.stop(env.n)
     };

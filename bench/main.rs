@@ -10,7 +10,11 @@
 //! KVIDX_BENCH_RUNS (runs per side, default 11, at least 5 recommended),
 //! KVIDX_BENCH_VALUE (value size, default 64), KVIDX_BENCH_EXPORT_N
 //! (entries of the export/import table, default 1000000),
-//! KVIDX_BENCH_EXPORT_RUNS (its runs per side, default 5).
+//! KVIDX_BENCH_EXPORT_RUNS (its runs per side, default 5),
+//! KVIDX_BENCH_WIDE (queries of the wide range-count row, default 200).
+//! `--quick`: N = 10000 (the original's quick mode), 3 runs per side,
+//! export N = 100000 and 3 export runs, to check that the rows work (the
+//! variables above still win); `make bench BENCH_ARGS=--quick`.
 //!
 //! The filter "export" selects the whole export/import table (bench/export.rs:
 //! kvidxExport/kvidxImport in BINARY, JSON and CSV over 1M entries, against
@@ -36,7 +40,7 @@ use harness::{Case, Columns, Env, KvEngine, PRIM_N, RowResult, TARGET_RATIO, TTL
 use kvidxkit::capi::registry::{kvidxInterfaceLmdb, kvidxInterfaceSqlite3};
 
 fn sqlite_cases() -> Vec<Case> {
-    vec![
+    let mut v = vec![
         Case::new("sequential insert", kv::seq_insert, raw::seq_insert),
         Case::new("sequential read", kv::seq_read, raw::seq_read),
         Case::new("random read", kv::rand_read, raw::rand_read),
@@ -44,7 +48,73 @@ fn sqlite_cases() -> Vec<Case> {
         Case::new("iterator scan", kv::iter_scan, raw::iter_scan),
         Case::new("range count", kv::range_count, raw::range_count),
         Case::new("delete", kv::delete, raw::delete),
-    ]
+    ];
+    v.extend(original_rows([
+        (raw::seq_insert_10k, "prepared INSERT, BEGIN .. COMMIT every 10 000"),
+        (raw::rand_insert_10k, "prepared INSERT, BEGIN .. COMMIT every 10 000"),
+        (raw::mixed, "prepared SELECT by id / INSERT, BEGIN .. COMMIT every 1000 operations"),
+        (raw::batch_insert, "BEGIN, 1000 prepared INSERTs, COMMIT per batch"),
+        (raw::wide_count, "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2 per query (SQLite steps over every key in the range)"),
+        (
+            raw::getnext_scan,
+            "SELECT id, term, cmd, data FROM log WHERE id > ?1 ORDER BY id LIMIT 1 per entry (prepared once, autocommit): \
+             \"the entry after k\" as a careful SQLite user writes it; the iterator scan row's ceiling is the single stepped SELECT",
+        ),
+        (raw::large_insert, "prepared INSERT, BEGIN .. COMMIT every 1000"),
+        (raw::large_read, "prepared SELECT by id, autocommit"),
+        (raw::delete_chunked, "prepared DELETE, BEGIN .. COMMIT every 10 000"),
+    ]));
+    v
+}
+
+/// Runs per side of the wide range-count row (the ceiling walks every key
+/// of every range: about a second per run on SQLite3 at the default N).
+const WIDE_RUNS: usize = 5;
+
+/// The rows of the original's benchmark program (kvidxkit 0.8
+/// src/kvidxkit-bench.c) that the rows above do not do the same way, each
+/// with its engine's ceiling and what that ceiling does (printed under the
+/// table), in this order: sequential insert and random insert (10 000 per
+/// transaction), mixed 80/20, batch insert, wide range count, GetNext
+/// scan, 4 KB values (the original's insert, and reading them back),
+/// delete (10 000 per transaction). The original's sequential read and
+/// random read are the rows of those names above.
+fn original_rows(raw: [(harness::Side, &str); 9]) -> Vec<Case> {
+    let rows: [(&'static str, harness::Side, &str); 9] = [
+        ("sequential insert, 10k/txn", kv::seq_insert_10k, "keys 1..=N into an empty database, a commit every 10 000"),
+        ("random insert, 10k/txn", kv::rand_insert_10k, "the random insert row's keys, a commit every 10 000"),
+        (
+            "mixed 80/20 R/W",
+            kv::mixed,
+            "on keys 1..=N/2, N operations, a commit every 1000: 80% Get of a random existing key, 20% Insert of the next new key",
+        ),
+        (
+            "batch insert",
+            kv::batch_insert,
+            "keys 1..=N, kvidxInsertBatch of 1000 entries per call, no caller transaction",
+        ),
+        (
+            "range count, wide",
+            kv::wide_count,
+            "kvidxCountRange(start, end), start uniform in 1..=N/2, end in N/2..=N, passes over the same \
+             queries until 20 ms have elapsed (both sides); ops/s = queries/s",
+        ),
+        ("GetNext scan", kv::getnext_scan, "kvidxGetNext from key 0 until false (the original's \"Iterator Scan\")"),
+        ("4 KB values, insert", kv::large_insert, "N/10 inserts of 4096-byte values, a commit every 1000"),
+        (
+            "4 KB values, read",
+            kv::large_read,
+            "kvidxGet of each of the N/10 4096-byte values once, random order, no transaction",
+        ),
+        ("delete, 10k/txn", kv::delete_chunked, "every key removed in key order, a commit every 10 000"),
+    ];
+    rows.into_iter()
+        .zip(raw)
+        .map(|((name, side, what), (ceiling, how))| {
+            let case = Case::new(name, side, ceiling).note(format!("{what}; raw: {how}"));
+            if name == "range count, wide" { case.runs(WIDE_RUNS) } else { case }
+        })
+        .collect()
 }
 
 /// Runs per side of the storage-primitive and TTL rows: short rows (one
@@ -64,7 +134,7 @@ fn sqlite_primitives() -> Vec<Case> {
 }
 
 fn lmdb_cases() -> Vec<Case> {
-    vec![
+    let mut v = vec![
         Case::new("sequential insert", kv::seq_insert, raw_lmdb::seq_insert),
         Case::new("sequential read", kv::seq_read, raw_lmdb::seq_read),
         Case::new("random read", kv::rand_read, raw_lmdb::rand_read),
@@ -72,7 +142,27 @@ fn lmdb_cases() -> Vec<Case> {
         Case::new("iterator scan", kv::iter_scan, raw_lmdb::iter_scan),
         Case::new("range count", kv::range_count, raw_lmdb::range_count),
         Case::new("delete", kv::delete, raw_lmdb::delete),
-    ]
+    ];
+    v.extend(original_rows([
+        (raw_lmdb::seq_insert_10k, "mdb_put(MDB_NOOVERWRITE), a write transaction per 10 000"),
+        (raw_lmdb::rand_insert_10k, "mdb_put(MDB_NOOVERWRITE), a write transaction per 10 000"),
+        (raw_lmdb::mixed, "mdb_get / mdb_put(MDB_NOOVERWRITE), a write transaction per 1000 operations"),
+        (raw_lmdb::batch_insert, "one write transaction of 1000 mdb_put per batch"),
+        (
+            raw_lmdb::wide_count,
+            "MDB_SET_RANGE(start) then MDB_NEXT up to end per query, one cursor in one read transaction (LMDB keeps no counts)",
+        ),
+        (
+            raw_lmdb::getnext_scan,
+            "one read transaction and one cursor for the scan, MDB_SET_RANGE(k + 1) per entry: \
+             \"the entry after k\" as a careful LMDB user writes it (GetNext carries no cursor between calls; \
+             MDB_NEXT is the iterator scan row's ceiling)",
+        ),
+        (raw_lmdb::large_insert, "mdb_put(MDB_NOOVERWRITE) of 16 + 4096 bytes (overflow pages), a write transaction per 1000"),
+        (raw_lmdb::large_read, "mdb_get in one read transaction, the value read in place"),
+        (raw_lmdb::delete_chunked, "mdb_del, a write transaction per 10 000"),
+    ]));
+    v
 }
 
 fn lmdb_primitives() -> Vec<Case> {
@@ -141,13 +231,16 @@ fn main() {
     let is_engine = |w: &str| ["sqlite3", "lmdb", "rocksdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
     let engines: Vec<&str> = words.iter().copied().filter(|w| is_engine(w)).collect();
     let filters: Vec<&str> = words.iter().copied().filter(|w| !is_engine(w)).collect();
-    let n = env_num("KVIDX_BENCH_N", 100_000);
-    let runs = env_num("KVIDX_BENCH_RUNS", 11).max(1) as usize;
+    let quick = args.iter().any(|a| a == "--quick");
+    let (n, runs, export_n, export_runs) = if quick { (10_000, 3, 100_000, 3) } else { (100_000, 11, 1_000_000, 5) };
+    let n = env_num("KVIDX_BENCH_N", n);
+    let runs = env_num("KVIDX_BENCH_RUNS", runs).max(1) as usize;
     let value_size = env_num("KVIDX_BENCH_VALUE", 64).max(1) as usize;
-    let export_n = env_num("KVIDX_BENCH_EXPORT_N", 1_000_000).max(1);
-    let export_runs = env_num("KVIDX_BENCH_EXPORT_RUNS", 5).max(1) as usize;
+    let export_n = env_num("KVIDX_BENCH_EXPORT_N", export_n).max(1);
+    let export_runs = env_num("KVIDX_BENCH_EXPORT_RUNS", export_runs).max(1) as usize;
     let range_calls = 10_000;
     let range_width = 100.min(n);
+    let wide_queries = env_num("KVIDX_BENCH_WIDE", 200).max(1) as usize;
     let started = std::time::Instant::now();
 
     let benches = [
@@ -204,7 +297,7 @@ fn main() {
         let engine_started = std::time::Instant::now();
         let tables = [(select((b.core)()), 0), (select((b.primitives)()), 1), (select(ttl_cases()), 2)];
         if tables.iter().any(|(cases, _)| !cases.is_empty()) {
-            run_tables(b, &tables, n, runs, value_size, range_calls, range_width, verbose);
+            run_tables(b, &tables, n, runs, value_size, (range_calls, range_width, wide_queries), verbose);
         }
         if !export_rows.is_empty() {
             export::run(b.engine, &b.transfer, &export_rows, export_n, export_runs, verbose);
@@ -224,11 +317,10 @@ fn run_tables(
     n: u64,
     runs: usize,
     value_size: usize,
-    range_calls: usize,
-    range_width: u64,
+    (range_calls, range_width, wide_queries): (usize, u64, usize),
     verbose: bool,
 ) {
-    let env = Env::new(b.engine, n, value_size, range_calls, range_width);
+    let env = Env::new(b.engine, n, value_size, range_calls, range_width, wide_queries);
     // One populated database, byte-copied for the ceiling so both read the same layout.
     kv::populate(&env, &env.populated_kvidx);
     harness::copy_db(&env.populated_kvidx, &env.populated_raw);

@@ -12,8 +12,11 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, params};
 
 use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
-use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
-use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired};
+use crate::harness::{
+    APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, Sample, Timer,
+    remove_db, timed_passes,
+};
+use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half, build_large};
 
 /// The table every kvidxkit SQLite3 database has (the other tables of the
 /// kvidxkit schema are created too, so both sides' files look alike).
@@ -29,6 +32,8 @@ const GET: &str = "SELECT term, cmd, data FROM log WHERE id = ?1";
 const SCAN: &str = "SELECT id, term, cmd, data FROM log ORDER BY id";
 const COUNT: &str = "SELECT COUNT(*) FROM log WHERE id BETWEEN ?1 AND ?2";
 const DELETE: &str = "DELETE FROM log WHERE id = ?1";
+/// "The entry after k", as a careful SQLite user writes it.
+const NEXT: &str = "SELECT id, term, cmd, data FROM log WHERE id > ?1 ORDER BY id LIMIT 1";
 const UPDATE: &str = "UPDATE log SET term = ?2, cmd = ?3, data = ?4 WHERE id = ?1";
 const GET_DATA: &str = "SELECT data FROM log WHERE id = ?1";
 const UPDATE_DATA: &str = "UPDATE log SET data = ?2 WHERE id = ?1";
@@ -171,6 +176,174 @@ pub fn delete(env: &Env) -> Sample {
             }
         }
         c.execute("COMMIT", []).unwrap();
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
+}
+
+// ----------------------------------------------------------------------
+// The original's rows (kvidxkit 0.8 src/kvidxkit-bench.c): the same
+// operations, transactions and commit cadence, statements prepared before
+// the clock.
+
+/// `keys` inserted with `value`, `every` per BEGIN .. COMMIT.
+fn insert_every(c: &Connection, keys: &mut dyn Iterator<Item = u64>, value: &[u8], every: u64) -> u64 {
+    let mut stmt = c.prepare_cached(INSERT).unwrap();
+    let mut n = 0;
+    c.execute_batch("BEGIN").unwrap();
+    for k in keys {
+        assert_eq!(stmt.execute(params![k as i64, TERM as i64, (k & 0xff) as i64, value]).unwrap(), 1);
+        n += 1;
+        if n % every == 0 {
+            c.execute_batch("COMMIT; BEGIN").unwrap();
+        }
+    }
+    c.execute_batch("COMMIT").unwrap();
+    n
+}
+
+fn write_every(env: &Env, keys: &mut dyn Iterator<Item = u64>, value: &[u8], every: u64) -> Sample {
+    let path = env.fresh("raw-ins");
+    let s = {
+        let c = open(&path);
+        c.prepare_cached(INSERT).unwrap();
+        let t = Timer::start();
+        let n = insert_every(&c, keys, value, every);
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn seq_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, INSERT_COMMIT)
+}
+
+pub fn rand_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut env.rand_insert_keys.iter().copied(), &env.value, INSERT_COMMIT)
+}
+
+pub fn mixed(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("half", build_half);
+    let path = env.fresh_copy(&tmpl, "raw-mixed");
+    let s = {
+        let c = open(&path);
+        let mut get = c.prepare_cached(GET).unwrap();
+        let mut ins = c.prepare_cached(INSERT).unwrap();
+        let v = env.value.as_slice();
+        let mut next = env.mixed_base + 1;
+        let mut sink = 0u64;
+        let t = Timer::start();
+        for chunk in env.mixed_ops.chunks(MIXED_COMMIT as usize) {
+            c.execute_batch("BEGIN").unwrap();
+            for &k in chunk {
+                if k == 0 {
+                    assert_eq!(ins.execute(params![next as i64, TERM as i64, (next & 0xff) as i64, v]).unwrap(), 1);
+                    next += 1;
+                } else {
+                    let mut rows = get.query([k as i64]).unwrap();
+                    let row = rows.next().unwrap().expect("key exists");
+                    let term = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+                    let cmd = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+                    let data = row.get_ref(2).unwrap().as_blob().unwrap();
+                    sink = sink.wrapping_add(term ^ cmd ^ data.len() as u64 ^ data[0] as u64);
+                }
+            }
+            c.execute_batch("COMMIT").unwrap();
+        }
+        let s = t.stop(env.mixed_ops.len() as u64);
+        black_box(sink);
+        s
+    };
+    remove_db(&path);
+    s
+}
+
+/// One BEGIN .. COMMIT of BATCH inserts per kvidxInsertBatch call.
+pub fn batch_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, BATCH as u64)
+}
+
+pub fn wide_count(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let mut stmt = c.prepare(COUNT).unwrap();
+    timed_passes(|| {
+        let mut total = 0u64;
+        for &(a, b) in &env.wide_ranges {
+            let n: i64 = stmt.query_row(params![a as i64, b as i64], |r| r.get(0)).unwrap();
+            total += n as u64;
+        }
+        assert_eq!(total, env.wide_total);
+        env.wide_ranges.len() as u64
+    })
+}
+
+/// One `SELECT .. WHERE id > ?1 ORDER BY id LIMIT 1` per entry.
+pub fn getnext_scan(env: &Env) -> Sample {
+    let c = open(&env.populated_raw);
+    let mut stmt = c.prepare(NEXT).unwrap();
+    let t = Timer::start();
+    let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
+    loop {
+        let mut rows = stmt.query([key as i64]).unwrap();
+        let Some(row) = rows.next().unwrap() else { break };
+        let next = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+        let term = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+        let cmd = row.get_ref(2).unwrap().as_i64().unwrap() as u64;
+        let data = row.get_ref(3).unwrap().as_blob().unwrap();
+        sink = sink.wrapping_add(next ^ term ^ cmd ^ data.len() as u64 ^ data[0] as u64);
+        key = next;
+        n += 1;
+    }
+    let s = t.stop(n);
+    black_box(sink);
+    assert_eq!(n, env.n);
+    s
+}
+
+pub fn large_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// The prepared SELECT by id for every key of the large-value template,
+/// autocommit (one implicit read transaction per statement, as kvidxGet
+/// outside a transaction).
+pub fn large_read(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("large", build_large);
+    let c = open(&tmpl);
+    let mut stmt = c.prepare(GET).unwrap();
+    let mut sink = 0u64;
+    let t = Timer::start();
+    for &k in &env.large_read_keys {
+        let mut rows = stmt.query([k as i64]).unwrap();
+        let row = rows.next().unwrap().expect("key exists");
+        let term = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
+        let cmd = row.get_ref(1).unwrap().as_i64().unwrap() as u64;
+        let data = row.get_ref(2).unwrap().as_blob().unwrap();
+        sink = sink.wrapping_add(term ^ cmd ^ data.len() as u64 ^ data[0] as u64 ^ data[data.len() - 1] as u64);
+    }
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
+}
+
+pub fn delete_chunked(env: &Env) -> Sample {
+    let path = env.fresh_copy(&env.populated_raw, "raw-del");
+    let s = {
+        let c = open(&path);
+        let mut stmt = c.prepare_cached(DELETE).unwrap();
+        let t = Timer::start();
+        let mut key = 1u64;
+        while key <= env.n {
+            let last = (key + DELETE_COMMIT - 1).min(env.n);
+            c.execute_batch("BEGIN").unwrap();
+            for k in key..=last {
+                assert_eq!(stmt.execute([k as i64]).unwrap(), 1);
+            }
+            c.execute_batch("COMMIT").unwrap();
+            key = last + 1;
+        }
         t.stop(env.n)
     };
     remove_db(&path);

@@ -15,8 +15,11 @@ use std::time::Instant;
 use kvidxkit::engines::lmdb_ffi as ffi;
 
 use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
-use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
-use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired};
+use crate::harness::{
+    APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, Sample, Timer,
+    remove_db, timed_passes,
+};
+use crate::kv::{FAR_TTL_MS, TERM, build_append, build_expired, build_half, build_large};
 use crate::raw::now_ms;
 
 const HEADER: usize = 16;
@@ -216,12 +219,22 @@ pub fn iter_scan(env: &Env) -> Sample {
 pub fn range_count(env: &Env) -> Sample {
     let db = Lmdb::open(&env.populated_raw);
     let t = Timer::start();
+    let total = count_ranges(&db, &env.ranges);
+    let s = t.stop(env.ranges.len() as u64);
+    assert_eq!(total, env.ranges.len() as u64 * env.range_width);
+    s
+}
+
+/// kvidxCountRange done directly: MDB_SET_RANGE to the start, MDB_NEXT to
+/// the end, one cursor and one read transaction for all of `ranges`;
+/// returns the sum of the counts.
+fn count_ranges(db: &Lmdb, ranges: &[(u64, u64)]) -> u64 {
     let txn = db.read();
     let mut total = 0u64;
     unsafe {
         let mut cur = null_mut();
         ok(ffi::mdb_cursor_open(txn, db.data, &mut cur), "mdb_cursor_open");
-        for &(a, b) in &env.ranges {
+        for &(a, b) in ranges {
             let mut k = kv(&a);
             let mut v = empty();
             let mut rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET_RANGE);
@@ -233,9 +246,7 @@ pub fn range_count(env: &Env) -> Sample {
         ffi::mdb_cursor_close(cur);
         ffi::mdb_txn_abort(txn);
     }
-    let s = t.stop(env.ranges.len() as u64);
-    assert_eq!(total, env.ranges.len() as u64 * env.range_width);
-    s
+    total
 }
 
 /// Opens a fresh copy of `template`, times `body` in one write transaction
@@ -261,6 +272,183 @@ pub fn delete(env: &Env) -> Sample {
         }
         env.n
     })
+}
+
+// ----------------------------------------------------------------------
+// The original's rows (kvidxkit 0.8 src/kvidxkit-bench.c): the same
+// operations, transactions and commit cadence.
+
+/// `keys` put (MDB_NOOVERWRITE) with `data`, `every` per write transaction.
+fn insert_every(db: &Lmdb, keys: &mut dyn Iterator<Item = u64>, data: &[u8], every: u64) -> u64 {
+    let mut buf = Vec::new();
+    packed(&mut buf, TERM, 0, data);
+    let mut n = 0;
+    let mut txn = db.write();
+    for k in keys {
+        buf[8..16].copy_from_slice(&(k & 0xff).to_ne_bytes());
+        unsafe { put(txn, db.data, k, &buf, ffi::MDB_NOOVERWRITE) };
+        n += 1;
+        if n % every == 0 {
+            ok(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit");
+            txn = db.write();
+        }
+    }
+    ok(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit");
+    n
+}
+
+fn write_every(env: &Env, keys: &mut dyn Iterator<Item = u64>, data: &[u8], every: u64) -> Sample {
+    let path = env.fresh("raw-ins");
+    let s = {
+        let db = Lmdb::open(&path);
+        let t = Timer::start();
+        let n = insert_every(&db, keys, data, every);
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn seq_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, INSERT_COMMIT)
+}
+
+pub fn rand_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut env.rand_insert_keys.iter().copied(), &env.value, INSERT_COMMIT)
+}
+
+pub fn mixed(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("half", build_half);
+    let path = env.fresh_copy(&tmpl, "raw-mixed");
+    let s = {
+        let db = Lmdb::open(&path);
+        let mut buf = Vec::new();
+        packed(&mut buf, TERM, 0, &env.value);
+        let mut next = env.mixed_base + 1;
+        let mut sink = 0u64;
+        let t = Timer::start();
+        for chunk in env.mixed_ops.chunks(MIXED_COMMIT as usize) {
+            let txn = db.write();
+            for &k in chunk {
+                unsafe {
+                    if k == 0 {
+                        buf[8..16].copy_from_slice(&(next & 0xff).to_ne_bytes());
+                        put(txn, db.data, next, &buf, ffi::MDB_NOOVERWRITE);
+                        next += 1;
+                    } else {
+                        let v = get(txn, db.data, k);
+                        let data = &bytes(&v)[HEADER..];
+                        sink = sink.wrapping_add(u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64);
+                    }
+                }
+            }
+            ok(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit");
+        }
+        let s = t.stop(env.mixed_ops.len() as u64);
+        black_box(sink);
+        s
+    };
+    remove_db(&path);
+    s
+}
+
+/// One write transaction of BATCH puts per kvidxInsertBatch call.
+pub fn batch_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, BATCH as u64)
+}
+
+/// Whole passes over the wide ranges until `MIN_RUN` has elapsed, a read
+/// transaction per pass.
+pub fn wide_count(env: &Env) -> Sample {
+    let db = Lmdb::open(&env.populated_raw);
+    timed_passes(|| {
+        assert_eq!(count_ranges(&db, &env.wide_ranges), env.wide_total);
+        env.wide_ranges.len() as u64
+    })
+}
+
+/// "The entry after k" done directly: one read transaction and one cursor
+/// for the row, MDB_SET_RANGE(k + 1) per entry (a stateless next-after-k,
+/// as GetNext's contract is; a cursor walk with MDB_NEXT is the iterator
+/// scan's ceiling).
+pub fn getnext_scan(env: &Env) -> Sample {
+    let db = Lmdb::open(&env.populated_raw);
+    let t = Timer::start();
+    let txn = db.read();
+    let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
+    unsafe {
+        let mut cur = null_mut();
+        ok(ffi::mdb_cursor_open(txn, db.data, &mut cur), "mdb_cursor_open");
+        while let Some(from) = key.checked_add(1) {
+            let mut k = kv(&from);
+            let mut v = empty();
+            let rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET_RANGE);
+            if rc == ffi::MDB_NOTFOUND {
+                break;
+            }
+            ok(rc, "mdb_cursor_get");
+            let next = u64_at(&k, 0);
+            let data = &bytes(&v)[HEADER..];
+            sink = sink.wrapping_add(next ^ u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64);
+            key = next;
+            n += 1;
+        }
+        ffi::mdb_cursor_close(cur);
+        ffi::mdb_txn_abort(txn);
+    }
+    let s = t.stop(n);
+    black_box(sink);
+    assert_eq!(n, env.n);
+    s
+}
+
+pub fn large_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// mdb_get of every key of the large-value template in one read
+/// transaction (values read in place, from their overflow pages); the
+/// first and last byte of every value are looked at.
+pub fn large_read(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("large", build_large);
+    let db = Lmdb::open(&tmpl);
+    let mut sink = 0u64;
+    let t = Timer::start();
+    let txn = db.read();
+    for &k in &env.large_read_keys {
+        unsafe {
+            let v = get(txn, db.data, k);
+            let data = &bytes(&v)[HEADER..];
+            sink = sink.wrapping_add(
+                u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64 ^ data[data.len() - 1] as u64,
+            );
+        }
+    }
+    unsafe { ffi::mdb_txn_abort(txn) };
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
+}
+
+pub fn delete_chunked(env: &Env) -> Sample {
+    let path = env.fresh_copy(&env.populated_raw, "raw-del");
+    let s = {
+        let db = Lmdb::open(&path);
+        let t = Timer::start();
+        let mut key = 1u64;
+        while key <= env.n {
+            let last = (key + DELETE_COMMIT - 1).min(env.n);
+            let txn = db.write();
+            for k in key..=last {
+                unsafe { del(txn, db.data, k) };
+            }
+            ok(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit");
+            key = last + 1;
+        }
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
 }
 
 // ----------------------------------------------------------------------

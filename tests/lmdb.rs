@@ -214,6 +214,60 @@ fn remove_range_matches_a_model() {
     }
 }
 
+/// Neighbour reads, counts and scans reuse one cursor on the read
+/// snapshot: interleaved with writes outside transactions and with
+/// rolled-back transactions, they answer from the newest data every time.
+#[test]
+fn neighbour_reads_follow_every_write() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let mut rnd = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let dir = common::scratch("lmdb-cursor").join("env");
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    let mut model = std::collections::BTreeMap::<u64, u64>::new();
+    for step in 0..3000u64 {
+        let k = rnd() % 300;
+        match rnd() % 8 {
+            0 | 1 => {
+                s.insert_ex(k, step, 0, &step.to_le_bytes(), kvidxkit::SetCondition::Always).unwrap();
+                model.insert(k, step);
+            }
+            2 => {
+                s.remove(k).unwrap();
+                model.remove(&k);
+            }
+            3 => {
+                // A transaction that writes, reads its own writes through the
+                // neighbour calls, then rolls back.
+                s.begin().unwrap();
+                s.insert_ex(k, u64::MAX, 0, b"gone", kvidxkit::SetCondition::Always).unwrap();
+                let own = if k == 0 {
+                    s.min_key().unwrap().map(|m| (m, u64::MAX))
+                } else {
+                    s.next(k - 1).unwrap().map(|e| (e.key, e.term))
+                };
+                assert_eq!(own, Some((k, u64::MAX)), "step {step}: own write");
+                s.abort().unwrap();
+            }
+            _ => {}
+        }
+        let want_next = model.range(k + 1..).next().map(|(&k, &t)| (k, t));
+        let want_prev = model.range(..k).next_back().map(|(&k, &t)| (k, t));
+        assert_eq!(s.next(k).unwrap().map(|e| (e.key, e.term)), want_next, "step {step}: next({k})");
+        assert_eq!(s.prev(k).unwrap().map(|e| (e.key, e.term)), want_prev, "step {step}: prev({k})");
+        if step % 50 == 0 {
+            let n = model.range(k / 2..=k).count() as u64;
+            assert_eq!(s.count_range(k / 2..=k).unwrap(), n, "step {step}: count");
+            let keys: Vec<u64> = s.range(..).map(|e| e.unwrap().key).collect();
+            assert_eq!(keys, model.keys().copied().collect::<Vec<_>>(), "step {step}: scan");
+        }
+    }
+}
+
 /// core.md §5.9 step 12: export/import between directories keeps entries
 /// (through the Rust API: copy by iteration, since export is its own module).
 #[test]

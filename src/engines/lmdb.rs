@@ -365,6 +365,11 @@ pub struct Lmdb {
     txnid_ptr: *const usize,
     rtxn: *mut ffi::MDB_txn,
     rtxn_live: bool,
+    /// A cursor on the data sub-database, kept for scans in the read
+    /// transaction (opening one allocates); bound to the read transaction's
+    /// current snapshot only while `rcur_bound`.
+    rcur: *mut ffi::MDB_cursor,
+    rcur_bound: bool,
     dir: PathBuf,
     /// LMDB must not open one environment twice in a process.
     _claim: super::ProcessClaim,
@@ -460,6 +465,7 @@ impl Lmdb {
             // SAFETY: rtxn is a live read-only transaction of this env.
             unsafe { ffi::mdb_txn_reset(self.rtxn) };
             self.rtxn_live = false;
+            self.rcur_bound = false;
         }
     }
 
@@ -493,6 +499,37 @@ impl Lmdb {
         self.snapshot_txn()
     }
 
+    /// A cursor on the data sub-database for a scan, and whether the scan
+    /// must close it: inside a write transaction a new one; otherwise the
+    /// kept cursor, bound to the newest committed snapshot (no allocation).
+    #[inline]
+    fn data_cursor(&mut self) -> Result<(*mut ffi::MDB_cursor, bool)> {
+        let dbi = self.data;
+        let mut cur = null_mut();
+        if let Some(&t) = self.txns.last() {
+            self.check_thread()?;
+            // SAFETY: t is our open write transaction, dbi open in it.
+            check("mdb_cursor_open", unsafe { ffi::mdb_cursor_open(t, dbi, &mut cur) })?;
+            return Ok((cur, true));
+        }
+        let t = self.snapshot_txn()?;
+        if self.rcur_bound {
+            return Ok((self.rcur, false));
+        }
+        // SAFETY: t is the live read transaction; a read-only cursor may be
+        // renewed onto it once its previous transaction was reset.
+        unsafe {
+            if self.rcur.is_null() {
+                check("mdb_cursor_open", ffi::mdb_cursor_open(t, dbi, &mut cur))?;
+                self.rcur = cur;
+            } else {
+                check("mdb_cursor_renew", ffi::mdb_cursor_renew(t, self.rcur))?;
+            }
+        }
+        self.rcur_bound = true;
+        Ok((self.rcur, false))
+    }
+
     /// The read-only transaction, on the newest committed snapshot.
     #[inline]
     fn snapshot_txn(&mut self) -> Result<*mut ffi::MDB_txn> {
@@ -512,6 +549,7 @@ impl Lmdb {
                 check("mdb_txn_begin", rc)?;
                 self.rtxn = t;
                 self.rtxn_live = true;
+                self.rcur_bound = false;
                 self.rtxn_id = ffi::mdb_txn_id(t) as u64;
                 self.refresh_bounds();
             } else if !self.rtxn_live {
@@ -520,6 +558,7 @@ impl Lmdb {
                 // Another process committed since: read the newest snapshot.
                 ffi::mdb_txn_reset(self.rtxn);
                 self.rtxn_live = false;
+                self.rcur_bound = false;
                 self.renew_reader()?;
             }
         }
@@ -789,16 +828,43 @@ impl Lmdb {
         lo: u64,
         hi: u64,
         dir: Dir,
+        f: impl FnMut(u64, &[u8]) -> bool,
+    ) -> Result<()> {
+        if lo > hi {
+            return Ok(());
+        }
+        let mut cur = null_mut();
+        // SAFETY: txn and dbi are open; the cursor is closed before return.
+        unsafe {
+            check("mdb_cursor_open", ffi::mdb_cursor_open(txn, dbi, &mut cur))?;
+            let r = Self::scan_with::<VALUES>(cur, kind, b, lo, hi, dir, f);
+            ffi::mdb_cursor_close(cur);
+            r
+        }
+    }
+
+    /// [`Self::cursor_scan`] with a cursor the caller owns (of an open
+    /// transaction).
+    ///
+    /// # Safety
+    /// `cur` is an open cursor of a live transaction.
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn scan_with<const VALUES: bool>(
+        cur: *mut ffi::MDB_cursor,
+        kind: Kind,
+        b: Bounds,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
         mut f: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<()> {
         if lo > hi {
             return Ok(());
         }
-        // SAFETY: the cursor lives only inside this function, in an open txn;
-        // every record is checked before its bytes are read.
+        // SAFETY: the caller's cursor is open in a live txn; every record is
+        // checked before its bytes are read.
         unsafe {
-            let mut cur = null_mut();
-            check("mdb_cursor_open", ffi::mdb_cursor_open(txn, dbi, &mut cur))?;
             let mut k;
             let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
             let get = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val, op| ffi::mdb_cursor_get(cur, k, v, op);
@@ -819,7 +885,7 @@ impl Lmdb {
                 }
             }
             let mut prev: Option<u64> = None;
-            let result = loop {
+            loop {
                 if rc == ffi::MDB_NOTFOUND {
                     break Ok(());
                 }
@@ -874,9 +940,7 @@ impl Lmdb {
                 }
                 prev = Some(key);
                 rc = get(&mut k, &mut v, step);
-            };
-            ffi::mdb_cursor_close(cur);
-            result
+            }
         }
     }
 
@@ -1143,6 +1207,8 @@ impl Lmdb {
             txnid_ptr: std::ptr::null(),
             rtxn: null_mut(),
             rtxn_live: false,
+            rcur: null_mut(),
+            rcur_bound: false,
             dir: path.to_path_buf(),
             _claim: claim,
             opened_read_only: read_only,
@@ -1229,6 +1295,10 @@ impl Drop for Lmdb {
         unsafe {
             while let Some(t) = self.txns.pop() {
                 ffi::mdb_txn_abort(t);
+            }
+            if !self.rcur.is_null() {
+                ffi::mdb_cursor_close(self.rcur);
+                self.rcur = null_mut();
             }
             if !self.rtxn.is_null() {
                 ffi::mdb_txn_abort(self.rtxn);
@@ -1337,32 +1407,51 @@ impl Engine for Lmdb {
     }
 
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, mut f: F) -> Result<()> {
-        let r = self.read_txn().and_then(|txn| {
-            Self::cursor_scan::<true>(txn, self.data, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
-                let (term, cmd, data) = unpack(v);
-                f(Row { key, term, cmd, data })
-            })
+        if lo > hi {
+            return Ok(());
+        }
+        let r = self.data_cursor().and_then(|(cur, owned)| {
+            // SAFETY: an open cursor of the transaction reads use.
+            unsafe {
+                let r = Self::scan_with::<true>(cur, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
+                    let (term, cmd, data) = unpack(v);
+                    f(Row { key, term, cmd, data })
+                });
+                if owned {
+                    ffi::mdb_cursor_close(cur);
+                }
+                r
+            }
         });
         self.settle(r)
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
-        let r = self.read_txn().and_then(|txn| {
-            if lo == 0 && hi == u64::MAX {
+        let r = if lo == 0 && hi == u64::MAX {
+            self.read_txn().and_then(|txn| {
                 // SAFETY: txn and dbi open.
                 unsafe {
                     let mut st: ffi::MDB_stat = std::mem::zeroed();
                     check("mdb_stat", ffi::mdb_stat(txn, self.data, &mut st))?;
-                    return Ok(st.ms_entries as u64);
+                    Ok(st.ms_entries as u64)
                 }
-            }
-            let mut n = 0u64;
-            Self::cursor_scan::<false>(txn, self.data, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
-                n += 1;
-                true
-            })?;
-            Ok(n)
-        });
+            })
+        } else {
+            self.data_cursor().and_then(|(cur, owned)| {
+                let mut n = 0u64;
+                // SAFETY: an open cursor of the transaction reads use.
+                unsafe {
+                    let r = Self::scan_with::<false>(cur, Kind::Data, self.bounds(), lo, hi, Dir::Forward, |_, _| {
+                        n += 1;
+                        true
+                    });
+                    if owned {
+                        ffi::mdb_cursor_close(cur);
+                    }
+                    r.map(|()| n)
+                }
+            })
+        };
         self.settle(r)
     }
 
