@@ -177,7 +177,7 @@ fn lmdb_primitives() -> Vec<Case> {
 
 #[cfg(feature = "rocksdb")]
 fn rocksdb_cases() -> Vec<Case> {
-    vec![
+    let mut v = vec![
         Case::new("sequential insert", kv::seq_insert, raw_rocksdb::seq_insert),
         Case::new("sequential read", kv::seq_read, raw_rocksdb::seq_read),
         Case::new("random read", kv::rand_read, raw_rocksdb::rand_read),
@@ -185,7 +185,26 @@ fn rocksdb_cases() -> Vec<Case> {
         Case::new("iterator scan", kv::iter_scan, raw_rocksdb::iter_scan),
         Case::new("range count", kv::range_count, raw_rocksdb::range_count),
         Case::new("delete", kv::delete, raw_rocksdb::delete),
-    ]
+    ];
+    v.extend(original_rows([
+        (raw_rocksdb::seq_insert_10k, "get (absent) then put in a write batch with index, written every 10 000"),
+        (raw_rocksdb::rand_insert_10k, "get (absent) then put in a write batch with index, written every 10 000"),
+        (raw_rocksdb::mixed, "get through the batch / get (absent) then put, a write batch per 1000 operations"),
+        (raw_rocksdb::batch_insert, "one write batch of 1000 get (absent) then put per batch"),
+        (
+            raw_rocksdb::wide_count,
+            "seek(start) then next up to end per query, one iterator per pass (RocksDB keeps no counts)",
+        ),
+        (
+            raw_rocksdb::getnext_scan,
+            "one iterator for the scan, seek(k + 1) per entry: \"the entry after k\" as a careful RocksDB user \
+             writes it (GetNext carries no iterator between calls; next is the iterator scan row's ceiling)",
+        ),
+        (raw_rocksdb::large_insert, "get (absent) then put of 16 + 4096 bytes, a write batch per 1000"),
+        (raw_rocksdb::large_read, "rocksdb_get_pinned, the value read in place"),
+        (raw_rocksdb::delete_chunked, "get (present) then delete, a write batch per 10 000"),
+    ]));
+    v
 }
 
 #[cfg(feature = "rocksdb")]

@@ -19,8 +19,11 @@ use std::time::Instant;
 use kvidxkit::engines::rocksdb::{data_key, ffi, ttl_key};
 
 use crate::export::{BINARY, BinReader, BinWriter, XEnv, XSample};
-use crate::harness::{APPEND_BASE, APPEND_LEN, Env, Sample, Timer, remove_db};
-use crate::kv::{FAR_TTL_MS, TERM};
+use crate::harness::{
+    APPEND_BASE, APPEND_LEN, BATCH, DELETE_COMMIT, Env, INSERT_COMMIT, LARGE_COMMIT, MIXED_COMMIT, Sample, Timer,
+    remove_db, timed_passes,
+};
+use crate::kv::{FAR_TTL_MS, TERM, build_half, build_large};
 use crate::raw::now_ms;
 
 const HEADER: usize = 16;
@@ -73,11 +76,15 @@ impl Rocks {
         unsafe { ffi::rocksdb_writebatch_wi_create(0, 1) }
     }
 
+    /// Writes the batch (an empty one is not written, as the engine's
+    /// commit skips it) and destroys it.
     fn commit(&self, b: *mut ffi::rocksdb_writebatch_wi_t) {
         let mut err = null_mut();
         unsafe {
-            ffi::rocksdb_write_writebatch_wi(self.db, self.wo, b, &mut err);
-            ok(err, "rocksdb_write_writebatch_wi");
+            if ffi::rocksdb_writebatch_wi_count(b) > 0 {
+                ffi::rocksdb_write_writebatch_wi(self.db, self.wo, b, &mut err);
+                ok(err, "rocksdb_write_writebatch_wi");
+            }
             ffi::rocksdb_writebatch_wi_destroy(b);
         }
     }
@@ -403,6 +410,243 @@ pub fn expire_scan(env: &Env) -> Sample {
         assert_eq!(n, env.prim_keys.len() as u64);
         n
     })
+}
+
+// ----------------------------------------------------------------------
+// The original's rows (kvidxkit 0.8 src/kvidxkit-bench.c): the same
+// operations, transactions and commit cadence.
+
+/// Inserts `k` into the batch after checking it is absent (as an insert
+/// does); `buf` holds the packed value, its cmd set here.
+#[inline]
+unsafe fn insert_in(db: &Rocks, b: *mut ffi::rocksdb_writebatch_wi_t, k: u64, buf: &mut [u8]) {
+    let key = data_key(k);
+    unsafe {
+        if let Some((p, _)) = db.get_in(b, &key) {
+            ffi::rocksdb_free(p as _);
+            panic!("key {k} exists");
+        }
+        buf[8..16].copy_from_slice(&(k & 0xff).to_ne_bytes());
+        put(b, &key, buf);
+    }
+}
+
+/// `keys` inserted with `data`, `every` per write batch.
+fn insert_every(db: &Rocks, keys: &mut dyn Iterator<Item = u64>, data: &[u8], every: u64) -> u64 {
+    let mut buf = Vec::new();
+    packed(&mut buf, TERM, 0, data);
+    let mut n = 0;
+    let mut b = db.begin();
+    for k in keys {
+        unsafe { insert_in(db, b, k, &mut buf) };
+        n += 1;
+        if n % every == 0 {
+            db.commit(b);
+            b = db.begin();
+        }
+    }
+    db.commit(b);
+    n
+}
+
+fn write_every(env: &Env, keys: &mut dyn Iterator<Item = u64>, data: &[u8], every: u64) -> Sample {
+    let path = env.fresh("raw-ins");
+    let s = {
+        let db = Rocks::open(&path);
+        let t = Timer::start();
+        let n = insert_every(&db, keys, data, every);
+        t.stop(n)
+    };
+    remove_db(&path);
+    s
+}
+
+pub fn seq_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, INSERT_COMMIT)
+}
+
+pub fn rand_insert_10k(env: &Env) -> Sample {
+    write_every(env, &mut env.rand_insert_keys.iter().copied(), &env.value, INSERT_COMMIT)
+}
+
+/// Mixed 80/20 on the half template: a write batch per MIXED_COMMIT
+/// operations, reads through the batch (as reads in a transaction are).
+pub fn mixed(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("half", build_half);
+    let path = env.fresh_copy(&tmpl, "raw-mixed");
+    let s = {
+        let db = Rocks::open(&path);
+        let mut buf = Vec::new();
+        packed(&mut buf, TERM, 0, &env.value);
+        let mut next = env.mixed_base + 1;
+        let mut sink = 0u64;
+        let t = Timer::start();
+        for chunk in env.mixed_ops.chunks(MIXED_COMMIT as usize) {
+            let b = db.begin();
+            for &k in chunk {
+                unsafe {
+                    if k == 0 {
+                        insert_in(&db, b, next, &mut buf);
+                        next += 1;
+                    } else {
+                        let (p, n) = db.get_in(b, &data_key(k)).expect("key present");
+                        let v = bytes(p, n);
+                        let data = &v[HEADER..];
+                        sink = sink.wrapping_add(u64_at(v, 0) ^ u64_at(v, 8) ^ data.len() as u64 ^ data[0] as u64);
+                        ffi::rocksdb_free(p as _);
+                    }
+                }
+            }
+            db.commit(b);
+        }
+        let s = t.stop(env.mixed_ops.len() as u64);
+        black_box(sink);
+        s
+    };
+    remove_db(&path);
+    s
+}
+
+/// One write batch of BATCH inserts per kvidxInsertBatch call.
+pub fn batch_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.n), &env.value, BATCH as u64)
+}
+
+/// Entries in the ranges: one iterator, seek(start) then next up to end
+/// per range, only 8-byte keys counted.
+fn count_ranges(db: &Rocks, ranges: &[(u64, u64)]) -> u64 {
+    let mut total = 0u64;
+    unsafe {
+        let it = db.iter();
+        for &(a, b) in ranges {
+            ffi::rocksdb_iter_seek(it, data_key(a).as_ptr() as _, 8);
+            while ffi::rocksdb_iter_valid(it) != 0 {
+                let mut kl = 0;
+                let k = bytes(ffi::rocksdb_iter_key(it, &mut kl), kl);
+                if kl == 8 {
+                    if u64::from_be_bytes(k.try_into().unwrap()) > b {
+                        break;
+                    }
+                    total += 1;
+                }
+                ffi::rocksdb_iter_next(it);
+            }
+        }
+        ffi::rocksdb_iter_destroy(it);
+    }
+    total
+}
+
+/// Whole passes over the wide ranges until `MIN_RUN` has elapsed, an
+/// iterator per pass.
+pub fn wide_count(env: &Env) -> Sample {
+    let db = Rocks::open(&env.populated_raw);
+    timed_passes(|| {
+        assert_eq!(count_ranges(&db, &env.wide_ranges), env.wide_total);
+        env.wide_ranges.len() as u64
+    })
+}
+
+/// "The entry after k" done directly: one iterator for the row, seek(k + 1)
+/// per entry, past any record that is not an 8-byte key (a stateless
+/// next-after-k, as GetNext's contract is; walking the iterator with next
+/// is the iterator scan's ceiling).
+pub fn getnext_scan(env: &Env) -> Sample {
+    let db = Rocks::open(&env.populated_raw);
+    let t = Timer::start();
+    let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
+    unsafe {
+        let it = db.iter();
+        while let Some(from) = key.checked_add(1) {
+            ffi::rocksdb_iter_seek(it, data_key(from).as_ptr() as _, 8);
+            let mut kl = 0;
+            while ffi::rocksdb_iter_valid(it) != 0 {
+                ffi::rocksdb_iter_key(it, &mut kl);
+                if kl == 8 {
+                    break;
+                }
+                ffi::rocksdb_iter_next(it);
+            }
+            if ffi::rocksdb_iter_valid(it) == 0 {
+                break;
+            }
+            let (mut vl, mut kl) = (0, 0);
+            let next = u64::from_be_bytes(bytes(ffi::rocksdb_iter_key(it, &mut kl), kl).try_into().unwrap());
+            let v = bytes(ffi::rocksdb_iter_value(it, &mut vl), vl);
+            let data = &v[HEADER..];
+            sink = sink.wrapping_add(next ^ u64_at(v, 0) ^ u64_at(v, 8) ^ data.len() as u64 ^ data[0] as u64);
+            key = next;
+            n += 1;
+        }
+        let mut err = null_mut();
+        ffi::rocksdb_iter_get_error(it, &mut err);
+        ok(err, "rocksdb_iter");
+        ffi::rocksdb_iter_destroy(it);
+    }
+    let s = t.stop(n);
+    black_box(sink);
+    assert_eq!(n, env.n);
+    s
+}
+
+pub fn large_insert(env: &Env) -> Sample {
+    write_every(env, &mut (1..=env.large_n), &env.large_value, LARGE_COMMIT)
+}
+
+/// rocksdb_get_pinned of every key of the large-value template (no copy);
+/// the first and last byte of every value are looked at.
+pub fn large_read(env: &Env) -> Sample {
+    let (_, tmpl) = env.template("large", build_large);
+    let db = Rocks::open(&tmpl);
+    let mut sink = 0u64;
+    let t = Timer::start();
+    for &k in &env.large_read_keys {
+        let key = data_key(k);
+        unsafe {
+            let mut err = null_mut();
+            let ps = ffi::rocksdb_get_pinned(db.db, db.ro, key.as_ptr() as _, 8, &mut err);
+            ok(err, "rocksdb_get_pinned");
+            assert!(!ps.is_null(), "key {k} missing");
+            let mut len = 0;
+            let v = bytes(ffi::rocksdb_pinnableslice_value(ps, &mut len), len);
+            let data = &v[HEADER..];
+            sink = sink.wrapping_add(
+                u64_at(v, 0) ^ u64_at(v, 8) ^ data.len() as u64 ^ data[0] as u64 ^ data[data.len() - 1] as u64,
+            );
+            ffi::rocksdb_pinnableslice_destroy(ps);
+        }
+    }
+    let s = t.stop(env.large_read_keys.len() as u64);
+    black_box(sink);
+    s
+}
+
+/// Every key removed (checked present) in key order, a write batch per
+/// DELETE_COMMIT.
+pub fn delete_chunked(env: &Env) -> Sample {
+    let path = env.fresh_copy(&env.populated_raw, "raw-del");
+    let s = {
+        let db = Rocks::open(&path);
+        let t = Timer::start();
+        let mut key = 1u64;
+        while key <= env.n {
+            let last = (key + DELETE_COMMIT - 1).min(env.n);
+            let b = db.begin();
+            for k in key..=last {
+                let dk = data_key(k);
+                unsafe {
+                    let (p, _) = db.get_in(b, &dk).expect("key present");
+                    ffi::rocksdb_free(p as _);
+                    del(b, &dk);
+                }
+            }
+            db.commit(b);
+            key = last + 1;
+        }
+        t.stop(env.n)
+    };
+    remove_db(&path);
+    s
 }
 
 // ----------------------------------------------------------------------
