@@ -682,6 +682,33 @@ fn open_and_read_inner(path: &Path) -> Result<u64, kvidxkit::Error> {
     Ok(n)
 }
 
+/// A crash while the first open creates the database leaves IDENTITY, a
+/// MANIFEST (possibly cut short), LOG and LOCK but no CURRENT and no data
+/// (the crash loop met it): the next open creates the database anew.
+#[test]
+fn a_creation_cut_short_is_created_anew() {
+    let base = common::scratch("rocks-cut-creation");
+    let whole = base.join("whole");
+    close(open(&whole));
+    let manifest = files_named(&whole, |n| n.starts_with("MANIFEST-"));
+    let manifest = std::fs::read(&manifest[0]).unwrap();
+    for cut in [0, 13, manifest.len()] {
+        let p = base.join(format!("cut-{cut}"));
+        std::fs::create_dir(&p).unwrap();
+        std::fs::copy(whole.join("IDENTITY"), p.join("IDENTITY")).unwrap();
+        std::fs::write(p.join("MANIFEST-000001"), &manifest[..cut]).unwrap();
+        std::fs::write(p.join("LOG"), b"").unwrap();
+        std::fs::write(p.join("LOCK"), b"").unwrap();
+        let mut s = open(&p);
+        assert_eq!(s.key_count().unwrap(), 0, "cut at {cut}");
+        s.insert(5, 1, 2, b"after").unwrap();
+        close(s);
+        let mut s = open(&p);
+        assert_eq!(s.get(5).unwrap().unwrap().data, b"after", "cut at {cut}");
+        close(s);
+    }
+}
+
 #[test]
 fn damaged_files_give_corrupt_or_io() {
     let base = common::scratch("rocks-damage");
@@ -696,6 +723,19 @@ fn damaged_files_give_corrupt_or_io() {
     let e = open_and_read(&p).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Corrupt, "{e}");
     assert!(!files_named(&p, |n| n.ends_with(".sst")).is_empty(), "the tables are still there");
+    // No CURRENT, the data in write-ahead logs only: refused too.
+    let p = base.join("no-current-log-only");
+    {
+        let mut s = open(&p);
+        s.insert(1, 1, 1, b"in the log").unwrap();
+        close(s);
+    }
+    assert!(
+        files_named(&p, |n| n.ends_with(".sst")).is_empty() && !files_named(&p, |n| n.ends_with(".log")).is_empty()
+    );
+    std::fs::remove_file(p.join("CURRENT")).unwrap();
+    assert_eq!(open_and_read(&p).unwrap_err().code(), ErrorCode::Corrupt);
+    assert!(files_named(&p, |n| n.ends_with(".log")).iter().any(|f| std::fs::metadata(f).unwrap().len() > 0));
     // CURRENT naming nothing.
     let p = fresh("bad-current");
     std::fs::write(p.join("CURRENT"), b"MANIFEST-999999\n").unwrap();

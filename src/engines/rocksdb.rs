@@ -814,14 +814,18 @@ impl Rocksdb {
         c
     }
 
-    /// True if `dir` holds RocksDB files (a MANIFEST, tables or logs).
-    fn has_rocksdb_files(dir: &Path) -> bool {
+    /// True if `dir` holds RocksDB's data files: tables or write-ahead
+    /// logs. (Creating a database writes IDENTITY and MANIFEST-000001, then
+    /// CURRENT; the first log only after that. A crash in between leaves a
+    /// MANIFEST without CURRENT and no data: such a directory is created
+    /// anew.)
+    fn has_data_files(dir: &Path) -> bool {
         std::fs::read_dir(dir).is_ok_and(|mut rd| {
             rd.any(|e| {
                 e.is_ok_and(|e| {
                     let n = e.file_name();
                     let n = n.to_string_lossy();
-                    n.starts_with("MANIFEST-") || n.ends_with(".sst") || n.ends_with(".ldb") || n.ends_with(".log")
+                    n.ends_with(".sst") || n.ends_with(".ldb") || n.ends_with(".blob") || n.ends_with(".log")
                 })
             })
         })
@@ -849,9 +853,9 @@ impl Rocksdb {
         // Without CURRENT, RocksDB would start a new database in the
         // directory and delete the tables it finds as obsolete.
         if !path.join("CURRENT").exists() {
-            if Self::has_rocksdb_files(path) {
+            if Self::has_data_files(path) {
                 return Err(Error::Corrupt(format!(
-                    "{} holds RocksDB files but no CURRENT file (damaged; not opened, so nothing is deleted)",
+                    "{} holds RocksDB tables or logs but no CURRENT file (damaged; not opened, so nothing is deleted)",
                     path.display()
                 )));
             }
