@@ -14,6 +14,7 @@ use crate::error::Result;
 /// distinct for every live thread, a few instructions to compute, unlike
 /// `std::thread::current()`).
 #[inline]
+#[cfg(feature = "lmdb")]
 pub(crate) fn thread_token() -> usize {
     thread_local!(static TOKEN: u8 = const { 0 });
     TOKEN.with(|t| t as *const u8 as usize)
