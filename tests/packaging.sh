@@ -366,7 +366,16 @@ fi
 
 # ---------------------------------------------------------------------------
 if [ "${KVIDX_PACKAGING_SKIP_CLONE:-0}" = 1 ]; then
-  echo "== fresh clone: skipped (KVIDX_PACKAGING_SKIP_CLONE=1)"
+  # What a clone without ../shared changes is the cookbook's absence: the
+  # suite must say it did not run and still pass.
+  echo "== fresh clone: not cloned (KVIDX_PACKAGING_SKIP_CLONE=1); the cookbook's absence only"
+  no_cookbook() {
+    cd "$top" && env -u KVIDX_REQUIRE_COOKBOOK KVIDX_COOKBOOK="$work/no-such-cookbook.md" \
+      cargo test --release --test cookbook > "$work/no-cookbook.log" 2>&1 || { tail -n 20 "$work/no-cookbook.log"; return 1; }
+    grep "cookbook suite NOT RUN" "$work/no-cookbook.log" &&
+      grep -q '^test result: ok\. 0 passed; 0 failed; [1-9][0-9]* not run (no cookbook)' "$work/no-cookbook.log"
+  }
+  check "without the cookbook: the cookbook suite reports NOT RUN and passes" no_cookbook
 else
   echo "== a fresh clone in a folder with no ../shared (full build, a few minutes)"
   fresh_clone() {
