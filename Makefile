@@ -16,6 +16,11 @@
 #   make uninstall        the same variables
 #   make SQLITE=system …  link the system SQLite (>= 3.40) instead of the bundled
 #                         one; builds in target/system-sqlite
+#   make ROCKSDB=1 …      add the RocksDB engine (links the system librocksdb;
+#                         Debian: librocksdb-dev); builds in target/rocksdb
+#                         (target/system-sqlite-rocksdb with SQLITE=system), and
+#                         test, test-c, valgrind, stress, bench, lint, doc,
+#                         install then work on that build
 #   make stress          the reliability suite at length (crash loop, thread
 #                         stress, damage sweep)
 #   make doc              the Rust API documentation (target/doc/kvidxkit), any
@@ -27,6 +32,7 @@
 CARGO ?= cargo
 CC    ?= cc
 SQLITE ?= bundled
+ROCKSDB ?= 0
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
@@ -64,12 +70,43 @@ else
 $(error SQLITE is bundled or system, not "$(SQLITE)")
 endif
 
+# The RocksDB build: its own target directory, the feature, the system
+# RocksDB (and the C++ runtime it needs) after a static link, the macro
+# under which kvidxkit.h declares kvidxInterfaceRocksdb, its header.
+ifeq ($(ROCKSDB),1)
+TARGET_DIR := $(if $(filter target,$(TARGET_DIR)),target/rocksdb,$(TARGET_DIR)-rocksdb)
+FEATURES += --features rocksdb
+STATIC_LIBS := -lrocksdb -lstdc++ $(STATIC_LIBS)
+ROCKSDB_LIBS := -lrocksdb -lstdc++
+ROCKSDB_CFLAGS := -DKVIDXKIT_HAS_ROCKSDB=1
+ROCKSDB_DEFINES := ;KVIDXKIT_HAS_ROCKSDB=1
+ENGINES := SQLite3, LMDB and RocksDB
+# The kvidx tool on the same build of the library (it opens SQLite3 and LMDB
+# stores only).
+CLI_FEATURES += --features rocksdb
+# cargo test/bench of this build (the default build's commands stay as they are).
+BUILD_CARGO := CARGO_TARGET_DIR=$(TARGET_DIR) $(CARGO)
+BUILD_FEATURES := $(FEATURES)
+BUILD_CLI_FEATURES := $(CLI_FEATURES)
+else ifeq ($(ROCKSDB),0)
+ROCKSDB_LIBS :=
+ROCKSDB_CFLAGS :=
+ROCKSDB_DEFINES :=
+ENGINES := SQLite3 and LMDB
+BUILD_CARGO := $(CARGO)
+BUILD_FEATURES :=
+BUILD_CLI_FEATURES :=
+else
+$(error ROCKSDB is 0 or 1, not "$(ROCKSDB)")
+endif
+
 LIB  := $(TARGET_DIR)/release
 # What `make install` installs, staged: the prelinked archive, the headers.
 DIST := $(TARGET_DIR)/dist
-HEADERS := $(wildcard include/kvidxkit*.h)
+# kvidxkitAdapterRocksdb.h declares functions only a RocksDB build has.
+HEADERS := $(filter-out $(if $(filter 1,$(ROCKSDB)),,include/kvidxkitAdapterRocksdb.h),$(wildcard include/kvidxkit*.h))
 OUT  := $(TARGET_DIR)/demo
-CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxkit
+CFLAGS := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -I$(DIST)/include/kvidxkit $(ROCKSDB_CFLAGS)
 
 CMAKEDIR := $(LIBDIR)/cmake/kvidxkit
 PCDIR    := $(LIBDIR)/pkgconfig
@@ -97,9 +134,9 @@ demo: lib
 	$(OUT)/demo $(OUT)/demo.sqlite3
 
 test:
-	$(CARGO) test --release --doc
-	$(CARGO) test --release --tests
-	$(CARGO) test --release -p kvidx
+	$(BUILD_CARGO) test --release --doc $(BUILD_FEATURES)
+	$(BUILD_CARGO) test --release --tests $(BUILD_FEATURES)
+	$(BUILD_CARGO) test --release -p kvidx $(BUILD_CLI_FEATURES)
 
 # The Rust API with one engine and no C API (the feature sets a Rust program
 # may choose), each in its own target directory.
@@ -108,18 +145,20 @@ test-features:
 	CARGO_TARGET_DIR=target/features $(CARGO) test --release --no-default-features --features sqlite,bundled-sqlite --tests
 
 test-cookbook:
-	KVIDX_REQUIRE_COOKBOOK=1 $(CARGO) test --release --test cookbook
+	KVIDX_REQUIRE_COOKBOOK=1 $(BUILD_CARGO) test --release --test cookbook $(BUILD_FEATURES)
 
 # The C programs alone, outside cargo, against this build's libraries.
 test-c: lib
 	KVIDX_LIB=$(CURDIR)/$(LIB) KVIDX_STATIC_LIB=$(CURDIR)/$(DIST)/libkvidxkit.a KVIDX_INCLUDE=$(CURDIR)/$(DIST)/include/kvidxkit \
-	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest tests-c/run.sh
+	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_CFLAGS="$(ROCKSDB_CFLAGS)" \
+	  KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest tests-c/run.sh
 
 # Every C test program under valgrind memcheck, static and shared (errors
 # and definite leaks fail; asan_ctas.c is the 1 MiB-value primitives case).
 valgrind: lib
 	KVIDX_LIB=$(CURDIR)/$(LIB) KVIDX_STATIC_LIB=$(CURDIR)/$(DIST)/libkvidxkit.a KVIDX_INCLUDE=$(CURDIR)/$(DIST)/include/kvidxkit \
-	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest VALGRIND=1 tests-c/run.sh
+	  KVIDX_STATIC_LIBS="$(STATIC_LIBS)" KVIDX_SHARED_LIBS="$(SHARED_LIBS)" KVIDX_CFLAGS="$(ROCKSDB_CFLAGS)" \
+	  KVIDX_OUT=$(CURDIR)/$(TARGET_DIR)/ctest VALGRIND=1 tests-c/run.sh
 
 test-packaging:
 	tests/packaging.sh
@@ -128,18 +167,19 @@ test-packaging:
 # engine and sync setting, 30 s of thread stress per engine and library, and
 # the larger damaged-storage sweep; `make test` runs each briefly.
 stress:
-	KVIDX_STRESS=1 $(CARGO) test --release --tests
+	KVIDX_STRESS=1 $(BUILD_CARGO) test --release --tests $(BUILD_FEATURES)
 
 BENCH_ARGS ?=
 bench:
-	$(CARGO) bench --bench kvidx_bench -- $(BENCH_ARGS)
+	$(BUILD_CARGO) bench --bench kvidx_bench $(BUILD_FEATURES) -- $(BENCH_ARGS)
 
 lint: doc
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
+	$(BUILD_CARGO) clippy --release --all-targets $(BUILD_FEATURES) -- -D warnings
+	$(BUILD_CARGO) clippy --release -p kvidx --all-targets $(BUILD_CLI_FEATURES) -- -D warnings
 
 doc:
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	RUSTDOCFLAGS="-D warnings" $(BUILD_CARGO) doc --no-deps $(BUILD_FEATURES)
 
 package:
 	$(CARGO) package
@@ -156,7 +196,9 @@ PC_LIBDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))
 PC_INCDIR := $(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))
 FILL = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' -e 's|@SQLITE@|$(SQLITE)|g' \
 	-e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(PC_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(PC_INCDIR)|g' \
-	-e 's|@REQUIRES_PRIVATE@|$(REQUIRES_PRIVATE)|g' -e 's|@REQUIRES@|$(REQUIRES)|g' -e 's|@LIBS_PRIVATE@|$(RUST_LIBS)|g' \
+	-e 's|@REQUIRES_PRIVATE@|$(REQUIRES_PRIVATE)|g' -e 's|@REQUIRES@|$(REQUIRES)|g' \
+	-e 's|@LIBS_PRIVATE@|$(strip $(ROCKSDB_LIBS) $(RUST_LIBS))|g' -e 's|@ROCKSDB_CFLAGS@|$(if $(ROCKSDB_CFLAGS), $(ROCKSDB_CFLAGS),)|g' \
+	-e 's|@ROCKSDB_DEFINES@|$(ROCKSDB_DEFINES)|g' -e 's|@ENGINES@|$(ENGINES)|g' -e 's|@ROCKSDB@|$(ROCKSDB)|g' \
 	-e 's|@VERSION_MAJOR_MINOR@|$(basename $(VERSION))|g' \
 	-e "s|@CMAKEDIR_TO_LIBDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(LIBDIR))|g" \
 	-e "s|@CMAKEDIR_TO_INCLUDEDIR@|$$(realpath -m --relative-to=$(CMAKEDIR) $(INCLUDEDIR))|g"
@@ -182,7 +224,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libkvidxkit.a $(DESTDIR)$(LIBDIR)/libkvidxkit.so $(DESTDIR)$(LIBDIR)/$(SONAME)
 	rm -f $(DESTDIR)$(PCDIR)/kvidxkit.pc $(DESTDIR)$(PCDIR)/kvidxkit-static.pc
 	rm -f $(DESTDIR)$(CMAKEDIR)/kvidxkitConfig.cmake $(DESTDIR)$(CMAKEDIR)/kvidxkitConfigVersion.cmake
-	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/kvidxkit/,$(notdir $(HEADERS)) sqlite3.h sqlite3ext.h)
+	rm -f $(addprefix $(DESTDIR)$(INCLUDEDIR)/kvidxkit/,$(notdir $(HEADERS)) kvidxkitAdapterRocksdb.h sqlite3.h sqlite3ext.h)
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/kvidxkit $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 # ---- fuzzing (docs/fuzzing.md) ---------------------------------------------

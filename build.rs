@@ -2,6 +2,7 @@
 //! installs the bundled sqlite3.h beside it, compiles the C part (the
 //! variadic kvidxSetError) and sets how the shared library is linked
 //! (exported symbols, SONAME). With `lmdb`: compiles LMDB from csrc/lmdb.
+//! With `rocksdb`: links the system RocksDB.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -21,6 +22,9 @@ fn main() {
     }
     if feature("lmdb") {
         compile_lmdb(&crate_dir);
+    }
+    if feature("rocksdb") {
+        link_rocksdb();
     }
 
     println!("cargo:rerun-if-changed=src");
@@ -156,5 +160,27 @@ fn shared_library_link_args(crate_dir: &std::path::Path) {
              written in Rust (not kvidxSetError nor the bundled sqlite3_* API): the version script needs \
              LLD; set KVIDXKIT_VERSION_SCRIPT=1 if the linker is LLD. The static library is complete."
         );
+    }
+}
+
+/// The system RocksDB, for the `rocksdb` feature only: the shared
+/// librocksdb from the linker's default directories or `ROCKSDB_LIB_DIR`.
+/// Its C API is all that is used, but the library is C++: the C++ runtime
+/// is named too, so that rustc's list of what the static library needs
+/// (`--print native-static-libs`) is complete for a program linking
+/// libkvidxkit.a (GNU and most Unix toolchains: libstdc++; Apple and the
+/// BSDs that use LLVM's: libc++; MSVC links its runtime by itself).
+fn link_rocksdb() {
+    println!("cargo:rerun-if-env-changed=ROCKSDB_LIB_DIR");
+    if let Some(dir) = env::var_os("ROCKSDB_LIB_DIR") {
+        println!("cargo:rustc-link-search=native={}", PathBuf::from(dir).display());
+    }
+    println!("cargo:rustc-link-lib=dylib=rocksdb");
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    let target_env = env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
+    match (os.as_str(), target_env.as_str()) {
+        (_, "msvc") => {}
+        ("macos" | "ios" | "freebsd" | "openbsd", _) => println!("cargo:rustc-link-lib=dylib=c++"),
+        _ => println!("cargo:rustc-link-lib=dylib=stdc++"),
     }
 }

@@ -346,13 +346,25 @@ pub fn shuffle(v: &mut [u64], rng: &mut XorShift) {
 }
 
 /// Byte-copies a closed database: a file (SQLite, no side files after a
-/// clean close) or an LMDB directory (only `data.mdb`: `lock.mdb` is
-/// rebuilt by the next open).
+/// clean close), an LMDB directory (only `data.mdb`: `lock.mdb` is rebuilt
+/// by the next open) or a RocksDB directory (every file but LOCK and the
+/// informational LOG files).
 pub fn copy_db(from: &Path, to: &Path) {
-    if from.is_dir() {
+    if from.join("data.mdb").exists() {
         remove_db(to);
         std::fs::create_dir_all(to).expect("create the database directory");
         std::fs::copy(from.join("data.mdb"), to.join("data.mdb")).expect("copy data.mdb");
+    } else if from.is_dir() {
+        remove_db(to);
+        std::fs::create_dir_all(to).expect("create the database directory");
+        for e in std::fs::read_dir(from).expect("read the database directory") {
+            let e = e.unwrap();
+            let name = e.file_name();
+            let n = name.to_string_lossy();
+            if e.file_type().unwrap().is_file() && n != "LOCK" && !n.starts_with("LOG") {
+                std::fs::copy(e.path(), to.join(&name)).expect("copy a database file");
+            }
+        }
     } else {
         std::fs::copy(from, to).expect("copy the database");
     }

@@ -1,8 +1,9 @@
 //! kvidx_bench: operations per second of kvidxkit through its C ABI, next
 //! to the same operations done directly on the engine (the ceiling), in
-//! the same run, for each engine (SQLite3, then LMDB).
+//! the same run, for each engine (SQLite3, then LMDB, then RocksDB in a build
+//! with the `rocksdb` feature: `make bench ROCKSDB=1`).
 //! `cargo bench --bench kvidx_bench [-- FILTER... ] [-v]`; a filter that
-//! names an engine ("sqlite3", "lmdb", case-insensitive) selects engines,
+//! names an engine ("sqlite3", "lmdb", "rocksdb", case-insensitive) selects engines,
 //! any other filters rows by substring ("=NAME": exact row name).
 //!
 //! Environment: KVIDX_BENCH_N (entries, default 100000),
@@ -32,6 +33,8 @@ mod harness;
 mod kv;
 mod raw;
 mod raw_lmdb;
+#[cfg(feature = "rocksdb")]
+mod raw_rocksdb;
 
 use harness::{Case, Columns, Env, KvEngine, PRIM_N, RowResult, TARGET_RATIO, TTL_TARGET_RATIO, measure, print_table};
 use kvidxkit::capi::registry::{kvidxInterfaceLmdb, kvidxInterfaceSqlite3};
@@ -172,6 +175,49 @@ fn lmdb_primitives() -> Vec<Case> {
     ]
 }
 
+#[cfg(feature = "rocksdb")]
+fn rocksdb_cases() -> Vec<Case> {
+    let mut v = vec![
+        Case::new("sequential insert", kv::seq_insert, raw_rocksdb::seq_insert),
+        Case::new("sequential read", kv::seq_read, raw_rocksdb::seq_read),
+        Case::new("random read", kv::rand_read, raw_rocksdb::rand_read),
+        Case::new("random insert", kv::rand_insert, raw_rocksdb::rand_insert),
+        Case::new("iterator scan", kv::iter_scan, raw_rocksdb::iter_scan),
+        Case::new("range count", kv::range_count, raw_rocksdb::range_count),
+        Case::new("delete", kv::delete, raw_rocksdb::delete),
+    ];
+    v.extend(original_rows([
+        (raw_rocksdb::seq_insert_10k, "get (absent) then put in a write batch with index, written every 10 000"),
+        (raw_rocksdb::rand_insert_10k, "get (absent) then put in a write batch with index, written every 10 000"),
+        (raw_rocksdb::mixed, "get through the batch / get (absent) then put, a write batch per 1000 operations"),
+        (raw_rocksdb::batch_insert, "one write batch of 1000 get (absent) then put per batch"),
+        (
+            raw_rocksdb::wide_count,
+            "seek(start) then next up to end per query, one iterator per pass (RocksDB keeps no counts)",
+        ),
+        (
+            raw_rocksdb::getnext_scan,
+            "one iterator for the scan, seek(k + 1) per entry: \"the entry after k\" as a careful RocksDB user \
+             writes it (GetNext carries no iterator between calls; next is the iterator scan row's ceiling)",
+        ),
+        (raw_rocksdb::large_insert, "get (absent) then put of 16 + 4096 bytes, a write batch per 1000"),
+        (raw_rocksdb::large_read, "rocksdb_get_pinned, the value read in place"),
+        (raw_rocksdb::delete_chunked, "get (present) then delete, a write batch per 10 000"),
+    ]));
+    v
+}
+
+#[cfg(feature = "rocksdb")]
+fn rocksdb_primitives() -> Vec<Case> {
+    vec![
+        Case::new("GetAndSet", kv::get_and_set, raw_rocksdb::get_and_set).runs(PRIM_RUNS),
+        Case::new("CompareAndSwap", kv::compare_and_swap, raw_rocksdb::compare_and_swap).runs(PRIM_RUNS),
+        Case::new("Append", kv::append, raw_rocksdb::append).runs(PRIM_RUNS),
+        Case::new("SetExpire", kv::set_expire, raw_rocksdb::set_expire).runs(PRIM_RUNS),
+        Case::new("ExpireScan (entries/s)", kv::expire_scan, raw_rocksdb::expire_scan).runs(PRIM_RUNS),
+    ]
+}
+
 /// Same on every engine: `kvidx` = 1% TTL database, `raw` = no TTL.
 fn ttl_cases() -> Vec<Case> {
     vec![
@@ -201,7 +247,7 @@ fn main() {
     let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
     // cargo bench passes "--bench"; other non-flag arguments select engines or rows.
     let words: Vec<&str> = args.iter().filter(|a| !a.starts_with('-')).map(|s| s.as_str()).collect();
-    let is_engine = |w: &str| ["sqlite3", "lmdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
+    let is_engine = |w: &str| ["sqlite3", "lmdb", "rocksdb"].iter().any(|e| e.eq_ignore_ascii_case(w));
     let engines: Vec<&str> = words.iter().copied().filter(|w| is_engine(w)).collect();
     let filters: Vec<&str> = words.iter().copied().filter(|w| !is_engine(w)).collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -232,6 +278,16 @@ fn main() {
             core: lmdb_cases,
             primitives: lmdb_primitives,
             transfer: export::Ceiling { export: raw_lmdb::export_scan_write, import: raw_lmdb::import_insert },
+        },
+        #[cfg(feature = "rocksdb")]
+        EngineBench {
+            engine: KvEngine { name: "RocksDB", iface: &kvidxkit::capi::registry::kvidxInterfaceRocksdb, suffix: "" },
+            ceiling: "the RocksDB C API on the same layout and options, one write batch with index per transaction, \
+                      one iterator per read row",
+            raw_column: "raw RocksDB ops/s",
+            core: rocksdb_cases,
+            primitives: rocksdb_primitives,
+            transfer: export::Ceiling { export: raw_rocksdb::export_scan_write, import: raw_rocksdb::import_insert },
         },
     ];
     let select = |cases: Vec<Case>| -> Vec<Case> {

@@ -676,6 +676,14 @@ extern const struct kvidxInterface kvidxInterfaceSqlite3;
  */
 extern const struct kvidxInterface kvidxInterfaceLmdb;
 
+#if defined(KVIDXKIT_HAS_ROCKSDB)
+/**
+ * Interface table of the RocksDB engine (a build with the `rocksdb`
+ * feature); copy it into `kvidxInstance.interface`.
+ */
+extern const struct kvidxInterface kvidxInterfaceRocksdb;
+#endif
+
 /**
  * The default configuration: 32 MiB cache, WAL, synchronous NORMAL,
  * recursive triggers on, foreign keys off, busy timeout 5000 ms.

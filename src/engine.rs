@@ -15,6 +15,7 @@ use crate::error::Result;
 /// distinct for every live thread, a few instructions to compute, unlike
 /// `std::thread::current()`).
 #[inline]
+#[cfg(feature = "lmdb")]
 pub(crate) fn thread_token() -> usize {
     thread_local!(static TOKEN: u8 = const { 0 });
     TOKEN.with(|t| t as *const u8 as usize)
@@ -54,12 +55,15 @@ pub(crate) mod private {
     impl Sealed for crate::engines::Sqlite {}
     #[cfg(feature = "lmdb")]
     impl Sealed for crate::engines::Lmdb {}
+    #[cfg(feature = "rocksdb")]
+    impl Sealed for crate::engines::Rocksdb {}
 }
 
 /// A storage engine, the type parameter of [`Store`](crate::Store):
-/// [`Sqlite`](crate::Sqlite) or [`Lmdb`](crate::Lmdb).
+/// [`Sqlite`](crate::Sqlite), [`Lmdb`](crate::Lmdb) or, with the `rocksdb`
+/// feature, `Rocksdb`.
 ///
-/// Use it as a bound to write code that works on either engine:
+/// Use it as a bound to write code that works on any engine:
 ///
 /// ```
 /// use kvidxkit::{Engine, Store};
@@ -80,7 +84,7 @@ pub(crate) mod private {
 /// The trait is sealed: only this crate's engines implement it, and its
 /// methods are the store's building blocks, not part of the API.
 pub trait Engine: private::Sealed + Sized + Send + 'static {
-    /// The engine's name in the C registry: `"SQLite3"` or `"LMDB"`.
+    /// The engine's name in the C registry: `"SQLite3"`, `"LMDB"` or `"RocksDB"`.
     const NAME: &'static str;
     /// Distinguishes handles of different engines (checked on every C call).
     #[doc(hidden)]

@@ -2,7 +2,8 @@
 //! `term`, a `cmd` (two `u64`s for the application — a Raft term and a
 //! command type, a version and a kind, …) and a byte value. Transactions,
 //! ranges in both directions, atomic read-modify-write calls, per-key expiry
-//! (TTL), export and import, on SQLite or LMDB storage.
+//! (TTL), export and import, on SQLite or LMDB storage (or RocksDB, with
+//! the `rocksdb` feature).
 //!
 //! The crate is also the C library kvidxkit 0.8 (`libkvidxkit.a`,
 //! `libkvidxkit.so`), a drop-in replacement for the original: the C
@@ -127,6 +128,15 @@
 //! file and transaction ([`schema`]). Code generic over `E: Engine` works
 //! with either: `fn load<E: Engine>(db: &mut Store<E>)`.
 //!
+//! **RocksDB.** With the `rocksdb` feature (off by default) a third engine,
+//! `Rocksdb`, stores the original's RocksDB layout in a directory through
+//! the system's `librocksdb` (Debian: `librocksdb-dev`; it is linked, not
+//! compiled): an LSM tree for data that outgrows a memory map or for
+//! write-heavy work. One process has a directory open for writing at a
+//! time (another process's open is [`Error::Locked`]); a read-only open
+//! takes no lock and sees the database as it was when it opened. See
+//! `docs/engine-rocksdb.md`.
+//!
 //! # Cargo features
 //!
 //! | Feature | Default | What it adds |
@@ -136,6 +146,7 @@
 //! | `system-sqlite` | no | link the system's `libsqlite3` (3.40 or newer) instead (implies `sqlite`) |
 //! | `lmdb` | yes | the [`Lmdb`] engine (LMDB compiled from the bundled C source) |
 //! | `capi` | yes | the C ABI in the static and shared libraries, and generation of `include/kvidxkit.h` (implies both engines) |
+//! | `rocksdb` | no | the `Rocksdb` engine, linking the system's `librocksdb` (and the C++ runtime); with `capi`, also in the C registry (`kvidxInterfaceRocksdb`) |
 //!
 //! A Rust program that does not need the C ABI can leave it out:
 //!
@@ -252,6 +263,8 @@ pub use config::{Config, JournalMode, Stats, SyncMode};
 pub use engine::Engine;
 #[cfg(feature = "lmdb")]
 pub use engines::Lmdb;
+#[cfg(feature = "rocksdb")]
+pub use engines::Rocksdb;
 #[cfg(feature = "sqlite")]
 pub use engines::Sqlite;
 pub use error::{Error, ErrorCode, Result};

@@ -300,6 +300,12 @@ static void test_symbols(void) {
         bool lmdb_macro = false;
 #endif
         CHECK(lmdb_macro == kvidxHasAdapter("LMDB"), "KVIDXKIT_HAS_LMDB vs registry");
+#ifdef KVIDXKIT_HAS_ROCKSDB
+        CHECK(kvidxHasAdapter("RocksDB"), "KVIDXKIT_HAS_ROCKSDB defined, no RocksDB in the registry");
+        CHECK(kvidxInterfaceRocksdb.open != NULL, "kvidxInterfaceRocksdb.open is NULL");
+#else
+        CHECK(!kvidxHasAdapter("RocksDB"), "RocksDB in the registry, KVIDXKIT_HAS_ROCKSDB not defined");
+#endif
         CHECK(kvidxHasAdapter("SQLite3"), "");
     }
     /* Every member but exportData/importData (26, 27), which belong to the

@@ -1,5 +1,6 @@
 /* per_engine.c: the original's per-engine functions (kvidxkitAdapterSqlite3.h,
- * kvidxkitAdapterLmdb.h; decisions.md A-per-engine). Every one of the 39
+ * kvidxkitAdapterLmdb.h, and kvidxkitAdapterRocksdb.h in a RocksDB build;
+ * decisions.md A-per-engine). Every one of the 39
  * functions of each engine is called on an instance of that engine, and
  * each must behave as the matching member of the engine's interface table:
  * results are checked, and the state they leave is read back through the
@@ -16,6 +17,9 @@
 #include "kvidxkit.h"
 #include "kvidxkitAdapterLmdb.h"
 #include "kvidxkitAdapterSqlite3.h"
+#ifdef KVIDXKIT_HAS_ROCKSDB
+#include "kvidxkitAdapterRocksdb.h"
+#endif
 
 #define T(cond) CHECK(cond, "")
 
@@ -84,10 +88,14 @@ typedef struct {
      P##GetValueRange, P##SetValueRange, P##SetExpire, P##SetExpireAt,         \
      P##GetTTL, P##Persist, P##ExpireScan}
 
-static const engineFns engines[2] = {
+static const engineFns engines[] = {
     ENGINE_FNS("SQLite3", ".sqlite3", kvidxInterfaceSqlite3, kvidxSqlite3),
     ENGINE_FNS("LMDB", "", kvidxInterfaceLmdb, kvidxLmdb),
+#ifdef KVIDXKIT_HAS_ROCKSDB
+    ENGINE_FNS("RocksDB", "", kvidxInterfaceRocksdb, kvidxRocksdb),
+#endif
 };
+#define N_ENGINES (sizeof engines / sizeof engines[0])
 
 static const char *scratch;
 
@@ -343,8 +351,13 @@ static void test_engine(const engineFns *f, const engineFns *other) {
 }
 
 int main(int argc, char **argv) {
+    size_t e;
     scratch = argc > 1 ? argv[1] : ".";
-    test_engine(&engines[0], &engines[1]);
-    test_engine(&engines[1], &engines[0]);
+    /* Every built-in engine has its functions, each refusing the next
+     * engine's instances (and being refused by them). */
+    CHECK_EQ_U64(N_ENGINES, kvidxGetAdapterCount());
+    for (e = 0; e < N_ENGINES; e++) {
+        test_engine(&engines[e], &engines[(e + 1) % N_ENGINES]);
+    }
     return check_report();
 }

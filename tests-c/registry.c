@@ -64,6 +64,22 @@ int main(int argc, char **argv) {
     }
 #endif
 
+#ifdef KVIDXKIT_HAS_ROCKSDB
+    /* RocksDB (decision I1 extended), in a RocksDB build: after LMDB */
+    {
+        const kvidxAdapterInfo *r = kvidxGetAdapterByName("RocksDB");
+        CK(r != NULL);
+        CK(kvidxGetAdapterByName("rocksdb") == r);
+        CK(kvidxGetAdapterByName("ROCKSDB") == r);
+        CK(kvidxHasAdapter("rocksdb"));
+        CK(r == kvidxGetAdapterByIndex(2));
+        CHECK_EQ_U64(count, 3);
+    }
+#else
+    CK(kvidxGetAdapterByName("RocksDB") == NULL);
+    CK(!kvidxHasAdapter("rocksdb"));
+#endif
+
     /* misses */
     CK(kvidxGetAdapterByIndex(count) == NULL);
     CK(kvidxGetAdapterByIndex(count + 1) == NULL);
@@ -139,6 +155,14 @@ int main(int argc, char **argv) {
             CK(ad->isDirectory);
 #ifdef KVIDXKIT_HAS_LMDB
             CK(memcmp(ad->iface, &kvidxInterfaceLmdb, sizeof(kvidxInterface)) == 0);
+#endif
+        } else if (strcmp(ad->name, "RocksDB") == 0) {
+            CHECK_STR(ad->pathSuffix, "");
+            CK(ad->isDirectory);
+#ifdef KVIDXKIT_HAS_ROCKSDB
+            CK(memcmp(ad->iface, &kvidxInterfaceRocksdb, sizeof(kvidxInterface)) == 0);
+#else
+            CHECK(0, "RocksDB registered but KVIDXKIT_HAS_ROCKSDB not defined");
 #endif
         }
 

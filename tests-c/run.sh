@@ -18,6 +18,7 @@
 #   KVIDX_SHARED_LIBS  what a shared link needs after -lkvidxkit (default:
 #                -lpthread; with a system-SQLite build, programs that call
 #                SQLite themselves link it themselves: -lsqlite3)
+#   KVIDX_CFLAGS   more compiler flags (a RocksDB build: -DKVIDXKIT_HAS_ROCKSDB=1)
 #   KVIDX_OUT    where programs and logs go (default: target/ctest)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +32,7 @@ mkdir -p "$out"
 CC=${CC:-cc}
 CFLAGS="-std=c99 -Wall -Wextra -pedantic -Werror -D_DEFAULT_SOURCE -O1 -g -I$top/tests-c"
 for d in $inc; do CFLAGS="$CFLAGS -I$d"; done
+CFLAGS="$CFLAGS ${KVIDX_CFLAGS:-}"
 # Programs linked with the shared library record its SONAME: give the
 # build directory the file name the SONAME names (an install has it).
 soname=$(sed -n 's/^abi-version *= *"\(.*\)"/libkvidxkit.so.\1/p' "$top/Cargo.toml")

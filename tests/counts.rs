@@ -194,6 +194,8 @@ macro_rules! engine_tests {
 engine_tests!(sqlite, kvidxkit::Sqlite);
 #[cfg(feature = "lmdb")]
 engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+engine_tests!(rocksdb, kvidxkit::Rocksdb);
 
 /// Another process's commits on a shared LMDB environment: the index is
 /// rebuilt, so counts stay exact.

@@ -30,6 +30,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+#[cfg(feature = "rocksdb")]
+use kvidxkit::engines::Rocksdb;
 use kvidxkit::formats::{ExportOptions, Format, ImportOptions};
 use kvidxkit::{Engine, SetCondition, Store, Ttl};
 
@@ -368,7 +370,11 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, what: &str) {
 // The writer (child) and the trials (parent)
 
 fn store_path<E: Engine>(dir: &Path) -> PathBuf {
-    dir.join(if E::NAME == "SQLite3" { "crash.sqlite3" } else { "crash.lmdb" })
+    dir.join(match E::NAME {
+        "SQLite3" => "crash.sqlite3",
+        "LMDB" => "crash.lmdb",
+        _ => "crash.rocksdb",
+    })
 }
 
 /// The writer: continues after the last committed unit until killed.
@@ -525,4 +531,16 @@ fn crash_loop_lmdb() {
 #[test]
 fn crash_loop_lmdb_fsync() {
     crash_loop::<kvidxkit::Lmdb>("crash_loop_lmdb_fsync", true);
+}
+
+#[cfg(feature = "rocksdb")]
+#[test]
+fn crash_loop_rocksdb() {
+    crash_loop::<Rocksdb>("crash_loop_rocksdb", false);
+}
+
+#[cfg(feature = "rocksdb")]
+#[test]
+fn crash_loop_rocksdb_fsync() {
+    crash_loop::<Rocksdb>("crash_loop_rocksdb_fsync", true);
 }

@@ -27,7 +27,70 @@ use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlit
 const HOUR: u64 = 3_600_000;
 
 fn path_for<E: Engine>(name: &str) -> PathBuf {
-    common::scratch(name).join(if E::NAME == "LMDB" { "env" } else { "db.sqlite3" })
+    common::scratch(name).join(match E::NAME {
+        "LMDB" => "env",
+        "RocksDB" => "db",
+        _ => "db.sqlite3",
+    })
+}
+
+/// Raw access to a RocksDB directory (a build with the `rocksdb` feature):
+/// TTL records are the 12-byte keys `0x00 'T' 'T' 'L'` + the key big-endian.
+#[cfg(feature = "rocksdb")]
+mod raw_rocksdb {
+    use kvidxkit::engines::rocksdb::{ffi, ttl_key};
+    use std::ffi::{CStr, CString};
+    use std::path::Path;
+    use std::ptr::null_mut;
+
+    fn ok(err: *mut std::ffi::c_char) {
+        assert!(err.is_null(), "RocksDB: {}", unsafe { CStr::from_ptr(err) }.to_string_lossy());
+    }
+
+    fn with_db<R>(path: &Path, f: impl FnOnce(*mut ffi::rocksdb_t) -> R) -> R {
+        let c = CString::new(path.to_str().unwrap()).unwrap();
+        unsafe {
+            let opts = ffi::rocksdb_options_create();
+            let mut err = null_mut();
+            let db = ffi::rocksdb_open(opts, c.as_ptr(), &mut err);
+            ok(err);
+            let r = f(db);
+            ffi::rocksdb_close(db);
+            ffi::rocksdb_options_destroy(opts);
+            r
+        }
+    }
+
+    pub fn ttl_records(path: &Path) -> Vec<u64> {
+        with_db(path, |db| unsafe {
+            let ro = ffi::rocksdb_readoptions_create();
+            let it = ffi::rocksdb_create_iterator(db, ro);
+            let mut out = Vec::new();
+            ffi::rocksdb_iter_seek_to_first(it);
+            while ffi::rocksdb_iter_valid(it) != 0 {
+                let mut n = 0;
+                let k = std::slice::from_raw_parts(ffi::rocksdb_iter_key(it, &mut n) as *const u8, n);
+                if n == 12 && k[..4] == [0, b'T', b'T', b'L'] {
+                    out.push(u64::from_be_bytes(k[4..].try_into().unwrap()));
+                }
+                ffi::rocksdb_iter_next(it);
+            }
+            ffi::rocksdb_iter_destroy(it);
+            ffi::rocksdb_readoptions_destroy(ro);
+            out
+        })
+    }
+
+    pub fn put_ttl(path: &Path, key: u64, at: u64) {
+        with_db(path, |db| unsafe {
+            let wo = ffi::rocksdb_writeoptions_create();
+            let (k, v) = (ttl_key(key), at.to_ne_bytes());
+            let mut err = null_mut();
+            ffi::rocksdb_put(db, wo, k.as_ptr() as _, k.len(), v.as_ptr() as _, v.len(), &mut err);
+            ok(err);
+            ffi::rocksdb_writeoptions_destroy(wo);
+        })
+    }
 }
 
 // ----------------------------------------------------------------------
@@ -67,6 +130,10 @@ unsafe fn raw_dbi(txn: *mut ffi::MDB_txn, name: &std::ffi::CStr) -> ffi::MDB_dbi
 
 /// The keys that have a TTL record on disk.
 fn ttl_records<E: Engine>(path: &Path) -> Vec<u64> {
+    #[cfg(feature = "rocksdb")]
+    if E::NAME == "RocksDB" {
+        return raw_rocksdb::ttl_records(path);
+    }
     if E::NAME == "LMDB" {
         with_raw_lmdb(path, false, |txn| unsafe {
             let dbi = raw_dbi(txn, c"_kvidx_ttl");
@@ -93,6 +160,10 @@ fn ttl_records<E: Engine>(path: &Path) -> Vec<u64> {
 /// Writes a TTL record for `key` directly on disk (an orphan if the key has
 /// no entry: the original left those behind).
 fn put_raw_ttl<E: Engine>(path: &Path, key: u64, at: u64) {
+    #[cfg(feature = "rocksdb")]
+    if E::NAME == "RocksDB" {
+        return raw_rocksdb::put_ttl(path, key, at);
+    }
     if E::NAME == "LMDB" {
         with_raw_lmdb(path, true, |txn| unsafe {
             let dbi = raw_dbi(txn, c"_kvidx_ttl");
@@ -156,6 +227,8 @@ fn deletes_remove_ttl_records<E: Engine>() {
 fn every_delete_removes_the_ttl_record_on_disk() {
     deletes_remove_ttl_records::<Sqlite>();
     deletes_remove_ttl_records::<Lmdb>();
+    #[cfg(feature = "rocksdb")]
+    deletes_remove_ttl_records::<kvidxkit::engines::Rocksdb>();
 }
 
 // ----------------------------------------------------------------------
@@ -194,6 +267,8 @@ fn orphans_dropped<E: Engine>() {
 fn orphan_ttl_records_are_dropped_at_open() {
     orphans_dropped::<Sqlite>();
     orphans_dropped::<Lmdb>();
+    #[cfg(feature = "rocksdb")]
+    orphans_dropped::<kvidxkit::engines::Rocksdb>();
 }
 
 // ----------------------------------------------------------------------
@@ -484,5 +559,16 @@ fn fsync_is_a_real_barrier_on_both_engines() {
         assert!(commits.is_empty(), "{link:?}: LMDB with syncMode OFF synced at commit: {commits:?}");
         let f = phase("lmdb fsync", "lmdb done");
         assert!(f.iter().any(|l| l.ends_with("/env/data.mdb")), "{link:?}: LMDB Fsync did not sync data.mdb: {f:?}");
+        // RocksDB (write options without sync): commits sync nothing;
+        // Fsync syncs the write-ahead log.
+        if cfg!(feature = "rocksdb") {
+            let commits = phase("rocksdb commit", "rocksdb fsync");
+            assert!(commits.is_empty(), "{link:?}: RocksDB with syncMode OFF synced at commit: {commits:?}");
+            let f = phase("rocksdb fsync", "rocksdb done");
+            assert!(
+                f.iter().any(|l| l.contains("/rocks/") && l.ends_with(".log")),
+                "{link:?}: RocksDB Fsync did not sync the write-ahead log: {f:?}"
+            );
+        }
     }
 }

@@ -10,9 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Link, compile_c, project_dir, scratch};
-
-const ENGINES: &[&str] = &["SQLite3", "LMDB"];
+use common::{ENGINES, Link, compile_c, project_dir, scratch};
 
 /// Compiles examples/<name>.c; `tag` keeps the executables of tests that
 /// run in parallel apart.
@@ -200,7 +198,7 @@ fn every_engine(name: &str, link: Link) {
 
 /// One engine named on the command line (case-insensitive, as the registry).
 fn one_engine(name: &str, arg: &str, engine: &str) {
-    let exe = build(name, Link::Static, "one");
+    let exe = build(name, Link::Static, &format!("one-{engine}"));
     let out = run_in_scratch(&exe, Some(arg));
     checker(name)(&out, &[engine]);
     for other in ENGINES.iter().filter(|e| **e != engine) {
@@ -252,13 +250,19 @@ fn message_queue_on_lmdb_only() {
     one_engine("message_queue", "LMDB", "LMDB");
 }
 
+#[cfg(feature = "rocksdb")]
+#[test]
+fn session_store_on_rocksdb_only() {
+    one_engine("session_store", "rocksdb", "RocksDB");
+}
+
 #[test]
 fn unknown_engine_fails() {
     let exe = build("raft_log", Link::Static, "unknown");
     let dir = scratch("example-unknown-engine");
-    let r = run(&exe, &[dir.to_str().unwrap(), "RocksDB"]);
+    let r = run(&exe, &[dir.to_str().unwrap(), "BerkeleyDB"]);
     assert!(!r.ok, "an unknown engine must fail:\n{}", r.stdout);
-    assert!(r.stderr.contains("no engine named RocksDB"), "stderr:\n{}", r.stderr);
+    assert!(r.stderr.contains("no engine named BerkeleyDB"), "stderr:\n{}", r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

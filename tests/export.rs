@@ -1007,3 +1007,5 @@ macro_rules! all_engine_tests {
 all_engine_tests!(sqlite, kvidxkit::Sqlite);
 #[cfg(feature = "lmdb")]
 all_engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+all_engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);

@@ -55,6 +55,7 @@ fn every_header_compiles_alone_in_c99_and_cxx() {
         "kvidxkitSchema.h",
         "kvidxkitAdapterSqlite3.h",
         "kvidxkitAdapterLmdb.h",
+        "kvidxkitAdapterRocksdb.h",
     ] {
         compiles_alone(h, false);
         compiles_alone(h, true);
@@ -95,8 +96,18 @@ fn member_of(suffix: &str) -> Option<String> {
     }
 }
 
-const PER_ENGINE: [(&str, &str); 2] =
-    [("kvidxkitAdapterSqlite3.h", "kvidxSqlite3"), ("kvidxkitAdapterLmdb.h", "kvidxLmdb")];
+/// Every per-engine header (the RocksDB one declares functions that only a
+/// RocksDB build has; its prototypes are checked in every build).
+const PER_ENGINE: [(&str, &str); 3] = [
+    ("kvidxkitAdapterSqlite3.h", "kvidxSqlite3"),
+    ("kvidxkitAdapterLmdb.h", "kvidxLmdb"),
+    ("kvidxkitAdapterRocksdb.h", "kvidxRocksdb"),
+];
+
+/// The per-engine headers of the engines this build has.
+fn built_per_engine() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    PER_ENGINE.iter().filter(|(_, p)| *p != "kvidxRocksdb" || cfg!(feature = "rocksdb"))
+}
 
 /// Each per-engine header declares the 39 functions of the original, each
 /// with exactly the type of its member of `kvidxInterface` (ApplyConfig:
@@ -131,9 +142,10 @@ fn per_engine_prototypes_have_the_member_types() {
     }
 }
 
-/// The shared library exports every per-engine function the headers
-/// declare, and no other `kvidxSqlite3*` / `kvidxLmdb*` symbol except this
-/// library's kvidxSqlite3Handle.
+/// The shared library exports every per-engine function the headers of its
+/// engines declare, and no other `kvidxSqlite3*` / `kvidxLmdb*` /
+/// `kvidxRocksdb*` symbol except this library's kvidxSqlite3Handle (a
+/// default build: no kvidxRocksdb* at all).
 #[test]
 fn shared_library_exports_exactly_the_per_engine_functions() {
     let lib = common::lib_dir().join("libkvidxkit.so");
@@ -143,13 +155,47 @@ fn shared_library_exports_exactly_the_per_engine_functions() {
     let mut exported: Vec<String> = text
         .lines()
         .filter_map(|l| l.split_whitespace().nth(2))
-        .filter(|s| s.starts_with("kvidxSqlite3") || s.starts_with("kvidxLmdb"))
+        .filter(|s| PER_ENGINE.iter().any(|(_, p)| s.starts_with(p)))
         .filter(|s| *s != "kvidxSqlite3Handle")
         .map(str::to_string)
         .collect();
-    let mut declared: Vec<String> = PER_ENGINE.iter().flat_map(|(h, p)| per_engine_names(h, p)).collect();
+    let mut declared: Vec<String> = built_per_engine().flat_map(|(h, p)| per_engine_names(h, p)).collect();
     exported.sort();
     declared.sort();
-    assert_eq!(declared.len(), 78);
+    assert_eq!(declared.len(), if cfg!(feature = "rocksdb") { 117 } else { 78 });
     assert_eq!(exported, declared);
+    let table = text.lines().any(|l| l.split_whitespace().nth(2) == Some("kvidxInterfaceRocksdb"));
+    assert_eq!(table, cfg!(feature = "rocksdb"), "kvidxInterfaceRocksdb exported: {table}");
+}
+
+/// kvidxkit.h declares kvidxInterfaceRocksdb under KVIDXKIT_HAS_ROCKSDB only
+/// (as the original's header): one header for every build. A program sees
+/// it with the macro defined (pkg-config and CMake of a RocksDB build define
+/// it) or through kvidxkitAdapterRocksdb.h, which defines it, whichever
+/// header comes first.
+#[test]
+fn rocksdb_table_is_declared_only_where_the_build_says_so() {
+    let uses = "static const void *p(void) { return &kvidxInterfaceRocksdb; }\nint main(void) { return p() == 0; }\n";
+    for (includes, define, ok) in [
+        ("#include \"kvidxkit.h\"\n", false, false),
+        ("#include \"kvidxkit.h\"\n", true, true),
+        ("#include \"kvidxkitAdapterRocksdb.h\"\n", false, true),
+        ("#include \"kvidxkit.h\"\n#include \"kvidxkitAdapterRocksdb.h\"\n", false, true),
+    ] {
+        let dir = common::scratch("rocksdb-decl");
+        let src = dir.join("t.c");
+        std::fs::write(&src, format!("{includes}{uses}")).unwrap();
+        let mut cmd = std::process::Command::new("cc");
+        cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-fsyntax-only"]);
+        if define {
+            cmd.arg("-DKVIDXKIT_HAS_ROCKSDB=1");
+        }
+        let o = cmd.arg("-I").arg(project_dir().join("include")).arg(&src).output().expect("cc");
+        assert_eq!(
+            o.status.success(),
+            ok,
+            "{includes} with the macro {define}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }

@@ -19,11 +19,21 @@
 #     libsqlite3.so.0; every tests-c program passes; the one-SQLite program
 #     runs on the system SQLite, linked shared and static; the Rust test
 #     suite passes with the system-sqlite feature
+#  RocksDB build (make ROCKSDB=1, in target/rocksdb), when librocksdb-dev is
+#  installed:
+#   - installs kvidxkitAdapterRocksdb.h, links librocksdb, exports
+#     kvidxInterfaceRocksdb; its .pc and CMake files define
+#     KVIDXKIT_HAS_ROCKSDB and name -lrocksdb -lstdc++ for static links
+#   - pkg-config (shared and static), find_package(kvidxkit) and
+#     add_subdirectory(kvidxkit) with KVIDXKIT_ENABLE_ROCKSDB=ON consumers
+#     see three engines and run
+#   - the default build installs no RocksDB header and exports no RocksDB
+#     symbol
 #  a clone of the repository in a folder with no ../shared: make && make test
 #  (skipped with KVIDX_PACKAGING_SKIP_CLONE=1; it costs a full build)
 #
 # Needs: cargo, cc, cmake, pkg-config, GNU binutils, libsqlite3-dev,
-# liblmdb-dev, git. Prints PASS/FAIL lines and a final count; exits non-zero
+# liblmdb-dev, git (and librocksdb-dev for the RocksDB part). Prints PASS/FAIL lines and a final count; exits non-zero
 # on any failure.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -302,8 +312,80 @@ system_rust_tests() {
 check "system build: the whole Rust and C test suite (cargo test --features capi,system-sqlite)" system_rust_tests
 
 # ---------------------------------------------------------------------------
+default_has_no_rocksdb() {
+  [ ! -e "$prefix/include/kvidxkit/kvidxkitAdapterRocksdb.h" ] || { echo "RocksDB header installed"; return 1; }
+  ! nm -D --defined-only "$lib/$soname" | grep -q 'kvidx.*Rocksdb' || { echo "RocksDB symbols exported"; return 1; }
+  ! has_needed "$lib/$soname" librocksdb || { echo "links librocksdb"; return 1; }
+  ! grep -q ROCKSDB "$lib/pkgconfig/kvidxkit.pc" &&
+    ! grep INTERFACE_COMPILE_DEFINITIONS "$prefix/lib/cmake/kvidxkit/kvidxkitConfig.cmake" | grep -q ROCKSDB
+}
+check "default build: no RocksDB header, symbol, library or definition" default_has_no_rocksdb
+
+if [ -f /usr/include/rocksdb/c.h ]; then
+  echo "== RocksDB build (make ROCKSDB=1, in target/rocksdb)"
+  build_rocksdb() { cd "$top" && $MAKE lib ROCKSDB=1; }
+  check "make lib ROCKSDB=1" build_rocksdb
+  rprefix=$work/prefix-rocksdb
+  install_rocksdb() { cd "$top" && $MAKE install ROCKSDB=1 PREFIX="$rprefix"; }
+  check "make install ROCKSDB=1 PREFIX=$rprefix" install_rocksdb
+  rlib=$rprefix/lib
+  rocksdb_layout() {
+    [ -f "$rprefix/include/kvidxkit/kvidxkitAdapterRocksdb.h" ] || { echo "no kvidxkitAdapterRocksdb.h"; return 1; }
+    has_needed "$rlib/$soname" librocksdb || { echo "no NEEDED librocksdb"; return 1; }
+    nm -D --defined-only "$rlib/$soname" | grep -q ' kvidxInterfaceRocksdb$' || { echo "no kvidxInterfaceRocksdb"; return 1; }
+    nm -g --defined-only "$rlib/libkvidxkit.a" | grep -q ' kvidxRocksdbApplyConfig$' || { echo "archive: no kvidxRocksdb*"; return 1; }
+    PKG_CONFIG_PATH="$rlib/pkgconfig" pkg-config --cflags kvidxkit | grep -q -- '-DKVIDXKIT_HAS_ROCKSDB=1' &&
+      PKG_CONFIG_PATH="$rlib/pkgconfig" pkg-config --libs kvidxkit-static | grep -q -- '-lrocksdb -lstdc++' &&
+      grep -q 'KVIDXKIT_HAS_ROCKSDB=1' "$rlib/cmake/kvidxkit/kvidxkitConfig.cmake"
+  }
+  check "RocksDB build: header, librocksdb, kvidxInterfaceRocksdb, KVIDXKIT_HAS_ROCKSDB and -lrocksdb in .pc/CMake" rocksdb_layout
+  rocksdb_pc() {
+    for pc in kvidxkit kvidxkit-static; do
+      d=$(fresh_dir)
+      # shellcheck disable=SC2046
+      $CC $cflags "$pkgdir/consumer.c" $(PKG_CONFIG_PATH="$rlib/pkgconfig" pkg-config --cflags --libs $pc) \
+        -Wl,-rpath,"$rlib" -o "$d/consumer" || return 1
+      "$d/consumer" "$d" > "$d/out" || { cat "$d/out"; return 1; }
+      grep -qx '3 engines' "$d/out" || { cat "$d/out"; return 1; }
+    done
+  }
+  check "RocksDB build: pkg-config consumers (shared, static) see and use three engines" rocksdb_pc
+  rocksdb_find_package() {
+    b=$work/cmake-find-package-rocksdb
+    cmake -S "$pkgdir/find_package" -B "$b" -DCMAKE_PREFIX_PATH="$rprefix" && cmake --build "$b" || return 1
+    for t in static shared default; do
+      d=$(fresh_dir); "$b/consumer-$t" "$d" > "$d/out" && grep -qx '3 engines' "$d/out" || { cat "$d/out"; return 1; }
+    done
+  }
+  check "RocksDB build: CMake find_package(kvidxkit) consumers see three engines" rocksdb_find_package
+  rocksdb_subdirectory() {
+    s=$work/subdirectory-rocksdb-src
+    b=$work/subdirectory-rocksdb-build
+    mkdir -p "$s" && cp "$pkgdir/subdirectory/CMakeLists.txt" "$s/" && cp "$pkgdir/consumer.c" "$work/" &&
+      ln -s "$top" "$s/kvidxkit" || return 1
+    cmake -S "$s" -B "$b" -DKVIDXKIT_ENABLE_ROCKSDB=ON -DKVIDXKIT_CARGO_TARGET_DIR="$top/target/rocksdb" &&
+      cmake --build "$b" || return 1
+    for t in static library; do
+      d=$(fresh_dir); "$b/consumer-$t" "$d" > "$d/out" && grep -qx '3 engines' "$d/out" || { cat "$d/out"; return 1; }
+    done
+  }
+  check "RocksDB build: CMake add_subdirectory(kvidxkit) with KVIDXKIT_ENABLE_ROCKSDB=ON" rocksdb_subdirectory
+else
+  echo "== RocksDB build: not checked (no /usr/include/rocksdb/c.h: apt-get install librocksdb-dev)"
+fi
+
+# ---------------------------------------------------------------------------
 if [ "${KVIDX_PACKAGING_SKIP_CLONE:-0}" = 1 ]; then
-  echo "== fresh clone: skipped (KVIDX_PACKAGING_SKIP_CLONE=1)"
+  # What a clone without ../shared changes is the cookbook's absence: the
+  # suite must say it did not run and still pass.
+  echo "== fresh clone: not cloned (KVIDX_PACKAGING_SKIP_CLONE=1); the cookbook's absence only"
+  no_cookbook() {
+    cd "$top" && env -u KVIDX_REQUIRE_COOKBOOK KVIDX_COOKBOOK="$work/no-such-cookbook.md" \
+      cargo test --release --test cookbook > "$work/no-cookbook.log" 2>&1 || { tail -n 20 "$work/no-cookbook.log"; return 1; }
+    grep "cookbook suite NOT RUN" "$work/no-cookbook.log" &&
+      grep -q '^test result: ok\. 0 passed; 0 failed; [1-9][0-9]* not run (no cookbook)' "$work/no-cookbook.log"
+  }
+  check "without the cookbook: the cookbook suite reports NOT RUN and passes" no_cookbook
 else
   echo "== a fresh clone in a folder with no ../shared (full build, a few minutes)"
   fresh_clone() {

@@ -308,3 +308,5 @@ macro_rules! engine_tests {
 engine_tests!(sqlite, kvidxkit::Sqlite);
 #[cfg(feature = "lmdb")]
 engine_tests!(lmdb, kvidxkit::Lmdb);
+#[cfg(feature = "rocksdb")]
+engine_tests!(rocksdb, kvidxkit::engines::Rocksdb);

@@ -4,6 +4,8 @@ use std::ffi::c_char;
 
 use super::adapter::{NativeOps, native, table};
 use super::types::{kvidxAdapterInfo, kvidxInterface};
+#[cfg(feature = "rocksdb")]
+use crate::engines::Rocksdb;
 use crate::engines::{Lmdb, Sqlite};
 
 /// Interface table of the SQLite3 engine; copy it into `kvidxInstance.interface`.
@@ -14,13 +16,29 @@ pub static kvidxInterfaceSqlite3: kvidxInterface = table::<Sqlite>();
 #[unsafe(no_mangle)]
 pub static kvidxInterfaceLmdb: kvidxInterface = table::<Lmdb>();
 
+/// Interface table of the RocksDB engine (a build with the `rocksdb`
+/// feature); copy it into `kvidxInstance.interface`.
+#[cfg(feature = "rocksdb")]
+#[unsafe(no_mangle)]
+pub static kvidxInterfaceRocksdb: kvidxInterface = table::<Rocksdb>();
+
 static SQLITE_NATIVE: NativeOps = native::<Sqlite>(&kvidxInterfaceSqlite3);
 static LMDB_NATIVE: NativeOps = native::<Lmdb>(&kvidxInterfaceLmdb);
+#[cfg(feature = "rocksdb")]
+static ROCKSDB_NATIVE: NativeOps = native::<Rocksdb>(&kvidxInterfaceRocksdb);
+
+/// Number of engines built in.
+const ENGINES: usize = if cfg!(feature = "rocksdb") { 3 } else { 2 };
 
 /// Native operations of every built-in engine.
-pub(crate) static NATIVE: [&NativeOps; 2] = [&SQLITE_NATIVE, &LMDB_NATIVE];
+pub(crate) static NATIVE: [&NativeOps; ENGINES] = [
+    &SQLITE_NATIVE,
+    &LMDB_NATIVE,
+    #[cfg(feature = "rocksdb")]
+    &ROCKSDB_NATIVE,
+];
 
-static REGISTRY: [kvidxAdapterInfo; 2] = [
+static REGISTRY: [kvidxAdapterInfo; ENGINES] = [
     kvidxAdapterInfo {
         name: c"SQLite3".as_ptr(),
         iface: &kvidxInterfaceSqlite3,
@@ -30,6 +48,13 @@ static REGISTRY: [kvidxAdapterInfo; 2] = [
     kvidxAdapterInfo {
         name: c"LMDB".as_ptr(),
         iface: &kvidxInterfaceLmdb,
+        pathSuffix: c"".as_ptr(),
+        isDirectory: true,
+    },
+    #[cfg(feature = "rocksdb")]
+    kvidxAdapterInfo {
+        name: c"RocksDB".as_ptr(),
+        iface: &kvidxInterfaceRocksdb,
         pathSuffix: c"".as_ptr(),
         isDirectory: true,
     },

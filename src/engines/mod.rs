@@ -1,6 +1,7 @@
 //! The storage engines, the type parameter of [`Store`](crate::Store):
-//! [`Sqlite`] (feature `sqlite`) and [`Lmdb`] (feature `lmdb`). Each is
-//! also re-exported at the crate root. How they differ and how to choose:
+//! [`Sqlite`] (feature `sqlite`), [`Lmdb`] (feature `lmdb`) and `Rocksdb`
+//! (feature `rocksdb`, off by default). Each is also re-exported at the
+//! crate root. How they differ and how to choose:
 //! [the crate documentation](crate#engines).
 //!
 //! Only what differs between engines lives here; everything else is written
@@ -13,25 +14,35 @@ mod lmdb;
 #[cfg(feature = "lmdb")]
 #[doc(hidden)]
 pub mod lmdb_ffi;
+/// The RocksDB engine; its layout helpers and the declarations of
+/// RocksDB's C API are public for the tests (not part of the Rust API).
+/// cbindgen:ignore
+#[cfg(feature = "rocksdb")]
+#[doc(hidden)]
+pub mod rocksdb;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(feature = "lmdb")]
 pub use lmdb::{DEFAULT_MAP_SIZE, Lmdb};
+#[cfg(feature = "rocksdb")]
+pub use rocksdb::Rocksdb;
 #[cfg(feature = "sqlite")]
 pub use sqlite::{DEFAULT_PAGE_SIZE, Sqlite};
 
 /// Files and directories held open in this process, by (device, inode),
 /// with the id of the process that opened them. An engine that must not
-/// open the same storage twice in one process (LMDB always; SQLite with its
-/// exclusive-locking VFS, whose WAL index lives in each connection's
-/// memory) claims it exclusively; SQLite records every file it opens.
+/// open the same storage twice in one process (LMDB and RocksDB always;
+/// SQLite with its exclusive-locking VFS, whose WAL index lives in each
+/// connection's memory) claims it exclusively; SQLite records every file it
+/// opens.
 ///
 /// A child created by fork() inherits a copy of this table along with a
 /// copy of the parent's open instances, which it must not use. What the
 /// child may open then depends on the engine: an LMDB environment is
 /// independent per process, so the parent's claims are stale in the child
-/// and ignored (a child opens the environment as any other process would);
+/// and ignored (a child opens the environment as any other process would;
+/// so does a RocksDB directory, which RocksDB's own LOCK then guards);
 /// SQLite keeps per-file state for every connection of the process, which
 /// the inherited connection shares with any new one, so a child cannot
 /// safely open a file the parent had open when it forked: that is refused

@@ -6,6 +6,8 @@
  *   the parent had open when it forked is refused with a clear LOCKED error
  *   (SQLite keeps per-file state for every connection in the process, and
  *   the child's copy of the parent's connection would share it);
+ * - RocksDB (in a RocksDB build) as SQLite: RocksDB's record of the locks
+ *   it holds is per process and a child inherits it;
  * - the parent itself still cannot open it twice.
  * Usage: fork DIR */
 #include "check.h"
@@ -130,6 +132,9 @@ int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
     run(dir, "sqlite", &kvidxInterfaceSqlite3, false);
     run(dir, "lmdb", &kvidxInterfaceLmdb, true);
+#ifdef KVIDXKIT_HAS_ROCKSDB
+    run(dir, "rocksdb", &kvidxInterfaceRocksdb, false);
+#endif
     if (check_passed_count < 20) {
         fprintf(stderr, "too few checks ran (%lu)\n", check_passed_count);
         return 1;

@@ -50,6 +50,9 @@ int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
     run(dir, "sqlite", &kvidxInterfaceSqlite3, "db.sqlite3");
     run(dir, "lmdb", &kvidxInterfaceLmdb, "env");
+#ifdef KVIDXKIT_HAS_ROCKSDB
+    run(dir, "rocksdb", &kvidxInterfaceRocksdb, "rocks");
+#endif
     if (check_passed_count < 100) {
         fprintf(stderr, "too few checks ran (%lu)\n", check_passed_count);
         return 1;

@@ -33,6 +33,14 @@ pub enum Link {
     Shared,
 }
 
+/// What a program linking the static library of a RocksDB build adds: the
+/// system RocksDB and the C++ runtime it needs.
+pub const ROCKSDB_STATIC_LIBS: &[&str] = &["-lrocksdb", "-lstdc++"];
+
+/// The engines of this build's registry, in registry order.
+pub const ENGINES: &[&str] =
+    if cfg!(feature = "rocksdb") { &["SQLite3", "LMDB", "RocksDB"] } else { &["SQLite3", "LMDB"] };
+
 /// Compiles C sources against the library and returns the executable.
 pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) -> Result<PathBuf, String> {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cbin");
@@ -43,6 +51,11 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
     let mut cmd = std::process::Command::new(cc);
     cmd.args(["-std=c99", "-Wall", "-Wextra", "-pedantic", "-D_DEFAULT_SOURCE", "-O1", "-g"]);
     cmd.args(extra);
+    // A RocksDB build: the programs see kvidxInterfaceRocksdb (as pkg-config
+    // and CMake give a RocksDB build's consumers).
+    if cfg!(feature = "rocksdb") {
+        cmd.arg("-DKVIDXKIT_HAS_ROCKSDB=1");
+    }
     cmd.arg("-I").arg(include_dir());
     cmd.arg("-I").arg(project_dir().join("tests-c"));
     cmd.args(sources);
@@ -55,6 +68,9 @@ pub fn compile_c(sources: &[PathBuf], name: &str, link: Link, extra: &[&str]) ->
             // SQLite may lack; unreferenced code must not need it.
             cmd.arg("-Wl,--gc-sections");
             cmd.args(sqlite);
+            if cfg!(feature = "rocksdb") {
+                cmd.args(ROCKSDB_STATIC_LIBS);
+            }
             cmd.args(["-lm", "-lpthread", "-ldl"]);
         }
         Link::Shared => {

@@ -80,7 +80,7 @@ pub struct Slot<E: Engine> {
 
 impl<E: Engine> Slot<E> {
     pub fn new(dir: &Path, name: &str) -> Self {
-        let suffix = if E::NAME == "LMDB" { "" } else { ".sqlite3" };
+        let suffix = if E::NAME == "SQLite3" { ".sqlite3" } else { "" };
         let path = dir.join(format!("{name}-{}{suffix}", E::NAME));
         Slot { path, store: None }
     }
@@ -614,11 +614,14 @@ fn verify<E: Engine>(s: &mut Store<E>, m: &Model, in_txn: bool, ctx: &str) {
     }
 }
 
-/// Scratch for the operation sequences: one store per engine.
+/// Scratch for the operation sequences: one store per engine (RocksDB in a
+/// build with the `rocksdb` feature).
 pub struct OpsCtx {
     file: PathBuf,
     sqlite: Slot<Sqlite>,
     lmdb: Slot<Lmdb>,
+    #[cfg(feature = "rocksdb")]
+    rocksdb: Slot<kvidxkit::engines::Rocksdb>,
     /// Inputs and operations run (for the replay test's count).
     pub inputs: usize,
     pub ops: usize,
@@ -633,6 +636,8 @@ impl OpsCtx {
             file: dir.join("ops-export"),
             sqlite: Slot::new(dir, "ops"),
             lmdb: Slot::new(dir, "ops"),
+            #[cfg(feature = "rocksdb")]
+            rocksdb: Slot::new(dir, "ops"),
             inputs: 0,
             ops: 0,
         }
@@ -645,6 +650,10 @@ impl OpsCtx {
         let file = self.file.clone();
         self.ops += run_ops(&mut self.sqlite, data, &file);
         self.ops += run_ops(&mut self.lmdb, data, &file);
+        #[cfg(feature = "rocksdb")]
+        {
+            self.ops += run_ops(&mut self.rocksdb, data, &file);
+        }
     }
 }
 

@@ -11,6 +11,9 @@
 #include "kvidxkitAdapterLmdb.h"
 #include "kvidxkitAdapterSqlite3.h"
 #include "kvidxkitRegistry.h"
+#ifdef KVIDXKIT_HAS_ROCKSDB /* a RocksDB build: its pkg-config and CMake files define it */
+#include "kvidxkitAdapterRocksdb.h"
+#endif
 
 static int passed, failed;
 
@@ -27,6 +30,14 @@ int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
     size_t n = kvidxGetAdapterCount(), a;
     check(n >= 2, "two engines registered");
+#ifdef KVIDXKIT_HAS_ROCKSDB
+    check(n == 3 && kvidxHasAdapter("RocksDB"), "RocksDB registered in a RocksDB build");
+    check(kvidxGetAdapterByName("RocksDB") != NULL &&
+              kvidxGetAdapterByName("RocksDB")->iface == &kvidxInterfaceRocksdb,
+          "kvidxInterfaceRocksdb is the registry's table");
+#else
+    check(!kvidxHasAdapter("RocksDB"), "no RocksDB without KVIDXKIT_HAS_ROCKSDB");
+#endif
     for (a = 0; a < n; a++) {
         const kvidxAdapterInfo *ad = kvidxGetAdapterByIndex(a);
         kvidxInstance db;
@@ -43,6 +54,10 @@ int main(int argc, char **argv) {
         check(kvidxGet(&db, 7, NULL, NULL, &data, &len) && len == 5 && memcmp(data, "seven", 5) == 0, "get");
         if (strcmp(ad->name, "SQLite3") == 0) {
             check(kvidxSqlite3GetKeyCount(&db, &count) == KVIDX_OK && count == 1, "kvidxSqlite3GetKeyCount");
+#ifdef KVIDXKIT_HAS_ROCKSDB
+        } else if (strcmp(ad->name, "RocksDB") == 0) {
+            check(kvidxRocksdbGetKeyCount(&db, &count) == KVIDX_OK && count == 1, "kvidxRocksdbGetKeyCount");
+#endif
         } else {
             check(kvidxLmdbGetKeyCount(&db, &count) == KVIDX_OK && count == 1, "kvidxLmdbGetKeyCount");
         }
@@ -51,6 +66,7 @@ int main(int argc, char **argv) {
         check(strcmp(kvidxGetLastErrorMessage(&db), "custom 42") == 0, "kvidxSetError message");
         check(kvidxClose(&db), "close");
     }
+    printf("%zu engines\n", n);
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
