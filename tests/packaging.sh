@@ -69,7 +69,9 @@ check() {
 
 fresh_dir() { d=$(mktemp -d "$work/run.XXXXXX"); echo "$d"; }
 sorted_tree() { (cd "$1" && find . \( -type f -o -type l \) | sort); }
-has_needed() { readelf -d "$1" | grep -q "NEEDED.*\[$2\]"; }
+# has_needed FILE NAME: FILE's dynamic section needs NAME exactly, or NAME's
+# shared library of any version (librocksdb → librocksdb.so.7.8).
+has_needed() { readelf -d "$1" | grep -qE "NEEDED.*\[$2(\.so[^]]*)?\]"; }
 
 # ---------------------------------------------------------------------------
 echo "== bundled SQLite build"
