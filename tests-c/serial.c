@@ -366,13 +366,15 @@ typedef struct {
 } failer;
 
 /* Each round every thread makes failing calls as fast as it can until the
- * main thread says stop: the last calls of the threads overlap. */
+ * main thread says stop: the last calls of the threads overlap. Each makes
+ * at least one call per round, however late it is scheduled (the round's
+ * error slot is then never left empty). */
 static void *fail_together(void *arg) {
     failer *f = arg;
     for (int r = 0; r < ERR_ROUNDS; r++) {
         uint64_t j = 0;
         pthread_barrier_wait(f->start);
-        while (!f->stop[r]) {
+        do {
             switch ((f->t + j++) % 5) {
             case 0: /* NOT_FOUND: "Get: key <k> not found" */
                 (void)kvidxGet(f->inst, 900000000000ull + (uint64_t)f->t * 100000 + j % 1000, NULL, NULL, NULL, NULL);
@@ -389,7 +391,7 @@ static void *fail_together(void *arg) {
             }
             /* a long message of the caller's own: 200 + t, 250 x ('a' + t) */
             kvidxSetError(f->inst, (kvidxError)(200 + f->t), "%s", f->text);
-        }
+        } while (!f->stop[r]);
         pthread_barrier_wait(f->end);
     }
     return NULL;
