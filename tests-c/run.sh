@@ -45,7 +45,7 @@ for n in $names; do
     exe="$out/$n-$mode"
     dir=$(mktemp -d "$out/$n-$mode.XXXXXX")
     run=""
-    if [ "${VALGRIND:-0}" = 1 ]; then run="valgrind -q --error-exitcode=1 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite"; fi
+    if [ "${VALGRIND:-0}" = 1 ]; then export KVIDX_VALGRIND=1; run="valgrind -q --error-exitcode=1 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite"; fi
     if $CC $CFLAGS "$top/tests-c/$n.c" $L -o "$exe" && $run "$exe" "$dir" > "$dir.log" 2>&1; then
       pass=$((pass+1)); echo "PASS $n ($mode): $(tail -n 1 "$dir.log")"
     else
