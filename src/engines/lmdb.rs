@@ -1020,6 +1020,64 @@ impl Lmdb {
         check("mdb_env_set_flags", unsafe { ffi::mdb_env_set_flags(self.env, ffi::MDB_NOSYNC, off) })
     }
 
+    /// A file shorter than its committed pages is valid when every page
+    /// past its end is free: pages a transaction allocated and freed again
+    /// before committing are never written (LMDB's loose pages), and a
+    /// writer killed right after such a commit leaves the file short. The
+    /// file is first extended to the committed size (zeros: no read can
+    /// fault), the free-page database read, and the extension kept only if
+    /// it lists every missing page; otherwise the file is put back as it
+    /// was (a truncated file is damaged). True if the file now covers the
+    /// committed pages.
+    fn free_tail(&mut self, fd: c_int, have: u64, pages: u64) -> bool {
+        let psize = self.psize as u64;
+        let need = pages * psize;
+        if !have.is_multiple_of(psize) {
+            return false;
+        }
+        // SAFETY: our descriptor of data.mdb; the environment is open.
+        if unsafe { libc::ftruncate(fd, need as libc::off_t) } != 0 {
+            return false;
+        }
+        self.refresh_bounds();
+        let first = have / psize;
+        let mut free: Vec<u64> = Vec::new();
+        let ok = unsafe {
+            let mut txn = null_mut();
+            if ffi::mdb_txn_begin(self.env, null_mut(), ffi::MDB_RDONLY, &mut txn) != 0 {
+                false
+            } else {
+                let b = Bounds { write: false, ..self.bounds };
+                let mut well_formed = true;
+                let r = Self::cursor_scan::<true>(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |_, v| {
+                    let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
+                    if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
+                        well_formed = false;
+                        return false;
+                    }
+                    free.extend(
+                        v[8..]
+                            .chunks_exact(8)
+                            .map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes")))
+                            .filter(|&p| p >= first),
+                    );
+                    true
+                });
+                ffi::mdb_txn_abort(txn);
+                r.is_ok() && well_formed
+            }
+        };
+        free.sort_unstable();
+        free.dedup();
+        let covered = ok && free.len() as u64 == pages - first && free.iter().all(|&p| p >= first && p < pages);
+        if !covered {
+            // SAFETY: as above; the file goes back to its own length.
+            unsafe { libc::ftruncate(fd, have as libc::off_t) };
+            self.refresh_bounds();
+        }
+        covered
+    }
+
     fn file_stats_inner(&mut self) -> Result<FileStats> {
         // LMDB lets only read-only transactions read the free-page database.
         let txn = self.snapshot_txn()?;
@@ -1268,7 +1326,10 @@ impl Lmdb {
             // the map beyond the end of the file raises SIGBUS.
             let pages = engine.env_info().me_last_pgno as u64 + 1;
             let need = pages * engine.psize as u64;
-            let have = file_len(fd);
+            let mut have = file_len(fd);
+            if have < need && !read_only && engine.free_tail(fd, have, pages) {
+                have = file_len(fd);
+            }
             if have < need {
                 return Err(corrupt(format_args!(
                     "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
