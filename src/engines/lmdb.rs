@@ -1048,23 +1048,15 @@ impl Lmdb {
                 false
             } else {
                 let b = Bounds { write: false, ..self.bounds };
-                let mut well_formed = true;
-                let r = Self::cursor_scan::<true>(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |_, v| {
-                    let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
-                    if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
-                        well_formed = false;
-                        return false;
-                    }
+                let r = Self::free_pages(txn, b, |list| {
                     free.extend(
-                        v[8..]
-                            .chunks_exact(8)
+                        list.chunks_exact(8)
                             .map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes")))
                             .filter(|&p| p >= first),
-                    );
-                    true
+                    )
                 });
                 ffi::mdb_txn_abort(txn);
-                r.is_ok() && well_formed
+                r.is_ok()
             }
         };
         free.sort_unstable();
@@ -1078,26 +1070,35 @@ impl Lmdb {
         covered
     }
 
-    fn file_stats_inner(&mut self) -> Result<FileStats> {
-        // LMDB lets only read-only transactions read the free-page database.
-        let txn = self.snapshot_txn()?;
-        let b = Bounds { write: false, ..self.bounds };
-        let mut free = 0u64;
+    /// Visits the free-page database (dbi 0) in read transaction `txn`:
+    /// each record lists page numbers, its first word being how many; `f`
+    /// gets the list (8 bytes per page). A record whose count disagrees
+    /// with its length is CORRUPT.
+    fn free_pages(txn: *mut ffi::MDB_txn, b: Bounds, mut f: impl FnMut(&[u8])) -> Result<()> {
         let mut bad = None;
-        // The free-page database (dbi 0): each record lists page numbers,
-        // its first word being how many.
         Self::cursor_scan::<true>(txn, 0, Kind::Free, b, 0, u64::MAX, Dir::Forward, |k, v| {
             let n = u64::from_ne_bytes(v[..8].try_into().expect("8 bytes"));
             if n.checked_add(1).and_then(|w| w.checked_mul(8)) != Some(v.len() as u64) {
                 bad = Some((k, n, v.len()));
                 return false;
             }
-            free += n;
+            f(&v[8..]);
             true
         })?;
-        if let Some((k, n, len)) = bad {
-            return Err(corrupt(format_args!("free-page record of transaction {k} lists {n} pages in {len} bytes")));
+        match bad {
+            Some((k, n, len)) => {
+                Err(corrupt(format_args!("free-page record of transaction {k} lists {n} pages in {len} bytes")))
+            }
+            None => Ok(()),
         }
+    }
+
+    fn file_stats_inner(&mut self) -> Result<FileStats> {
+        // LMDB lets only read-only transactions read the free-page database.
+        let txn = self.snapshot_txn()?;
+        let b = Bounds { write: false, ..self.bounds };
+        let mut free = 0u64;
+        Self::free_pages(txn, b, |list| free += (list.len() / 8) as u64)?;
         let info = self.env_info();
         let file = std::fs::metadata(self.dir.join("data.mdb")).map(|m| m.len()).unwrap_or(0);
         Ok(FileStats {
