@@ -325,3 +325,110 @@ int main(int argc, char **argv) {
     a.insert(5000, 0, 0, &[1u8; 4096]).unwrap();
     assert!(a.exists(5000).unwrap());
 }
+
+unsafe fn del(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, key: u64) {
+    let mut k = ffi::MDB_val { mv_size: 8, mv_data: &key as *const u64 as *mut _ };
+    unsafe { rc(ffi::mdb_del(txn, dbi, &mut k, null_mut())) };
+}
+
+/// An environment whose data.mdb ends before its committed pages while
+/// every missing page is free: four small commits (so the next one reuses
+/// pages they freed), then one transaction that inserts 20 000 keys and
+/// removes them again. The pages its splits allocated are merged away
+/// before the commit, and LMDB never writes such loose pages, so the file
+/// stops well short of the meta page's page count. Returns the file length
+/// and the committed length; keys 0..50 hold `[3; 48]`.
+fn short_env(dir: &std::path::Path) -> (u64, u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    unsafe {
+        let env = raw_env(dir);
+        let mut dbi = 0;
+        for t in 0..4u8 {
+            let mut txn = null_mut();
+            rc(ffi::mdb_txn_begin(env, null_mut(), 0, &mut txn));
+            dbi = raw_dbi(txn, c"_kvidx_data");
+            for k in 0..50 {
+                put(txn, dbi, k, &value(t as u64, 0, &[t; 32]));
+            }
+            rc(ffi::mdb_txn_commit(txn));
+        }
+        let mut txn = null_mut();
+        rc(ffi::mdb_txn_begin(env, null_mut(), 0, &mut txn));
+        for k in 1000..21_000 {
+            put(txn, dbi, k, &value(9, 9, &[9; 32]));
+        }
+        for k in 1000..21_000 {
+            del(txn, dbi, k);
+        }
+        rc(ffi::mdb_txn_commit(txn));
+        let mut info: ffi::MDB_envinfo = std::mem::zeroed();
+        ffi::mdb_env_info(env, &mut info);
+        let mut st: ffi::MDB_stat = std::mem::zeroed();
+        ffi::mdb_env_stat(env, &mut st);
+        ffi::mdb_env_close(env);
+        let len = std::fs::metadata(dir.join("data.mdb")).unwrap().len();
+        (len, (info.me_last_pgno as u64 + 1) * st.ms_psize as u64)
+    }
+}
+
+fn assert_small_keys(s: &mut Store<Lmdb>) {
+    let keys: Vec<u64> = s.range(0..=u64::MAX).map(|e| e.unwrap().key).collect();
+    assert_eq!(keys, (0..50).collect::<Vec<u64>>());
+    for k in 0..50 {
+        let e = s.get(k).unwrap().unwrap();
+        assert_eq!((e.term, e.cmd, e.data), (3, 0, &[3u8; 32][..]));
+    }
+}
+
+/// A writer killed right after committing such a transaction leaves this
+/// file behind (CI's crash loop met one); it is valid and must open. Before
+/// the open learnt to read the free-page database it was refused as
+/// truncated.
+#[test]
+fn a_file_ending_in_free_pages_opens() {
+    let dir = common::scratch("lmdb-short").join("env");
+    let (len, committed) = short_env(&dir);
+    assert!(len + 16 * 4096 <= committed, "the construction leaves the file short: {len} of {committed} bytes");
+    {
+        let mut s = Store::<Lmdb>::open(&dir).unwrap();
+        assert_small_keys(&mut s);
+        assert!(std::fs::metadata(dir.join("data.mdb")).unwrap().len() >= committed);
+        // The free pages are reused by later writes, and all of it reads back.
+        for k in 100..5_100u64 {
+            s.insert(k, k, 1, &k.to_ne_bytes()).unwrap();
+        }
+        s.close().map_err(|(_, e)| e).unwrap();
+    }
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    for k in (100..5_100u64).step_by(97) {
+        let e = s.get(k).unwrap().unwrap();
+        assert_eq!((e.term, e.cmd, e.data), (k, 1, &k.to_ne_bytes()[..]));
+    }
+    assert_eq!(s.range(0..=u64::MAX).count(), 5_050);
+}
+
+/// The same file cut further, so that pages the trees use are missing, is
+/// damaged: refused as CORRUPT, and the file left at the length it had.
+/// Read-only, the short file cannot be brought up to size and is refused
+/// with a clear error, untouched.
+#[test]
+fn a_file_missing_live_pages_stays_refused() {
+    let dir = common::scratch("lmdb-short-cut").join("env");
+    let (len, committed) = short_env(&dir);
+    assert!(len < committed);
+    let ro = Config { read_only: true, ..Config::default() };
+    match Store::<Lmdb>::open_with_config(&dir, &ro) {
+        Err(kvidxkit::Error::Corrupt(m)) => assert!(m.contains("read-write"), "{m}"),
+        Err(e) => panic!("read-only open of the short file: {e}"),
+        Ok(_) => panic!("read-only open of the short file succeeded"),
+    }
+    assert_eq!(std::fs::metadata(dir.join("data.mdb")).unwrap().len(), len);
+    let cut = 4 * 4096;
+    std::fs::OpenOptions::new().write(true).open(dir.join("data.mdb")).unwrap().set_len(cut).unwrap();
+    match Store::<Lmdb>::open(&dir) {
+        Err(kvidxkit::Error::Corrupt(m)) => assert!(m.contains("truncated"), "{m}"),
+        Err(e) => panic!("open of the cut file: {e}"),
+        Ok(_) => panic!("open of a file missing live pages succeeded"),
+    }
+    assert_eq!(std::fs::metadata(dir.join("data.mdb")).unwrap().len(), cut);
+}

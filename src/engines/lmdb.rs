@@ -1331,6 +1331,14 @@ impl Lmdb {
             if have < need && !read_only && engine.free_tail(fd, have, pages) {
                 have = file_len(fd);
             }
+            if have < need && read_only {
+                // Read-only, the file cannot be brought up to size, and a
+                // map read past its end would fault.
+                return Err(corrupt(format_args!(
+                    "data.mdb is {have} bytes but its committed pages end at byte {need}: the file is truncated, \
+                     or ends in free pages that a read-write open restores"
+                )));
+            }
             if have < need {
                 return Err(corrupt(format_args!(
                     "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
