@@ -7179,6 +7179,60 @@ skip:
 	return MDB_SUCCESS;
 }
 
+/* kvidxkit: the run of plain items that follows (dir > 0) or precedes
+ * (dir < 0) the cursor's current item on the same leaf page, up to `max`,
+ * stored in keys[] and data[]; the cursor moves onto the last one returned.
+ * Stops at the edge of the page and before a node that is not a plain
+ * key/value (overflow data, or any flag a damaged page may show), where the
+ * caller continues with MDB_NEXT / MDB_PREV and LMDB's full checks. Reads
+ * exactly what mdb_cursor_next/prev read for such an item (the node
+ * pointer, the node header, the key and data addresses), in one call for a
+ * page's worth of items. Returns how many were stored: 0 when the cursor is
+ * not positioned on an item of a leaf page, after a delete, at EOF, in a
+ * sub-cursor, a DUPSORT database or a failed transaction. */
+unsigned
+mdb_cursor_run(MDB_cursor *mc, int dir, MDB_val *keys, MDB_val *data, unsigned max)
+{
+	MDB_page *mp;
+	unsigned ki, last, nkeys, n = 0;
+
+	if (!mc || !keys || !data ||
+		(mc->mc_flags & (C_INITIALIZED|C_EOF|C_DEL|C_SUB)) != C_INITIALIZED ||
+		(mc->mc_txn->mt_flags & MDB_TXN_BLOCKED) ||
+		(mc->mc_db->md_flags & MDB_DUPSORT))
+		return 0;
+	mp = mc->mc_pg[mc->mc_top];
+	if (!IS_LEAF(mp) || IS_LEAF2(mp))
+		return 0;
+	nkeys = NUMKEYS(mp);
+	ki = last = mc->mc_ki[mc->mc_top];
+	if (ki >= nkeys)
+		return 0;
+	while (n < max) {
+		MDB_node *leaf;
+		if (dir > 0) {
+			if (ki + 1 >= nkeys)
+				break;
+			ki++;
+		} else {
+			if (ki == 0)
+				break;
+			ki--;
+		}
+		leaf = NODEPTR(mp, ki);
+		if (leaf->mn_flags)
+			break;
+		keys[n].mv_size = NODEKSZ(leaf);
+		keys[n].mv_data = NODEKEY(leaf);
+		data[n].mv_size = NODEDSZ(leaf);
+		data[n].mv_data = NODEDATA(leaf);
+		last = ki;
+		n++;
+	}
+	mc->mc_ki[mc->mc_top] = (indx_t)last;
+	return n;
+}
+
 /** Move the cursor to the previous data item. */
 static int
 mdb_cursor_prev(MDB_cursor *mc, MDB_val *key, MDB_val *data, MDB_cursor_op op)

@@ -186,6 +186,17 @@ unsafe extern "C" {
     pub fn mdb_cursor_renew(txn: *mut MDB_txn, cursor: *mut MDB_cursor) -> c_int;
     #[link_name = "kvx_mdb_cursor_get"]
     pub fn mdb_cursor_get(cursor: *mut MDB_cursor, key: *mut MDB_val, data: *mut MDB_val, op: MDB_cursor_op) -> c_int;
+    /// kvidxkit's addition (csrc/lmdb/PATCHES.md): up to `max` plain items
+    /// after (`dir` > 0) or before (`dir` < 0) the cursor's current one on
+    /// the same leaf page, the cursor moved onto the last returned; how many.
+    #[link_name = "kvx_mdb_cursor_run"]
+    pub fn mdb_cursor_run(
+        cursor: *mut MDB_cursor,
+        dir: c_int,
+        keys: *mut MDB_val,
+        data: *mut MDB_val,
+        max: c_uint,
+    ) -> c_uint;
     #[link_name = "kvx_mdb_cursor_put"]
     pub fn mdb_cursor_put(cursor: *mut MDB_cursor, key: *mut MDB_val, data: *mut MDB_val, flags: c_uint) -> c_int;
     #[link_name = "kvx_mdb_cursor_del"]
