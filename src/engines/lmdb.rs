@@ -239,6 +239,21 @@ const RUN: usize = 64;
 /// cannot be read past the end of the file, and pages written after open
 /// are LMDB's own: nothing LMDB reads lies beyond the file. Reads at most
 /// `NODE_REACH / page size + 1` pages (about 130 KiB).
+/// [`check_tail`] for an open that cannot hold the writer lock: a failure
+/// is checked again a few times, 2 ms apart, and reported only if it stays.
+fn check_tail_settled(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match check_tail(fd, psize, pages, file) {
+            Err(_) if tries < 4 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            r => return r,
+        }
+    }
+}
+
 fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
     let first = file.saturating_sub(NODE_REACH + psize) / psize;
     let mut page = vec![0u8; psize as usize];
@@ -1369,11 +1384,29 @@ impl Lmdb {
                     "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
                 )));
             }
-            check_tail(fd, engine.psize as u64, pages, have)?;
+            let psize = engine.psize as u64;
+            if read_only {
+                // Another process may be writing pages meanwhile (free ones
+                // of this snapshot): a page read while it is being written
+                // can look torn, so only a page that stays bad is damage.
+                check_tail_settled(fd, psize, pages, have)?;
+            }
             let mut txn = null_mut();
             let tflags = if read_only { ffi::MDB_RDONLY } else { 0 };
             let rc = engine.resized_retry(|env| ffi::mdb_txn_begin(env, null_mut(), tflags, &mut txn))?;
             check("mdb_txn_begin", rc)?;
+            if !read_only {
+                // The write transaction holds the writer lock: no other
+                // process writes a page while they are checked. The newest
+                // commit's pages, as far as the file holds them (a tail of
+                // free pages another process left unwritten is not read).
+                let pages = (engine.env_info().me_last_pgno as u64 + 1).max(pages);
+                let have = file_len(fd);
+                if let Err(e) = check_tail(fd, psize, pages.min(have / psize), have) {
+                    ffi::mdb_txn_abort(txn);
+                    return Err(e);
+                }
+            }
             if let Err(e) = engine.open_dbs(txn, read_only) {
                 ffi::mdb_txn_abort(txn);
                 return Err(e);
