@@ -239,21 +239,6 @@ const RUN: usize = 64;
 /// cannot be read past the end of the file, and pages written after open
 /// are LMDB's own: nothing LMDB reads lies beyond the file. Reads at most
 /// `NODE_REACH / page size + 1` pages (about 130 KiB).
-/// [`check_tail`] for an open that cannot hold the writer lock: a failure
-/// is checked again a few times, 2 ms apart, and reported only if it stays.
-fn check_tail_settled(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
-    let mut tries = 0;
-    loop {
-        match check_tail(fd, psize, pages, file) {
-            Err(_) if tries < 4 => {
-                tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(2));
-            }
-            r => return r,
-        }
-    }
-}
-
 fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
     let first = file.saturating_sub(NODE_REACH + psize) / psize;
     let mut page = vec![0u8; psize as usize];
@@ -295,6 +280,21 @@ fn check_tail(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// [`check_tail`] for an open that cannot hold the writer lock: a failure
+/// is checked again a few times, 2 ms apart, and reported only if it stays.
+fn check_tail_settled(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match check_tail(fd, psize, pages, file) {
+            Err(_) if tries < 4 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            r => return r,
+        }
+    }
 }
 
 fn file_len(fd: c_int) -> u64 {
