@@ -25,6 +25,7 @@
 //! [`Error::Corrupt`], which ends the operation.
 
 use std::ffi::{CStr, CString, c_int, c_uint, c_void};
+use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::ptr::null_mut;
@@ -909,22 +910,24 @@ impl Lmdb {
             // Records after the first come a leaf page's run at a time
             // (csrc/lmdb patch 4), each checked below exactly like one
             // from MDB_NEXT/MDB_PREV, which takes over at page edges.
-            let mut run_k = [ffi::MDB_val { mv_size: 0, mv_data: null_mut() }; RUN];
-            let mut run_v = run_k;
+            // Left uninitialised: a scan that reads one record (a neighbour
+            // read) never touches them; only what the call wrote is read.
+            let mut run_k = [const { MaybeUninit::<ffi::MDB_val>::uninit() }; RUN];
+            let mut run_v = [const { MaybeUninit::<ffi::MDB_val>::uninit() }; RUN];
             let (mut run_n, mut run_i) = (0usize, 0usize);
             let run_dir: c_int = if dir == Dir::Forward { 1 } else { -1 };
             let mut next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| {
                 if run_i == run_n {
-                    run_n = ffi::mdb_cursor_run(cur, run_dir, run_k.as_mut_ptr(), run_v.as_mut_ptr(), RUN as c_uint)
-                        as usize;
-                    run_n = run_n.min(RUN);
+                    let (pk, pv) = (run_k.as_mut_ptr() as *mut ffi::MDB_val, run_v.as_mut_ptr() as *mut ffi::MDB_val);
+                    run_n = (ffi::mdb_cursor_run(cur, run_dir, pk, pv, RUN as c_uint) as usize).min(RUN);
                     run_i = 0;
                     if run_n == 0 {
                         return get(k, v, step);
                     }
                 }
-                *k = run_k[run_i];
-                *v = run_v[run_i];
+                // SAFETY: run_i < run_n, and the call wrote the first run_n.
+                *k = run_k[run_i].assume_init();
+                *v = run_v[run_i].assume_init();
                 run_i += 1;
                 0
             };
