@@ -1063,6 +1063,26 @@ impl Lmdb {
         check("mdb_env_set_flags", unsafe { ffi::mdb_env_set_flags(self.env, ffi::MDB_NOSYNC, off) })
     }
 
+    /// For a read-write open, holding the writer lock: the file must cover
+    /// the newest commit's pages (a tail of free pages LMDB never wrote is
+    /// restored, see [`Self::free_tail`]) and the pages near its end must
+    /// keep their nodes inside them ([`check_tail`]).
+    fn settle_file(&mut self, fd: c_int) -> Result<()> {
+        let psize = self.psize as u64;
+        let pages = self.env_info().me_last_pgno as u64 + 1;
+        let need = pages * psize;
+        let mut have = file_len(fd);
+        if have < need && self.free_tail(fd, have, pages) {
+            have = file_len(fd);
+        }
+        if have < need {
+            return Err(corrupt(format_args!(
+                "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
+            )));
+        }
+        check_tail(fd, psize, pages, have)
+    }
+
     /// A file shorter than its committed pages is valid when every page
     /// past its end is free: pages a transaction allocated and freed again
     /// before committing are never written (LMDB's loose pages), and a
@@ -1368,31 +1388,28 @@ impl Lmdb {
             engine.locate_map();
             // Every committed page must be in the file: reading a page of
             // the map beyond the end of the file raises SIGBUS.
-            let pages = engine.env_info().me_last_pgno as u64 + 1;
-            let need = pages * engine.psize as u64;
-            let mut have = file_len(fd);
-            if have < need && !read_only && engine.free_tail(fd, have, pages) {
-                have = file_len(fd);
-            }
-            if have < need && read_only {
-                // Read-only, the file cannot be brought up to size, and a
-                // map read past its end would fault.
-                return Err(corrupt(format_args!(
-                    "data.mdb is {have} bytes but its committed pages end at byte {need}: the file is truncated, \
-                     or ends in free pages that a read-write open restores"
-                )));
-            }
-            if have < need {
-                return Err(corrupt(format_args!(
-                    "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
-                )));
-            }
             let psize = engine.psize as u64;
+            let pages = engine.env_info().me_last_pgno as u64 + 1;
+            let need = pages * psize;
+            let have = file_len(fd);
             if read_only {
+                if have < need {
+                    // Read-only, the file cannot be brought up to size, and a
+                    // map read past its end would fault.
+                    return Err(corrupt(format_args!(
+                        "data.mdb is {have} bytes but its committed pages end at byte {need}: the file is \
+                         truncated, or ends in free pages that a read-write open restores"
+                    )));
+                }
                 // Another process may be writing pages meanwhile (free ones
                 // of this snapshot): a page read while it is being written
                 // can look torn, so only a page that stays bad is damage.
                 check_tail_settled(fd, psize, pages, have)?;
+            } else if have < 2 * psize {
+                // Beginning a transaction reads the two meta pages.
+                return Err(corrupt(format_args!(
+                    "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
+                )));
             }
             let mut txn = null_mut();
             let tflags = if read_only { ffi::MDB_RDONLY } else { 0 };
@@ -1400,12 +1417,9 @@ impl Lmdb {
             check("mdb_txn_begin", rc)?;
             if !read_only {
                 // The write transaction holds the writer lock: no other
-                // process writes a page while they are checked. The newest
-                // commit's pages, as far as the file holds them (a tail of
-                // free pages another process left unwritten is not read).
-                let pages = (engine.env_info().me_last_pgno as u64 + 1).max(pages);
-                let have = file_len(fd);
-                if let Err(e) = check_tail(fd, psize, pages.min(have / psize), have) {
+                // process writes (or extends) the file while it is measured,
+                // brought up to size and checked.
+                if let Err(e) = engine.settle_file(fd) {
                     ffi::mdb_txn_abort(txn);
                     return Err(e);
                 }
