@@ -135,6 +135,12 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// Generic (not `dyn`): the row callback is inlined into the engine's loop.
     #[doc(hidden)]
     fn scan<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()>;
+    /// [`Engine::scan`] for a bounded batch whose rows are only copied (an
+    /// iterator's chunk): an engine may read such batches another way.
+    #[doc(hidden)]
+    fn scan_batch<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()> {
+        self.scan(lo, hi, dir, f)
+    }
     /// Number of entries with `lo <= key <= hi`.
     #[doc(hidden)]
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;

@@ -1362,7 +1362,7 @@ impl<E: Engine> Store<E> {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
+        let r = self.engine.scan_batch(lo, hi, dir, |row: Row<'_>| {
             if !now.is_some_and(|n| ttl.expired(row.key, n)) {
                 out.push(row);
             }

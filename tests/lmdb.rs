@@ -449,9 +449,10 @@ fn add_random(s: &mut Store<Lmdb>, model: &mut std::collections::BTreeMap<u64, V
     }
 }
 
-/// Scans take a leaf page's items in one call (csrc/lmdb patch 4) and
-/// fall back to single steps at page edges and at values on overflow
-/// pages: forward and backward ranges, early stops and counts over
+/// Iterator chunks and counts take a leaf page's items in one call
+/// (csrc/lmdb patch 4) and fall back to single steps at page edges and at
+/// values on overflow pages; other scans step one by one: forward and
+/// backward ranges (iterators), early stops (for_each_in) and counts over
 /// random keys (past the count index's run limit, so counts scan) agree
 /// with a model, committed and inside a transaction (dirty pages).
 #[test]

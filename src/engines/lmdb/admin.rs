@@ -314,13 +314,13 @@ impl Lmdb {
         let txn = self.own_read_txn()?;
         let b = Bounds { write: false, ..self.bounds };
         if let Some(dbi) = self.ttl {
-            Self::cursor_scan::<true>(txn.0, dbi, Kind::Ttl, b, 0, u64::MAX, Dir::Forward, |k, v| {
+            Self::cursor_scan::<true, false>(txn.0, dbi, Kind::Ttl, b, 0, u64::MAX, Dir::Forward, |k, v| {
                 // SAFETY: exactly 8 bytes (checked), possibly unaligned.
                 ttl(k, unsafe { std::ptr::read_unaligned(v.as_ptr() as *const u64) });
                 true
             })?;
         }
-        Self::cursor_scan::<true>(txn.0, self.data, Kind::Data, b, lo, hi, Dir::Forward, |key, v| {
+        Self::cursor_scan::<true, false>(txn.0, self.data, Kind::Data, b, lo, hi, Dir::Forward, |key, v| {
             let (term, cmd, data) = unpack(v);
             f(Row { key, term, cmd, data })
         })
