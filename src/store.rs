@@ -1503,6 +1503,7 @@ impl Cursor {
 
     /// Advances within the chunk already read, if that is still accurate.
     /// `None` means the store must be consulted ([`Cursor::advance`]).
+    #[inline]
     pub(crate) fn advance_cached(&mut self, generation: u64) -> Option<bool> {
         match self.pos {
             Position::Exhausted => Some(false),

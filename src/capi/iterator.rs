@@ -151,14 +151,24 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
         return false;
     }
     let st = unsafe { &mut (*it).inner };
-    let inst = st.inst;
     // Fast path, within the chunk already read: plain integer work that
-    // cannot panic, so it runs outside the guard.
+    // cannot panic, so it runs outside the guard (and without the frame
+    // of the slow path, which is a function of its own).
     if let Mode::Native { cursor, shared: Some(sh), .. } = &mut st.mode
         && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
     {
         return r;
     }
+    unsafe { next_slow(st) }
+}
+
+/// [`kvidxIteratorNext`] when the store must be consulted.
+///
+/// # Safety
+/// As [`kvidxIteratorNext`].
+#[inline(never)]
+unsafe fn next_slow(st: &mut IterState) -> bool {
+    let inst = st.inst;
     guard(inst, false, || unsafe {
         if inst.is_null() {
             return false;
