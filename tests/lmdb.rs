@@ -11,6 +11,16 @@ use std::ptr::null_mut;
 use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::{Config, Lmdb, Store, SyncMode};
 
+/// A deterministic pseudo-random sequence (xorshift64) from `seed`.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 fn rc(r: i32) {
     assert_eq!(r, 0, "LMDB call failed with {r}");
 }
@@ -171,13 +181,7 @@ fn a_directory_open_twice_in_one_process_is_refused() {
 /// deleted keys below the range whenever it reached the last key).
 #[test]
 fn remove_range_matches_a_model() {
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(0x9E37_79B9_7F4A_7C15u64);
     let dir = common::scratch("lmdb-sweep").join("env");
     let mut s = Store::<Lmdb>::open(&dir).unwrap();
     for round in 0..60 {
@@ -203,7 +207,7 @@ fn remove_range_matches_a_model() {
             }
         };
         let (a, b) = (pick(rnd()), pick(rnd()));
-        let (si, ei) = (rnd() % 2 == 0, rnd() % 2 == 0);
+        let (si, ei) = (rnd().is_multiple_of(2), rnd().is_multiple_of(2));
         let bound = |k, inc| if inc { std::ops::Bound::Included(k) } else { std::ops::Bound::Excluded(k) };
         let deleted = s.remove_range((bound(a, si), bound(b, ei))).unwrap();
         let inside = |k: &u64| (if si { *k >= a } else { *k > a }) && (if ei { *k <= b } else { *k < b });
@@ -219,13 +223,7 @@ fn remove_range_matches_a_model() {
 /// rolled-back transactions, they answer from the newest data every time.
 #[test]
 fn neighbour_reads_follow_every_write() {
-    let mut seed = 0x2545_F491_4F6C_DD1Du64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1Du64);
     let dir = common::scratch("lmdb-cursor").join("env");
     let mut s = Store::<Lmdb>::open(&dir).unwrap();
     let mut model = std::collections::BTreeMap::<u64, u64>::new();
@@ -457,13 +455,7 @@ fn add_random(s: &mut Store<Lmdb>, model: &mut std::collections::BTreeMap<u64, V
 /// with a model, committed and inside a transaction (dirty pages).
 #[test]
 fn scans_by_leaf_runs_match_a_model() {
-    let mut seed = 0x51_7CC1_B727_220Au64;
-    let mut rnd = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rnd = xorshift(0x51_7CC1_B727_220Au64);
     let dir = common::scratch("lmdb-runs").join("env");
     let cfg = Config { sync_mode: SyncMode::Off, ..Config::default() };
     let mut s = Store::<Lmdb>::open_with_config(&dir, &cfg).unwrap();
