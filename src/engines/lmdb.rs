@@ -298,6 +298,11 @@ fn check_tail_settled(fd: c_int, psize: u64, pages: u64, file: u64) -> Result<()
     }
 }
 
+/// CORRUPT for a data.mdb of `have` bytes whose committed pages need `need`.
+fn truncated(have: u64, need: u64) -> Error {
+    corrupt(format_args!("data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"))
+}
+
 fn file_len(fd: c_int) -> u64 {
     // SAFETY: fstat fills a plain struct.
     unsafe {
@@ -1106,9 +1111,7 @@ impl Lmdb {
             have = file_len(fd);
         }
         if have < need {
-            return Err(corrupt(format_args!(
-                "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
-            )));
+            return Err(truncated(have, need));
         }
         check_tail(fd, psize, pages, have)
     }
@@ -1466,9 +1469,7 @@ impl Lmdb {
                 check_tail_settled(fd, psize, pages, have)?;
             } else if have < 2 * psize {
                 // Beginning a transaction reads the two meta pages.
-                return Err(corrupt(format_args!(
-                    "data.mdb is {have} bytes but its committed pages end at byte {need} (the file is truncated)"
-                )));
+                return Err(truncated(have, need));
             }
             let mut txn = null_mut();
             let tflags = if read_only { ffi::MDB_RDONLY } else { 0 };
