@@ -141,6 +141,35 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     fn scan_batch<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()> {
         self.scan(lo, hi, dir, f)
     }
+    /// True if [`Engine::first_row`] leaves the value in [`Engine::value`]
+    /// (read in place), false if it copies it into the caller's buffer.
+    #[doc(hidden)]
+    const FIRST_IN_VALUE: bool = false;
+    /// The first entry of `[lo, hi]` in `dir` order whose key `take`
+    /// accepts (a neighbour read: GetNext, GetPrev): key, term and cmd. Its
+    /// value is then [`Engine::value`] if [`Engine::FIRST_IN_VALUE`], else
+    /// `buf` (by default a copy: the row dies with the scan).
+    #[doc(hidden)]
+    fn first_row<T: FnMut(u64) -> bool>(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        mut take: T,
+        buf: &mut Vec<u8>,
+    ) -> Result<Option<(u64, u64, u64)>> {
+        let mut found = None;
+        self.scan(lo, hi, dir, |row| {
+            if !take(row.key) {
+                return true;
+            }
+            buf.clear();
+            buf.extend_from_slice(row.data);
+            found = Some((row.key, row.term, row.cmd));
+            false
+        })?;
+        Ok(found)
+    }
     /// Number of entries with `lo <= key <= hi`.
     #[doc(hidden)]
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64>;

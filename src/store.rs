@@ -627,20 +627,15 @@ impl<E: Engine> Store<E> {
 
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
-        let buf = &mut self.buf;
-        let mut found = None;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan(lo, hi, dir, |row: Row<'_>| {
-            if now.is_some_and(|n| ttl.expired(row.key, n)) {
-                return true;
-            }
-            buf.clear();
-            buf.extend_from_slice(row.data);
-            found = Some((row.key, row.term, row.cmd));
-            false
-        });
-        self.sync_txn(r)?;
-        Ok(found.map(|(key, term, cmd)| EntryRef { key, term, cmd, data: &self.buf }))
+        let live = |key| !now.is_some_and(|n| ttl.expired(key, n));
+        let r = self.engine.first_row(lo, hi, dir, live, &mut self.buf);
+        Ok(self.sync_txn(r)?.map(|(key, term, cmd)| EntryRef {
+            key,
+            term,
+            cmd,
+            data: if E::FIRST_IN_VALUE { self.engine.value() } else { &self.buf },
+        }))
     }
 
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {

@@ -451,8 +451,9 @@ fn add_random(s: &mut Store<Lmdb>, model: &mut std::collections::BTreeMap<u64, V
 /// (csrc/lmdb patch 4) and fall back to single steps at page edges and at
 /// values on overflow pages; other scans step one by one: forward and
 /// backward ranges (iterators), early stops (for_each_in) and counts over
-/// random keys (past the count index's run limit, so counts scan) agree
-/// with a model, committed and inside a transaction (dirty pages).
+/// random keys (past the count index's run limit, so counts scan) and
+/// neighbour reads (values read in place) agree with a model, committed and
+/// inside a transaction (dirty pages).
 #[test]
 fn scans_by_leaf_runs_match_a_model() {
     let mut rnd = xorshift(0x51_7CC1_B727_220Au64);
@@ -500,6 +501,14 @@ fn scans_by_leaf_runs_match_a_model() {
                 "phase {phase} [{a}, {b}] stop {stop}"
             );
             assert_eq!(s.count_range(a..=b).unwrap(), want.len() as u64, "phase {phase} [{a}, {b}] count");
+            // Neighbour reads hand out the value in place (no copy).
+            let at = rnd() % 41_000;
+            let want_next = model.range(at + 1..).next().map(|(k, v)| (*k, v.clone()));
+            let got_next = s.next(at).unwrap().map(|e| (e.key, e.data.to_vec()));
+            assert_eq!(got_next, want_next, "phase {phase} next({at})");
+            let want_prev = model.range(..at).next_back().map(|(k, v)| (*k, v.clone()));
+            let got_prev = s.prev(at).unwrap().map(|e| (e.key, e.data.to_vec()));
+            assert_eq!(got_prev, want_prev, "phase {phase} prev({at})");
         }
     }
     s.abort().unwrap();

@@ -1626,6 +1626,32 @@ impl Engine for Lmdb {
         self.scan_rows::<true, F>(lo, hi, dir, f)
     }
 
+    /// The value stays in the map (a neighbour read copies nothing), valid
+    /// until the next call on the engine as for [`Engine::get`].
+    const FIRST_IN_VALUE: bool = true;
+
+    fn first_row<T: FnMut(u64) -> bool>(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        mut take: T,
+        _buf: &mut Vec<u8>,
+    ) -> Result<Option<(u64, u64, u64)>> {
+        let mut found = None;
+        self.scan_rows::<false, _>(lo, hi, dir, |row| {
+            if !take(row.key) {
+                return true;
+            }
+            found = Some((row.key, row.term, row.cmd, (row.data.as_ptr(), row.data.len())));
+            false
+        })?;
+        Ok(found.map(|(key, term, cmd, value)| {
+            self.value = value;
+            (key, term, cmd)
+        }))
+    }
+
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
         let r = if lo == 0 && hi == u64::MAX {
             self.read_txn().and_then(|txn| {
