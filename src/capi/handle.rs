@@ -152,6 +152,20 @@ impl Pool {
         self.contains_slow(p, elem)
     }
 
+    /// [`Pool::contains`] for the pool of engine `E`, whose handle size is
+    /// known here: the remainder is a multiplication, not a division (a
+    /// `div` on every call otherwise).
+    #[inline(always)]
+    fn contains_handle<E: Engine>(&self, p: usize) -> bool {
+        let elem = size_of::<Handle<E>>();
+        let base = self.chunks[0].load(Ordering::Acquire) as usize;
+        let off = p.wrapping_sub(base);
+        if base != 0 && off < CHUNK * elem {
+            return off.is_multiple_of(elem);
+        }
+        self.contains_slow(p, self.elem.load(Ordering::Relaxed))
+    }
+
     #[cold]
     fn contains_slow(&self, p: usize, elem: usize) -> bool {
         let n = self.n_chunks.load(Ordering::Acquire);
@@ -466,7 +480,7 @@ pub(crate) unsafe fn lock<E: Engine>(i: I) -> Result<Locked<E>> {
     }
     // The common case: an instance open on this engine (one pool to look in).
     let p = unsafe { kvidxdata(i) };
-    if pool::<E>().contains(p as usize) {
+    if pool::<E>().contains_handle::<E>(p as usize) {
         // SAFETY: a handle of E's pool: never freed, a Handle<E>.
         let h = unsafe { &*(p as *const Handle<E>) };
         if let Some(g) = unsafe { lock_head(i, p, &h.head, true)? } {
