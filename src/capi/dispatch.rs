@@ -46,14 +46,42 @@ unsafe fn call<F: Copy, R>(
     run: impl FnOnce(F) -> R,
 ) -> R {
     let Some(f) = sel(unsafe { &(*i).interface }) else {
-        return guard(i, err(INTERNAL), || err(unsafe { not_supported(i, name) }));
+        return unsafe { call_missing(i, name, err) };
     };
     if is_native_member(&sel, f) {
-        // A built-in member guards itself (no panic crosses it).
+        // A built-in member guards itself (no panic crosses it). Nothing
+        // else is inlined here, so this is a jump to the member without a
+        // stack frame of its own.
         run(f)
     } else {
-        guard(i, err(INTERNAL), || unsafe { serial(i, name, &err, || run(f)) })
+        unsafe { call_foreign(i, name, err, run, f) }
     }
+}
+
+/// [`call`] for a member of a caller's own adapter: under the instance lock
+/// and the panic guard.
+///
+/// # Safety
+/// As [`call`].
+#[inline(never)]
+unsafe fn call_foreign<F: Copy, R>(
+    i: I,
+    name: &str,
+    err: impl Fn(kvidxErrorRaw) -> R,
+    run: impl FnOnce(F) -> R,
+    f: F,
+) -> R {
+    guard(i, err(INTERNAL), || unsafe { serial(i, name, &err, || run(f)) })
+}
+
+/// [`call`] for a NULL member: NOT_SUPPORTED, recorded.
+///
+/// # Safety
+/// As [`call`].
+#[cold]
+#[inline(never)]
+unsafe fn call_missing<R>(i: I, name: &str, err: impl Fn(kvidxErrorRaw) -> R) -> R {
+    guard(i, err(INTERNAL), || err(unsafe { not_supported(i, name) }))
 }
 
 /// Runs `f` holding the instance lock for its whole duration: compound
@@ -205,7 +233,7 @@ pub unsafe extern "C" fn kvidxFsync(i: *mut kvidxInstance) -> bool {
         if i.is_null() {
             return false;
         }
-        call(i, "Fsync", |t| t.fsync, |_| false, |f| f(i))
+        call(i, "Fsync", |t| t.fsync, |_| false, move |f| f(i))
     }
 }
 
@@ -336,7 +364,7 @@ pub unsafe extern "C" fn kvidxGet(
         if i.is_null() {
             return false;
         }
-        call(i, "Get", |t| t.get, |_| false, |f| f(i, key, term, cmd, data, len))
+        call(i, "Get", |t| t.get, |_| false, move |f| f(i, key, term, cmd, data, len))
     }
 }
 
@@ -359,7 +387,7 @@ pub unsafe extern "C" fn kvidxGetPrev(
         if i.is_null() {
             return false;
         }
-        call(i, "GetPrev", |t| t.getPrev, |_| false, |f| f(i, nextKey, prevKey, prevTerm, cmd, data, len))
+        call(i, "GetPrev", |t| t.getPrev, |_| false, move |f| f(i, nextKey, prevKey, prevTerm, cmd, data, len))
     }
 }
 
@@ -382,7 +410,7 @@ pub unsafe extern "C" fn kvidxGetNext(
         if i.is_null() {
             return false;
         }
-        call(i, "GetNext", |t| t.getNext, |_| false, |f| f(i, previousKey, nextKey, nextTerm, cmd, data, len))
+        call(i, "GetNext", |t| t.getNext, |_| false, move |f| f(i, previousKey, nextKey, nextTerm, cmd, data, len))
     }
 }
 
@@ -397,7 +425,7 @@ pub unsafe extern "C" fn kvidxExists(i: *mut kvidxInstance, key: u64) -> bool {
         if i.is_null() {
             return false;
         }
-        call(i, "Exists", |t| t.exists, |_| false, |f| f(i, key))
+        call(i, "Exists", |t| t.exists, |_| false, move |f| f(i, key))
     }
 }
 
@@ -412,7 +440,7 @@ pub unsafe extern "C" fn kvidxExistsDual(i: *mut kvidxInstance, key: u64, term: 
         if i.is_null() {
             return false;
         }
-        call(i, "ExistsDual", |t| t.existsDual, |_| false, |f| f(i, key, term))
+        call(i, "ExistsDual", |t| t.existsDual, |_| false, move |f| f(i, key, term))
     }
 }
 
@@ -427,7 +455,7 @@ pub unsafe extern "C" fn kvidxMaxKey(i: *mut kvidxInstance, key: *mut u64) -> bo
         if i.is_null() {
             return false;
         }
-        call(i, "MaxKey", |t| t.maxKey, |_| false, |f| f(i, key))
+        call(i, "MaxKey", |t| t.maxKey, |_| false, move |f| f(i, key))
     }
 }
 
@@ -457,7 +485,7 @@ pub unsafe extern "C" fn kvidxInsert(
             invalid(i, "Insert", &format!("data is NULL but dataLen is {dataLen}"));
             return false;
         }
-        call(i, "Insert", |t| t.insert, |_| false, |f| f(i, key, term, cmd, data, dataLen))
+        call(i, "Insert", |t| t.insert, |_| false, move |f| f(i, key, term, cmd, data, dataLen))
     })
 }
 
@@ -472,7 +500,7 @@ pub unsafe extern "C" fn kvidxRemove(i: *mut kvidxInstance, key: u64) -> bool {
         if i.is_null() {
             return false;
         }
-        call(i, "Remove", |t| t.remove, |_| false, |f| f(i, key))
+        call(i, "Remove", |t| t.remove, |_| false, move |f| f(i, key))
     }
 }
 
@@ -487,7 +515,7 @@ pub unsafe extern "C" fn kvidxRemoveAfterNInclusive(i: *mut kvidxInstance, key: 
         if i.is_null() {
             return false;
         }
-        call(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive, |_| false, |f| f(i, key))
+        call(i, "RemoveAfterNInclusive", |t| t.removeAfterNInclusive, |_| false, move |f| f(i, key))
     }
 }
 
@@ -502,7 +530,7 @@ pub unsafe extern "C" fn kvidxRemoveBeforeNInclusive(i: *mut kvidxInstance, key:
         if i.is_null() {
             return false;
         }
-        call(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive, |_| false, |f| f(i, key))
+        call(i, "RemoveBeforeNInclusive", |t| t.removeBeforeNInclusive, |_| false, move |f| f(i, key))
     }
 }
 
@@ -767,7 +795,7 @@ pub unsafe extern "C" fn kvidxExport(
         if opts.format > 2 {
             return invalid(i, "Export", &format!("format {} is out of range", opts.format));
         }
-        call(i, "Export", |t| t.exportData, |c| c, |f| f(i, filename, &opts, callback, userData))
+        call(i, "Export", |t| t.exportData, |c| c, move |f| f(i, filename, &opts, callback, userData))
     })
 }
 
@@ -791,7 +819,7 @@ pub unsafe extern "C" fn kvidxImport(
         if opts.format > 2 {
             return invalid(i, "Import", &format!("format {} is out of range", opts.format));
         }
-        call(i, "Import", |t| t.importData, |c| c, |f| f(i, filename, &opts, callback, userData))
+        call(i, "Import", |t| t.importData, |c| c, move |f| f(i, filename, &opts, callback, userData))
     })
 }
 
@@ -822,7 +850,7 @@ pub unsafe extern "C" fn kvidxInsertEx(
         if null_with_len(data, dataLen) {
             return invalid(i, "InsertEx", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        call(i, "InsertEx", |t| t.insertEx, |c| c, |f| f(i, key, term, cmd, data, dataLen, condition))
+        call(i, "InsertEx", |t| t.insertEx, |c| c, move |f| f(i, key, term, cmd, data, dataLen, condition))
     })
 }
 
@@ -916,7 +944,7 @@ pub unsafe extern "C" fn kvidxGetAndRemove(
         if i.is_null() {
             return invalid(i, "GetAndRemove", "instance is NULL");
         }
-        call(i, "GetAndRemove", |t| t.getAndRemove, |c| c, |f| f(i, key, term, cmd, data, dataLen))
+        call(i, "GetAndRemove", |t| t.getAndRemove, |c| c, move |f| f(i, key, term, cmd, data, dataLen))
     })
 }
 
@@ -1033,7 +1061,7 @@ pub unsafe extern "C" fn kvidxAppend(
         if null_with_len(data, dataLen) {
             return invalid(i, "Append", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        call(i, "Append", |t| t.append, |c| c, |f| f(i, key, term, cmd, data, dataLen, newLen))
+        call(i, "Append", |t| t.append, |c| c, move |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
 }
 
@@ -1058,7 +1086,7 @@ pub unsafe extern "C" fn kvidxPrepend(
         if null_with_len(data, dataLen) {
             return invalid(i, "Prepend", &format!("data is NULL but dataLen is {dataLen}"));
         }
-        call(i, "Prepend", |t| t.prepend, |c| c, |f| f(i, key, term, cmd, data, dataLen, newLen))
+        call(i, "Prepend", |t| t.prepend, |c| c, move |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
 }
 
@@ -1081,7 +1109,7 @@ pub unsafe extern "C" fn kvidxGetValueRange(
         if i.is_null() {
             return invalid(i, "GetValueRange", "instance is NULL");
         }
-        call(i, "GetValueRange", |t| t.getValueRange, |c| c, |f| f(i, key, offset, length, data, actualLen))
+        call(i, "GetValueRange", |t| t.getValueRange, |c| c, move |f| f(i, key, offset, length, data, actualLen))
     })
 }
 
@@ -1108,7 +1136,7 @@ pub unsafe extern "C" fn kvidxSetValueRange(
         if offset.checked_add(dataLen).is_none() {
             return invalid(i, "SetValueRange", "offset + dataLen overflows");
         }
-        call(i, "SetValueRange", |t| t.setValueRange, |c| c, |f| f(i, key, offset, data, dataLen, newLen))
+        call(i, "SetValueRange", |t| t.setValueRange, |c| c, move |f| f(i, key, offset, data, dataLen, newLen))
     })
 }
 
@@ -1125,7 +1153,7 @@ pub unsafe extern "C" fn kvidxSetExpire(i: *mut kvidxInstance, key: u64, ttlMs: 
         if i.is_null() {
             return invalid(i, "SetExpire", "instance is NULL");
         }
-        call(i, "SetExpire", |t| t.setExpire, |c| c, |f| f(i, key, ttlMs))
+        call(i, "SetExpire", |t| t.setExpire, |c| c, move |f| f(i, key, ttlMs))
     })
 }
 
@@ -1139,7 +1167,7 @@ pub unsafe extern "C" fn kvidxSetExpireAt(i: *mut kvidxInstance, key: u64, times
         if i.is_null() {
             return invalid(i, "SetExpireAt", "instance is NULL");
         }
-        call(i, "SetExpireAt", |t| t.setExpireAt, |c| c, |f| f(i, key, timestampMs))
+        call(i, "SetExpireAt", |t| t.setExpireAt, |c| c, move |f| f(i, key, timestampMs))
     })
 }
 
@@ -1155,7 +1183,7 @@ pub unsafe extern "C" fn kvidxGetTTL(i: *mut kvidxInstance, key: u64) -> i64 {
             return -2;
         }
         if (*i).interface.getTTL.is_some() {
-            return call(i, "GetTTL", |t| t.getTTL, |_| -2, |f| f(i, key));
+            return call(i, "GetTTL", |t| t.getTTL, |_| -2, move |f| f(i, key));
         }
         // Emulated for a caller's adapter without TTL support.
         serial(
@@ -1186,7 +1214,7 @@ pub unsafe extern "C" fn kvidxPersist(i: *mut kvidxInstance, key: u64) -> kvidxE
             return invalid(i, "Persist", "instance is NULL");
         }
         if (*i).interface.persist.is_some() {
-            return call(i, "Persist", |t| t.persist, |c| c, |f| f(i, key));
+            return call(i, "Persist", |t| t.persist, |c| c, move |f| f(i, key));
         }
         // Emulated for a caller's adapter without TTL support.
         serial(
@@ -1219,7 +1247,7 @@ pub unsafe extern "C" fn kvidxExpireScan(i: *mut kvidxInstance, maxKeys: u64, ex
         }
         put(expiredCount, 0);
         if (*i).interface.expireScan.is_some() {
-            return call(i, "ExpireScan", |t| t.expireScan, |c| c, |f| f(i, maxKeys, expiredCount));
+            return call(i, "ExpireScan", |t| t.expireScan, |c| c, move |f| f(i, maxKeys, expiredCount));
         }
         // Emulated for a caller's adapter without TTL support: nothing expires.
         serial(
