@@ -129,8 +129,10 @@ fn lazy_expiry<E: Engine>() {
     assert!(s.get(5).unwrap().is_none());
     assert!(!s.exists(5).unwrap());
     assert!(!s.exists_dual(7, 7).unwrap());
-    assert_eq!(s.next(4).unwrap().unwrap().key, 6);
-    assert_eq!(s.prev(8).unwrap().unwrap().key, 6);
+    let e = s.next(4).unwrap().unwrap();
+    assert_eq!((e.key, e.term, e.data), (6, 6, &b"data"[..]), "next skips an expired key");
+    let e = s.prev(8).unwrap().unwrap();
+    assert_eq!((e.key, e.term, e.data), (6, 6, &b"data"[..]), "prev skips an expired key");
     assert_eq!(s.count_range(1..=10).unwrap(), 8);
     assert_eq!(s.key_count().unwrap(), 8);
     assert_eq!(s.data_size().unwrap(), 8 * 4);

@@ -892,25 +892,8 @@ impl Lmdb {
         // SAFETY: the caller's cursor is open in a live txn; every record is
         // checked before its bytes are read.
         unsafe {
-            let mut k;
-            let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
             let get = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val, op| ffi::mdb_cursor_get(cur, k, v, op);
-            let mut rc;
-            match dir {
-                Dir::Forward => {
-                    k = key_val(&lo);
-                    rc = get(&mut k, &mut v, ffi::MDB_SET_RANGE);
-                }
-                Dir::Backward => {
-                    k = key_val(&hi);
-                    rc = get(&mut k, &mut v, ffi::MDB_SET_RANGE);
-                    if rc == ffi::MDB_NOTFOUND {
-                        rc = get(&mut k, &mut v, ffi::MDB_LAST);
-                    } else if rc == 0 && k.mv_size == 8 && b.readable(k.mv_data, 8) && val_key(&k) > hi {
-                        rc = get(&mut k, &mut v, ffi::MDB_PREV);
-                    }
-                }
-            }
+            let (rc, k, v) = Self::position(cur, b, lo, hi, dir);
             let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
             if !RUNS {
                 return Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, |k, v| get(k, v, step), f);
@@ -940,6 +923,43 @@ impl Lmdb {
                 0
             };
             Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, next, f)
+        }
+    }
+
+    /// Puts `cur` on the first record of a `dir` scan of `[lo, hi]` (not yet
+    /// checked): the result code and the record.
+    ///
+    /// # Safety
+    /// `cur` is an open cursor of a live transaction.
+    #[inline(always)]
+    unsafe fn position(
+        cur: *mut ffi::MDB_cursor,
+        b: Bounds,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+    ) -> (c_int, ffi::MDB_val, ffi::MDB_val) {
+        let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+        // SAFETY: the caller's cursor; the key is read only once checked.
+        unsafe {
+            let get = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val, op| ffi::mdb_cursor_get(cur, k, v, op);
+            match dir {
+                Dir::Forward => {
+                    let mut k = key_val(&lo);
+                    let rc = get(&mut k, &mut v, ffi::MDB_SET_RANGE);
+                    (rc, k, v)
+                }
+                Dir::Backward => {
+                    let mut k = key_val(&hi);
+                    let mut rc = get(&mut k, &mut v, ffi::MDB_SET_RANGE);
+                    if rc == ffi::MDB_NOTFOUND {
+                        rc = get(&mut k, &mut v, ffi::MDB_LAST);
+                    } else if rc == 0 && k.mv_size == 8 && b.readable(k.mv_data, 8) && val_key(&k) > hi {
+                        rc = get(&mut k, &mut v, ffi::MDB_PREV);
+                    }
+                    (rc, k, v)
+                }
+            }
         }
     }
 
@@ -1638,18 +1658,51 @@ impl Engine for Lmdb {
         mut take: T,
         _buf: &mut Vec<u8>,
     ) -> Result<Option<(u64, u64, u64)>> {
-        let mut found = None;
-        self.scan_rows::<false, _>(lo, hi, dir, |row| {
-            if !take(row.key) {
-                return true;
+        if lo > hi {
+            return Ok(None);
+        }
+        let r = self.data_cursor().and_then(|(cur, owned)| {
+            let b = self.bounds();
+            // SAFETY: an open cursor of the transaction reads use; records
+            // are checked before their bytes are read.
+            let found = unsafe {
+                let (rc, k, v) = Self::position(cur, b, lo, hi, dir);
+                let key = if rc == 0 && b.record_ok(Kind::Data, &k, &v, true) { Some(val_key(&k)) } else { None };
+                match key {
+                    // The common case: the first record is in the range and live.
+                    Some(key) if key >= lo && key <= hi && take(key) => {
+                        Ok(Some((key, val_bytes(&v).as_ptr(), v.mv_size)))
+                    }
+                    // Otherwise the scan's checks and steps from there.
+                    _ => {
+                        let mut found = None;
+                        let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
+                        let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| ffi::mdb_cursor_get(cur, k, v, step);
+                        Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, next, |key, v| {
+                            if !take(key) {
+                                return true;
+                            }
+                            found = Some((key, v.as_ptr(), v.len()));
+                            false
+                        })
+                        .map(|()| found)
+                    }
+                }
+            };
+            if owned {
+                // SAFETY: the cursor was opened for this read.
+                unsafe { ffi::mdb_cursor_close(cur) };
             }
-            found = Some((row.key, row.term, row.cmd, (row.data.as_ptr(), row.data.len())));
-            false
-        })?;
-        Ok(found.map(|(key, term, cmd, value)| {
-            self.value = value;
-            (key, term, cmd)
-        }))
+            found.map(|f| {
+                f.map(|(key, p, n)| {
+                    // SAFETY: a checked record of the live transaction.
+                    let (term, cmd, d) = unpack(unsafe { std::slice::from_raw_parts(p, n) });
+                    self.value = (d.as_ptr(), d.len());
+                    (key, term, cmd)
+                })
+            })
+        });
+        self.settle(r)
     }
 
     fn count(&mut self, lo: u64, hi: u64) -> Result<u64> {
