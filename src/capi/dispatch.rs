@@ -129,6 +129,17 @@ unsafe fn require_open(i: I, op: &str) -> Result<(), kvidxErrorRaw> {
     if unsafe { kvidxdata(i) }.is_null() { Err(unsafe { invalid(i, op, "instance is not open") }) } else { Ok(()) }
 }
 
+/// Records INVALID_ARGUMENT for a NULL data pointer with a non-zero length
+/// (out of line: the entry points that check it stay small).
+///
+/// # Safety
+/// `i` is a valid (non-NULL) instance.
+#[cold]
+#[inline(never)]
+unsafe fn null_data(i: I, op: &str, len: usize) -> kvidxErrorRaw {
+    guard(i, INTERNAL, || unsafe { invalid(i, op, &format!("data is NULL but dataLen is {len}")) })
+}
+
 fn null_with_len(data: *const c_void, len: usize) -> bool {
     data.is_null() && len != 0
 }
@@ -477,16 +488,17 @@ pub unsafe extern "C" fn kvidxInsert(
     data: *const c_void,
     dataLen: usize,
 ) -> bool {
-    guard(i, false, || unsafe {
+    // Only pointer checks before the member, which guards itself.
+    unsafe {
         if i.is_null() {
             return false;
         }
         if null_with_len(data, dataLen) {
-            invalid(i, "Insert", &format!("data is NULL but dataLen is {dataLen}"));
+            null_data(i, "Insert", dataLen);
             return false;
         }
         call(i, "Insert", |t| t.insert, |_| false, move |f| f(i, key, term, cmd, data, dataLen))
-    })
+    }
 }
 
 /// Removes `key` (true also when it did not exist).
@@ -848,7 +860,7 @@ pub unsafe extern "C" fn kvidxInsertEx(
             return invalid(i, "InsertEx", &format!("condition {condition} is out of range"));
         }
         if null_with_len(data, dataLen) {
-            return invalid(i, "InsertEx", &format!("data is NULL but dataLen is {dataLen}"));
+            return null_data(i, "InsertEx", dataLen);
         }
         call(i, "InsertEx", |t| t.insertEx, |c| c, move |f| f(i, key, term, cmd, data, dataLen, condition))
     })
@@ -913,7 +925,7 @@ pub unsafe extern "C" fn kvidxGetAndSet(
             return invalid(i, "GetAndSet", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(i, "GetAndSet", &format!("data is NULL but dataLen is {dataLen}"));
+            return null_data(i, "GetAndSet", dataLen);
         }
         call(
             i,
@@ -1059,7 +1071,7 @@ pub unsafe extern "C" fn kvidxAppend(
             return invalid(i, "Append", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(i, "Append", &format!("data is NULL but dataLen is {dataLen}"));
+            return null_data(i, "Append", dataLen);
         }
         call(i, "Append", |t| t.append, |c| c, move |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
@@ -1084,7 +1096,7 @@ pub unsafe extern "C" fn kvidxPrepend(
             return invalid(i, "Prepend", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(i, "Prepend", &format!("data is NULL but dataLen is {dataLen}"));
+            return null_data(i, "Prepend", dataLen);
         }
         call(i, "Prepend", |t| t.prepend, |c| c, move |f| f(i, key, term, cmd, data, dataLen, newLen))
     })
@@ -1131,7 +1143,7 @@ pub unsafe extern "C" fn kvidxSetValueRange(
             return invalid(i, "SetValueRange", "instance is NULL");
         }
         if null_with_len(data, dataLen) {
-            return invalid(i, "SetValueRange", &format!("data is NULL but dataLen is {dataLen}"));
+            return null_data(i, "SetValueRange", dataLen);
         }
         if offset.checked_add(dataLen).is_none() {
             return invalid(i, "SetValueRange", "offset + dataLen overflows");
