@@ -58,6 +58,8 @@ fn strerror(rc: c_int) -> String {
     unsafe { CStr::from_ptr(ffi::mdb_strerror(rc)) }.to_string_lossy().into_owned()
 }
 
+#[cold]
+#[inline(never)]
 fn err(op: &str, rc: c_int) -> Error {
     let text = format!("{op}: {}", strerror(rc));
     match rc {
@@ -93,6 +95,24 @@ fn check(op: &str, rc: c_int) -> Result<()> {
 /// before the next transaction).
 fn is_map_full(e: &Error) -> bool {
     matches!(e, Error::DiskFull(t) if t.contains("MDB_MAP_FULL"))
+}
+
+#[cold]
+#[inline(never)]
+fn other_thread() -> Error {
+    Error::Locked("the open transaction belongs to another thread".into())
+}
+
+#[cold]
+#[inline(never)]
+fn read_only() -> Error {
+    Error::ReadOnly("the instance is configured read-only".into())
+}
+
+#[cold]
+#[inline(never)]
+fn too_big(len: usize) -> Error {
+    Error::TooBig(format!("a value of {len} bytes exceeds the engine's limit of {MAX_VALUE} bytes"))
 }
 
 fn corrupt(what: impl std::fmt::Display) -> Error {
@@ -440,12 +460,9 @@ impl Lmdb {
         }
     }
 
+    #[inline(always)]
     fn check_thread(&self) -> Result<()> {
-        if self.owner != 0 && self.owner != thread_token() {
-            Err(Error::Locked("the open transaction belongs to another thread".into()))
-        } else {
-            Ok(())
-        }
+        if self.owner != 0 && self.owner != thread_token() { Err(other_thread()) } else { Ok(()) }
     }
 
     /// The environment's last committed transaction id (any process's).
@@ -460,8 +477,9 @@ impl Lmdb {
         id.load(std::sync::atomic::Ordering::Acquire) as u64
     }
 
+    #[inline(always)]
     fn check_writable(&self) -> Result<()> {
-        if self.read_only { Err(Error::ReadOnly("the instance is configured read-only".into())) } else { Ok(()) }
+        if self.read_only { Err(read_only()) } else { Ok(()) }
     }
 
     /// Locates the map after LMDB (re)mapped the file.
@@ -735,18 +753,35 @@ impl Lmdb {
 
     /// Runs a write: in the open transaction, or in a transaction of its
     /// own (retried after growing the map if it ran out of room).
-    fn write<R>(&mut self, mut f: impl FnMut(&mut Self, *mut ffi::MDB_txn) -> Result<R>) -> Result<R> {
+    #[inline(always)]
+    fn write<R>(&mut self, f: impl FnMut(&mut Self, *mut ffi::MDB_txn) -> Result<R>) -> Result<R> {
         self.check_writable()?;
         if let Some(&t) = self.txns.last() {
             self.check_thread()?;
+            let mut f = f;
             let r = f(self, t);
-            if let Err(e) = &r
-                && is_map_full(e)
-            {
-                self.abort_after_map_full();
+            if let Err(e) = &r {
+                self.after_write_error(e);
             }
             return r;
         }
+        self.write_alone(f)
+    }
+
+    /// A write inside the caller's transaction failed: after MDB_MAP_FULL
+    /// LMDB cannot continue the transaction.
+    #[cold]
+    #[inline(never)]
+    fn after_write_error(&mut self, e: &Error) {
+        if is_map_full(e) {
+            self.abort_after_map_full();
+        }
+    }
+
+    /// [`Self::write`] outside a transaction: one of its own, retried with
+    /// a larger map when it outgrew the map.
+    #[inline(never)]
+    fn write_alone<R>(&mut self, mut f: impl FnMut(&mut Self, *mut ffi::MDB_txn) -> Result<R>) -> Result<R> {
         for attempt in 0.. {
             self.begin_txn()?;
             let t = *self.txns.last().expect("txn");
@@ -795,6 +830,7 @@ impl Lmdb {
         }
     }
 
+    #[inline(always)]
     fn put_raw(
         txn: *mut ffi::MDB_txn,
         dbi: ffi::MDB_dbi,
@@ -804,10 +840,7 @@ impl Lmdb {
         flags: c_uint,
     ) -> Result<bool> {
         if data.len() > MAX_VALUE {
-            return Err(Error::TooBig(format!(
-                "a value of {} bytes exceeds the engine's limit of {MAX_VALUE} bytes",
-                data.len()
-            )));
+            return Err(too_big(data.len()));
         }
         let mut k = key_val(&key);
         let len = data.len() + if header.is_some() { HEADER } else { 0 };
