@@ -513,3 +513,135 @@ fn scans_by_leaf_runs_match_a_model() {
     }
     s.abort().unwrap();
 }
+
+/// A neighbour read from the key the previous one returned steps the kept
+/// cursor instead of searching from the root. Interleaved with everything
+/// that moves that cursor or replaces its snapshot — writes (alone and in
+/// transactions, committed and aborted), scans, counts, point reads, keys
+/// that expire — chains of next/prev agree with a model at every step.
+#[test]
+fn neighbour_read_chains_match_a_model() {
+    let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
+    let dir = common::scratch("lmdb-chains").join("env");
+    let cfg = Config { sync_mode: SyncMode::Off, ..Config::default() };
+    let mut s = Store::<Lmdb>::open_with_config(&dir, &cfg).unwrap();
+    let mut model = std::collections::BTreeMap::<u64, u64>::new();
+    for _ in 0..3_000 {
+        let k = rnd() % 10_000;
+        if let std::collections::btree_map::Entry::Vacant(e) = model.entry(k) {
+            s.insert(k, k ^ 7, 0, &k.to_le_bytes()).unwrap();
+            e.insert(k ^ 7);
+        }
+    }
+    let check = |s: &mut Store<Lmdb>, model: &std::collections::BTreeMap<u64, u64>, at: u64, fwd: bool, step: usize| {
+        let got = if fwd { s.next(at) } else { s.prev(at) }.unwrap().map(|e| (e.key, e.term, e.data.to_vec()));
+        let want = if fwd { model.range(at.saturating_add(1)..).next() } else { model.range(..at).next_back() };
+        let want = want.filter(|_| fwd || at > 0).filter(|_| !fwd || at < u64::MAX);
+        assert_eq!(
+            got,
+            want.map(|(&k, &t)| (k, t, k.to_le_bytes().to_vec())),
+            "step {step}: {} of {at}",
+            if fwd { "next" } else { "prev" }
+        );
+        got.map(|g| g.0)
+    };
+    let mut at = 0u64;
+    let mut fwd = true;
+    let mut in_txn = false;
+    let mut saved = model.clone();
+    for step in 0..20_000 {
+        match rnd() % 100 {
+            // Mostly chains: the next read starts where the last one ended.
+            0..=69 => match check(&mut s, &model, at, fwd, step) {
+                Some(k) => at = k,
+                None => {
+                    fwd = !fwd;
+                    at = if fwd { 0 } else { u64::MAX };
+                }
+            },
+            70..=72 => {
+                fwd = !fwd;
+            }
+            73..=74 => {
+                // A read from elsewhere (not where the cursor rests).
+                at = rnd() % 10_000;
+            }
+            75..=79 => {
+                // Insert next to the chain's position, where its next step goes.
+                let k = if fwd { at.saturating_add(1 + rnd() % 3) } else { at.saturating_sub(1 + rnd() % 3) };
+                if let std::collections::btree_map::Entry::Vacant(e) = model.entry(k) {
+                    s.insert(k, k ^ 7, 0, &k.to_le_bytes()).unwrap();
+                    e.insert(k ^ 7);
+                }
+            }
+            80..=83 => {
+                // Remove the neighbour the chain would return next.
+                let n = if fwd { model.range(at.saturating_add(1)..).next() } else { model.range(..at).next_back() };
+                if let Some((&k, _)) = n {
+                    assert!(s.remove(k).unwrap());
+                    model.remove(&k);
+                }
+            }
+            84..=86 => {
+                // Other reads that move the kept cursor.
+                let (a, b) = (rnd() % 10_000, rnd() % 10_000);
+                let (a, b) = (a.min(b), a.max(b));
+                assert_eq!(s.count_range(a..=b).unwrap(), model.range(a..=b).count() as u64, "step {step}");
+                let first = s.range(a..=b).next().map(|e| e.unwrap().key);
+                assert_eq!(first, model.range(a..=b).next().map(|(&k, _)| k), "step {step}");
+                let mut n = 0;
+                s.for_each_in(a.., |_| {
+                    n += 1;
+                    n < 5
+                })
+                .unwrap();
+                assert_eq!(s.get(a).unwrap().map(|e| e.key), model.get(&a).map(|_| a), "step {step}");
+            }
+            87..=89 => {
+                // A key that expires (lazy expiry: reads skip it).
+                let n = if fwd { model.range(at.saturating_add(1)..).next() } else { model.range(..at).next_back() };
+                if let Some((&k, _)) = n {
+                    s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1)).unwrap();
+                    model.remove(&k);
+                }
+            }
+            90..=94 if !in_txn => {
+                s.begin().unwrap();
+                in_txn = true;
+                saved = model.clone();
+            }
+            95..=96 if in_txn => {
+                s.commit().unwrap();
+                in_txn = false;
+            }
+            97..=99 if in_txn => {
+                s.abort().unwrap();
+                in_txn = false;
+                model = saved.clone();
+            }
+            _ => {}
+        }
+    }
+    if in_txn {
+        s.commit().unwrap();
+    }
+}
+
+/// The kept cursor's resting key does not outlive its snapshot: after a
+/// commit renews the snapshot and a neighbour read finds nothing (the
+/// cursor rests nowhere), the next read from the old key searches again.
+#[test]
+fn neighbour_read_after_a_new_snapshot_and_a_miss() {
+    let dir = common::scratch("lmdb-chain-miss").join("env");
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    for k in [5u64, 7, 9] {
+        s.insert(k, k, 0, b"v").unwrap();
+    }
+    assert_eq!(s.next(5).unwrap().map(|e| e.key), Some(7));
+    s.insert(100, 100, 0, b"v").unwrap(); // a commit: a new snapshot
+    assert!(s.next(u64::MAX - 1).unwrap().is_none());
+    assert_eq!(s.next(7).unwrap().map(|e| e.key), Some(9));
+    assert_eq!(s.prev(9).unwrap().map(|e| e.key), Some(7));
+    assert!(s.prev(5).unwrap().is_none());
+    assert_eq!(s.prev(7).unwrap().map(|e| e.key), Some(5));
+}

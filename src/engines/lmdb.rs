@@ -119,6 +119,20 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("LMDB: {what}"))
 }
 
+/// Moves `cur` one record (`op`: MDB_NEXT or MDB_PREV): the result code and
+/// the record, not yet checked.
+///
+/// # Safety
+/// `cur` is an open cursor of a live transaction.
+#[inline]
+unsafe fn step(cur: *mut ffi::MDB_cursor, op: ffi::MDB_cursor_op) -> (c_int, ffi::MDB_val, ffi::MDB_val) {
+    let mut k = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+    let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+    // SAFETY: the caller's cursor; LMDB fills k and v.
+    let rc = unsafe { ffi::mdb_cursor_get(cur, &mut k, &mut v, op) };
+    (rc, k, v)
+}
+
 #[inline]
 fn key_val(k: &u64) -> ffi::MDB_val {
     ffi::MDB_val { mv_size: 8, mv_data: k as *const u64 as *mut c_void }
@@ -417,6 +431,10 @@ pub struct Lmdb {
     /// current snapshot only while `rcur_bound`.
     rcur: *mut ffi::MDB_cursor,
     rcur_bound: bool,
+    /// The key `rcur` rests on after a neighbour read, while nothing else
+    /// has moved it (see [`Self::data_cursor_at`]): the next neighbour read
+    /// from that key is one step, not a search from the root.
+    rcur_at: Option<u64>,
     dir: PathBuf,
     /// LMDB must not open one environment twice in a process.
     _claim: super::ProcessClaim,
@@ -549,18 +567,28 @@ impl Lmdb {
     /// kept cursor, bound to the newest committed snapshot (no allocation).
     #[inline]
     fn data_cursor(&mut self) -> Result<(*mut ffi::MDB_cursor, bool)> {
+        self.data_cursor_at().map(|(cur, owned, _)| (cur, owned))
+    }
+
+    /// [`Self::data_cursor`], and the key the kept cursor rests on if the
+    /// last neighbour read left it there and nothing has moved it since
+    /// (taken: the caller moves it). A cursor renewed onto a new snapshot
+    /// rests nowhere.
+    #[inline]
+    fn data_cursor_at(&mut self) -> Result<(*mut ffi::MDB_cursor, bool, Option<u64>)> {
         let dbi = self.data;
         let mut cur = null_mut();
         if let Some(&t) = self.txns.last() {
             self.check_thread()?;
             // SAFETY: t is our open write transaction, dbi open in it.
             check("mdb_cursor_open", unsafe { ffi::mdb_cursor_open(t, dbi, &mut cur) })?;
-            return Ok((cur, true));
+            return Ok((cur, true, None));
         }
         let t = self.snapshot_txn()?;
         if self.rcur_bound {
-            return Ok((self.rcur, false));
+            return Ok((self.rcur, false, self.rcur_at.take()));
         }
+        self.rcur_at = None;
         // SAFETY: t is the live read transaction; a read-only cursor may be
         // renewed onto it once its previous transaction was reset.
         unsafe {
@@ -572,7 +600,7 @@ impl Lmdb {
             }
         }
         self.rcur_bound = true;
-        Ok((self.rcur, false))
+        Ok((self.rcur, false, None))
     }
 
     /// The read-only transaction, on the newest committed snapshot.
@@ -1449,6 +1477,7 @@ impl Lmdb {
             rtxn_live: false,
             rcur: null_mut(),
             rcur_bound: false,
+            rcur_at: None,
             dir: path.to_path_buf(),
             _claim: claim,
             opened_read_only: read_only,
@@ -1694,12 +1723,19 @@ impl Engine for Lmdb {
         if lo > hi {
             return Ok(None);
         }
-        let r = self.data_cursor().and_then(|(cur, owned)| {
+        let r = self.data_cursor_at().and_then(|(cur, owned, at)| {
             let b = self.bounds();
             // SAFETY: an open cursor of the transaction reads use; records
             // are checked before their bytes are read.
             let found = unsafe {
-                let (rc, k, v) = Self::position(cur, b, lo, hi, dir);
+                // A read of the neighbour of the key the kept cursor rests
+                // on (a scan by GetNext or GetPrev) is one step from there;
+                // the record it finds is checked like any other.
+                let (rc, k, v) = match (at, dir) {
+                    (Some(at), Dir::Forward) if at.checked_add(1) == Some(lo) => step(cur, ffi::MDB_NEXT),
+                    (Some(at), Dir::Backward) if hi.checked_add(1) == Some(at) => step(cur, ffi::MDB_PREV),
+                    _ => Self::position(cur, b, lo, hi, dir),
+                };
                 let key = if rc == 0 && b.record_ok(Kind::Data, &k, &v, true) { Some(val_key(&k)) } else { None };
                 match key {
                     // The common case: the first record is in the range and live.
@@ -1725,6 +1761,9 @@ impl Engine for Lmdb {
             if owned {
                 // SAFETY: the cursor was opened for this read.
                 unsafe { ffi::mdb_cursor_close(cur) };
+            } else if let Ok(Some((key, _, _))) = found {
+                // The scan stopped on the record it returns.
+                self.rcur_at = Some(key);
             }
             found.map(|f| {
                 f.map(|(key, p, n)| {
