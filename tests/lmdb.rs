@@ -517,8 +517,9 @@ fn scans_by_leaf_runs_match_a_model() {
 /// A neighbour read from the key the previous one returned steps the kept
 /// cursor instead of searching from the root. Interleaved with everything
 /// that moves that cursor or replaces its snapshot — writes (alone and in
-/// transactions, committed and aborted), scans, counts, point reads, keys
-/// that expire — chains of next/prev agree with a model at every step.
+/// transactions, committed and aborted), scans, counts, point reads (which
+/// read through the same cursor), keys that expire — chains of next/prev
+/// agree with a model at every step.
 #[test]
 fn neighbour_read_chains_match_a_model() {
     let mut rnd = xorshift(0x2545_F491_4F6C_DD1D);
@@ -563,8 +564,13 @@ fn neighbour_read_chains_match_a_model() {
                 fwd = !fwd;
             }
             73..=74 => {
-                // A read from elsewhere (not where the cursor rests).
+                // A read from elsewhere (not where the cursor rests), at
+                // times after a point read of that key (which moves the
+                // cursor there when the key exists).
                 at = rnd() % 10_000;
+                if rnd().is_multiple_of(2) {
+                    assert_eq!(s.get(at).unwrap().map(|e| e.term), model.get(&at).copied(), "step {step}");
+                }
             }
             75..=79 => {
                 // Insert next to the chain's position, where its next step goes.
@@ -596,6 +602,8 @@ fn neighbour_read_chains_match_a_model() {
                 })
                 .unwrap();
                 assert_eq!(s.get(a).unwrap().map(|e| e.key), model.get(&a).map(|_| a), "step {step}");
+                // A point read of the chain's own key, hit or miss.
+                assert_eq!(s.exists(at).unwrap(), model.contains_key(&at), "step {step}");
             }
             87..=89 => {
                 // A key that expires (lazy expiry: reads skip it).

@@ -834,12 +834,23 @@ impl Lmdb {
     /// The value of `key` in `dbi` (a record of `kind`, validated).
     #[inline]
     fn get_raw(&mut self, dbi: ffi::MDB_dbi, kind: Kind, key: u64) -> Result<Option<&[u8]>> {
-        let txn = self.read_txn()?;
         let mut k = key_val(&key);
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
-        // SAFETY: txn and dbi are open; the value stays valid until the next
-        // operation on this engine, beyond the returned borrow.
-        match unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) } {
+        // SAFETY: txn, cursor and dbi are open; the value stays valid until
+        // the next operation on this engine, beyond the returned borrow.
+        let rc = if dbi == self.data && self.txns.is_empty() {
+            // Outside a write transaction, through the kept read cursor:
+            // LMDB looks on the leaf page the cursor is on before searching
+            // from the root, so reads of nearby keys skip the descent.
+            let (cur, _, _) = self.data_cursor_at()?;
+            let rc = unsafe { ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET) };
+            self.rcur_at = if rc == 0 { Some(key) } else { None };
+            rc
+        } else {
+            let txn = self.read_txn()?;
+            unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) }
+        };
+        match rc {
             0 => {
                 let va = v.mv_data as usize;
                 let b = &self.bounds;
