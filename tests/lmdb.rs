@@ -653,3 +653,146 @@ fn neighbour_read_after_a_new_snapshot_and_a_miss() {
     assert!(s.prev(5).unwrap().is_none());
     assert_eq!(s.prev(7).unwrap().map(|e| e.key), Some(5));
 }
+
+/// Writes inside a transaction go through one cursor kept for it (nested
+/// savepoints get their own): long transactions mixing appends in runs,
+/// random inserts, overwrites, updates, removes, range removes, atomic
+/// primitives and expiry reclaiming (savepoints: child transactions, some
+/// writing many keys), batches and expiries,
+/// committed or aborted, read back through every kind of read, agree with
+/// a model.
+#[test]
+fn transaction_writes_match_a_model() {
+    use kvidxkit::SetCondition;
+    use std::collections::BTreeMap;
+    let mut rnd = xorshift(0x0DDB_1A5E_5BAD_5EEDu64);
+    let dir = common::scratch("lmdb-wcursor").join("env");
+    let cfg = Config { sync_mode: SyncMode::Off, ..Config::default() };
+    let mut s = Store::<Lmdb>::open_with_config(&dir, &cfg).unwrap();
+    let mut model = BTreeMap::<u64, (u64, Vec<u8>)>::new();
+    let val =
+        |k: u64, n: u64| -> Vec<u8> { (0..(k % 90) as usize).map(|i| (k as usize + i + n as usize) as u8).collect() };
+    let mut next_append = 1_000_000u64;
+    for round in 0..40u64 {
+        let saved = model.clone();
+        s.begin().unwrap();
+        for op in 0..(500 + rnd() % 2_500) {
+            let k = rnd() % 50_000;
+            match rnd() % 20 {
+                0..=5 => {
+                    // An append run: the key after the largest so far.
+                    for _ in 0..(1 + rnd() % 40) {
+                        let k = next_append;
+                        next_append += 1 + rnd() % 2;
+                        s.insert(k, round, op, &val(k, op)).unwrap();
+                        model.insert(k, (round, val(k, op)));
+                    }
+                }
+                6..=8 => match s.insert(k, round, op, &val(k, op)) {
+                    Ok(()) => assert!(model.insert(k, (round, val(k, op))).is_none(), "round {round}: insert {k}"),
+                    Err(e) => assert!(model.contains_key(&k), "round {round}: insert {k}: {e}"),
+                },
+                9 | 10 => {
+                    s.insert_ex(k, round, op, &val(k, op + 1), SetCondition::Always).unwrap();
+                    model.insert(k, (round, val(k, op + 1)));
+                }
+                11 => {
+                    let r = s.insert_ex(k, round, op, &val(k, op + 2), SetCondition::IfExists);
+                    assert_eq!(r.is_ok(), model.contains_key(&k), "round {round}: update {k}");
+                    if r.is_ok() {
+                        model.insert(k, (round, val(k, op + 2)));
+                    }
+                }
+                12 | 13 => {
+                    // Remove a key that exists (often) or a random one.
+                    let k = if rnd().is_multiple_of(2) { model.range(k..).next().map_or(k, |(&k, _)| k) } else { k };
+                    assert_eq!(s.remove(k).unwrap(), model.remove(&k).is_some(), "round {round}: remove {k}");
+                }
+                14 => {
+                    let old = s.get_and_set(k, round, op, &val(k, op + 3)).unwrap();
+                    let want = model.insert(k, (round, val(k, op + 3)));
+                    assert_eq!(old.map(|e| (e.term, e.data)), want, "round {round}: get_and_set {k}");
+                }
+                15 => {
+                    if let Some((&k, (_, v))) = model.range(k..).next() {
+                        let v = v.clone();
+                        assert!(
+                            s.compare_and_swap(k, &v, round, op, &val(k, op + 4)).unwrap(),
+                            "round {round}: cas {k}"
+                        );
+                        model.insert(k, (round, val(k, op + 4)));
+                    }
+                }
+                16 => {
+                    let hi = k + rnd() % 200;
+                    let n = model.range(k..=hi).count() as u64;
+                    assert_eq!(s.remove_range(k..=hi).unwrap(), n, "round {round}: remove_range");
+                    let gone: Vec<u64> = model.range(k..=hi).map(|(&k, _)| k).collect();
+                    for g in gone {
+                        model.remove(&g);
+                    }
+                }
+                17 => {
+                    // A batch of new keys (a savepoint of its own).
+                    let keys: Vec<u64> = (0..(1 + rnd() % 30)).map(|i| 10_000_000 + k * 32 + i).collect();
+                    let vals: Vec<Vec<u8>> = keys.iter().map(|&k| val(k, op)).collect();
+                    let fresh: Vec<usize> = (0..keys.len()).filter(|&i| !model.contains_key(&keys[i])).collect();
+                    let entries = fresh.iter().map(|&i| kvidxkit::EntryRef {
+                        key: keys[i],
+                        term: round,
+                        cmd: op,
+                        data: &vals[i],
+                    });
+                    let out = s.insert_batch(entries);
+                    assert!(out.error.is_none(), "round {round}: batch: {:?}", out.error);
+                    for &i in &fresh {
+                        model.insert(keys[i], (round, vals[i].clone()));
+                    }
+                }
+                18 => {
+                    // An expiry far ahead: later conditional writes of the key
+                    // become atomic units (savepoints).
+                    if model.contains_key(&k) {
+                        s.expire_in(k, std::time::Duration::from_secs(3_600)).unwrap();
+                    }
+                }
+                19 if rnd().is_multiple_of(4) => {
+                    // Keys that have expired, then reclaimed: an atomic unit
+                    // (a savepoint) of many removes, or an overwrite of an
+                    // expired key (remove and insert in one savepoint).
+                    let past = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1);
+                    let keys: Vec<u64> = model.range(k..).take(1 + (rnd() % 20) as usize).map(|(&k, _)| k).collect();
+                    for &g in &keys {
+                        s.expire_at(g, past).unwrap();
+                        model.remove(&g);
+                    }
+                    if rnd().is_multiple_of(2) {
+                        s.expire_scan(0).unwrap();
+                    } else if let Some(&g) = keys.first() {
+                        s.insert_ex(g, round, op, &val(g, op + 5), SetCondition::Always).unwrap();
+                        model.insert(g, (round, val(g, op + 5)));
+                    }
+                }
+                _ => {
+                    let got = s.get(k).unwrap().map(|e| (e.term, e.data.to_vec()));
+                    assert_eq!(got.as_ref(), model.get(&k), "round {round}: get {k}");
+                    let next = s.next(k).unwrap().map(|e| e.key);
+                    assert_eq!(next, model.range(k + 1..).next().map(|(&k, _)| k), "round {round}: next {k}");
+                }
+            }
+        }
+        if rnd().is_multiple_of(3) {
+            s.abort().unwrap();
+            model = saved;
+        } else {
+            s.commit().unwrap();
+        }
+        let got: Vec<(u64, u64, Vec<u8>)> = s.range(..).map(|e| e.map(|e| (e.key, e.term, e.data)).unwrap()).collect();
+        let want: Vec<(u64, u64, Vec<u8>)> = model.iter().map(|(&k, (t, v))| (k, *t, v.clone())).collect();
+        assert_eq!(got.len(), want.len(), "round {round}: entries");
+        assert!(got == want, "round {round}: contents differ");
+    }
+    drop(s);
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    assert_eq!(s.count_range(..).unwrap(), model.len() as u64, "after reopening");
+}

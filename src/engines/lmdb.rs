@@ -414,6 +414,13 @@ pub struct Lmdb {
     ttl: Option<ffi::MDB_dbi>,
     /// Write transactions: the outermost first, nested children after it.
     txns: Vec<*mut ffi::MDB_txn>,
+    /// For each of `txns`: whether it has written to the data sub-database,
+    /// and the cursor its later writes use (NULL until its second write).
+    /// LMDB looks on the leaf page a cursor rests on before searching from
+    /// the root, so writes near the previous one (appends, runs of deletes)
+    /// skip the descent. LMDB keeps a transaction's cursors valid across
+    /// its children and frees them when it ends.
+    wcurs: Vec<(bool, *mut ffi::MDB_cursor)>,
     /// Thread token ([`thread_token`]) of the thread whose write
     /// transaction is open (0: none).
     owner: usize,
@@ -734,11 +741,14 @@ impl Lmdb {
             self.refresh_bounds();
         }
         self.txns.push(t);
+        self.wcurs.push((false, null_mut()));
         Ok(())
     }
 
     fn end_txn(&mut self, commit: bool) -> Result<()> {
         let Some(t) = self.txns.pop() else { return Err(Error::NoTransaction) };
+        // Its cursor is freed by LMDB with it.
+        self.wcurs.pop();
         let outermost = self.txns.is_empty();
         if outermost {
             self.owner = 0;
@@ -794,6 +804,48 @@ impl Lmdb {
             return r;
         }
         self.write_alone(f)
+    }
+
+    /// [`Self::write`] of the data sub-database: `plain` runs the write on
+    /// a transaction, `at` on a cursor. Inside a transaction the second and
+    /// later writes use the transaction's kept cursor ([`Self::wcurs`]); the
+    /// first write of a transaction, and a write alone in a transaction of
+    /// its own, do not (opening a cursor costs more than one write saves).
+    #[inline(always)]
+    fn write_data<R>(
+        &mut self,
+        at: impl FnOnce(*mut ffi::MDB_cursor) -> Result<R>,
+        mut plain: impl FnMut(*mut ffi::MDB_txn) -> Result<R>,
+    ) -> Result<R> {
+        self.check_writable()?;
+        if let Some(&t) = self.txns.last() {
+            self.check_thread()?;
+            let r = match self.wcurs.last_mut() {
+                Some((_, c)) if !c.is_null() => at(*c),
+                Some((true, _)) => self.open_write_cursor(t).and_then(at),
+                Some((wrote, _)) => {
+                    *wrote = true;
+                    plain(t)
+                }
+                None => plain(t),
+            };
+            if let Err(e) = &r {
+                self.after_write_error(e);
+            }
+            return r;
+        }
+        self.write_alone(|_, t| plain(t))
+    }
+
+    #[inline(never)]
+    fn open_write_cursor(&mut self, t: *mut ffi::MDB_txn) -> Result<*mut ffi::MDB_cursor> {
+        let mut cur = null_mut();
+        // SAFETY: t is our innermost open write transaction, data open in it.
+        check("mdb_cursor_open", unsafe { ffi::mdb_cursor_open(t, self.data, &mut cur) })?;
+        if let Some(slot) = self.wcurs.last_mut() {
+            slot.1 = cur;
+        }
+        Ok(cur)
     }
 
     /// A write inside the caller's transaction failed: after MDB_MAP_FULL
@@ -878,6 +930,33 @@ impl Lmdb {
         data: &[u8],
         flags: c_uint,
     ) -> Result<bool> {
+        // SAFETY: txn and dbi are open.
+        Self::put_with(|k, v, f| unsafe { ffi::mdb_put(txn, dbi, k, v, f) }, key, header, data, flags)
+    }
+
+    /// [`Self::put_raw`] through cursor `cur` (of a write transaction).
+    #[inline(always)]
+    fn put_at(
+        cur: *mut ffi::MDB_cursor,
+        key: u64,
+        header: Option<(u64, u64)>,
+        data: &[u8],
+        flags: c_uint,
+    ) -> Result<bool> {
+        // SAFETY: cur is an open cursor of our write transaction.
+        Self::put_with(|k, v, f| unsafe { ffi::mdb_cursor_put(cur, k, v, f) }, key, header, data, flags)
+    }
+
+    /// Stores a record with `put` (MDB_RESERVE, then the bytes written in
+    /// place); `Ok(false)` when MDB_NOOVERWRITE found the key.
+    #[inline(always)]
+    fn put_with(
+        put: impl FnOnce(&mut ffi::MDB_val, &mut ffi::MDB_val, c_uint) -> c_int,
+        key: u64,
+        header: Option<(u64, u64)>,
+        data: &[u8],
+        flags: c_uint,
+    ) -> Result<bool> {
         if data.len() > MAX_VALUE {
             return Err(too_big(data.len()));
         }
@@ -886,7 +965,7 @@ impl Lmdb {
         let mut v = ffi::MDB_val { mv_size: len, mv_data: null_mut() };
         // SAFETY: MDB_RESERVE hands back `len` writable bytes in the txn.
         unsafe {
-            match ffi::mdb_put(txn, dbi, &mut k, &mut v, flags | ffi::MDB_RESERVE) {
+            match put(&mut k, &mut v, flags | ffi::MDB_RESERVE) {
                 0 => {}
                 ffi::MDB_KEYEXIST => return Ok(false),
                 rc => return Err(err("mdb_put", rc)),
@@ -901,6 +980,25 @@ impl Lmdb {
             std::ptr::copy_nonoverlapping(data.as_ptr(), out.add(off), data.len());
         }
         Ok(true)
+    }
+
+    /// [`Self::del_raw`] through cursor `cur` (of a write transaction).
+    #[inline(always)]
+    fn del_at(cur: *mut ffi::MDB_cursor, key: u64) -> Result<bool> {
+        let mut k = key_val(&key);
+        let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
+        // SAFETY: cur is an open cursor of our write transaction.
+        unsafe {
+            match ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET) {
+                0 => {}
+                ffi::MDB_NOTFOUND => return Ok(false),
+                rc => return Err(err("mdb_cursor_get", rc)),
+            }
+            match ffi::mdb_cursor_del(cur, 0) {
+                0 => Ok(true),
+                rc => Err(err("mdb_cursor_del", rc)),
+            }
+        }
     }
 
     fn del_raw(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, key: u64) -> Result<bool> {
@@ -1480,6 +1578,7 @@ impl Lmdb {
             data: 0,
             ttl: None,
             txns: Vec::new(),
+            wcurs: Vec::new(),
             owner: 0,
             rtxn_id: 0,
             value: (std::ptr::null(), 0),
@@ -1824,12 +1923,20 @@ impl Engine for Lmdb {
 
     fn insert(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
         let dbi = self.data;
-        self.write(|_, t| Self::put_raw(t, dbi, key, Some((term, cmd)), data, ffi::MDB_NOOVERWRITE))
+        let h = Some((term, cmd));
+        self.write_data(
+            |c| Self::put_at(c, key, h, data, ffi::MDB_NOOVERWRITE),
+            |t| Self::put_raw(t, dbi, key, h, data, ffi::MDB_NOOVERWRITE),
+        )
     }
 
     fn put(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<()> {
         let dbi = self.data;
-        self.write(|_, t| Self::put_raw(t, dbi, key, Some((term, cmd)), data, 0).map(|_| ()))
+        let h = Some((term, cmd));
+        self.write_data(
+            |c| Self::put_at(c, key, h, data, 0).map(|_| ()),
+            |t| Self::put_raw(t, dbi, key, h, data, 0).map(|_| ()),
+        )
     }
 
     fn update(&mut self, key: u64, term: u64, cmd: u64, data: &[u8]) -> Result<bool> {
@@ -1848,7 +1955,7 @@ impl Engine for Lmdb {
 
     fn delete(&mut self, key: u64) -> Result<bool> {
         let dbi = self.data;
-        self.write(|_, t| Self::del_raw(t, dbi, key))
+        self.write_data(|c| Self::del_at(c, key), |t| Self::del_raw(t, dbi, key))
     }
 
     fn delete_range(&mut self, lo: u64, hi: u64) -> Result<u64> {
