@@ -266,6 +266,10 @@ const NODE_REACH: u64 = 2 * 65_536 + 64;
 /// Records a scan takes from a leaf page per call (csrc/lmdb patch 4).
 const RUN: usize = 64;
 
+/// A point read of a key at most this far from the previous read's key goes
+/// through the kept read cursor (about a leaf page of consecutive keys).
+const NEAR_KEYS: u64 = 64;
+
 /// Checks the committed pages close enough to the end of the file that a
 /// damaged page could make LMDB read beyond it (SIGBUS): each that the
 /// bundled LMDB would accept there (its own page number, a branch or leaf
@@ -442,6 +446,8 @@ pub struct Lmdb {
     /// has moved it (see [`Self::data_cursor_at`]): the next neighbour read
     /// from that key is one step, not a search from the root.
     rcur_at: Option<u64>,
+    /// The key of the last point read of the data sub-database.
+    last_read: u64,
     dir: PathBuf,
     /// LMDB must not open one environment twice in a process.
     _claim: super::ProcessClaim,
@@ -890,10 +896,13 @@ impl Lmdb {
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
         // SAFETY: txn, cursor and dbi are open; the value stays valid until
         // the next operation on this engine, beyond the returned borrow.
-        let rc = if dbi == self.data && self.txns.is_empty() {
-            // Outside a write transaction, through the kept read cursor:
-            // LMDB looks on the leaf page the cursor is on before searching
-            // from the root, so reads of nearby keys skip the descent.
+        let near = key.abs_diff(std::mem::replace(&mut self.last_read, key)) <= NEAR_KEYS;
+        let rc = if near && dbi == self.data && self.txns.is_empty() {
+            // A key near the previous read's, outside a write transaction:
+            // through the kept read cursor. LMDB looks on the leaf page the
+            // cursor rests on before searching from the root, so the read
+            // skips the descent. (A far key would make LMDB look at a page
+            // that is likely out of the cache first: mdb_get.)
             let (cur, _, _) = self.data_cursor_at()?;
             let rc = unsafe { ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET) };
             self.rcur_at = if rc == 0 { Some(key) } else { None };
@@ -1588,6 +1597,7 @@ impl Lmdb {
             rcur: null_mut(),
             rcur_bound: false,
             rcur_at: None,
+            last_read: 0,
             dir: path.to_path_buf(),
             _claim: claim,
             opened_read_only: read_only,
