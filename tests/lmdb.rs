@@ -606,7 +606,8 @@ fn neighbour_read_chains_match_a_model() {
                 assert_eq!(s.exists(at).unwrap(), model.contains_key(&at), "step {step}");
                 // A run of point reads of consecutive keys (near each other:
                 // through the kept cursor), then the chain goes on from there.
-                for k in at..at.saturating_add(1 + rnd() % 100) {
+                let run = at..at.saturating_add(1 + rnd() % 100);
+                for k in run {
                     let got = s.get(k).unwrap().map(|e| (e.term, e.data.to_vec()));
                     assert_eq!(got, model.get(&k).map(|&t| (t, k.to_le_bytes().to_vec())), "step {step}: get {k}");
                     at = k;
