@@ -29,6 +29,7 @@ fn child_role() {
             "fsize" => role_fsize(&r),
             "shim" => role_shim(&r),
             "ttl-writer-lmdb" => role_ttl_writer(&r),
+            "edit-lmdb" => role_edit_lmdb(&r),
             other => {
                 eprintln!("unknown role {other}");
                 90
@@ -203,6 +204,66 @@ fn lmdb_open_adopts_a_map_another_process_is_growing() {
         g.lines_with("@@"),
         opener.lines_with("@@").join("\n")
     );
+}
+
+/// Child: opens the environment, inserts the keys of argument 1 and removes
+/// those of argument 2 (comma-separated), one commit each.
+fn role_edit_lmdb(r: &proc::Role) -> i32 {
+    let keys = |a: &str| -> Vec<u64> { a.split(',').filter(|k| !k.is_empty()).map(|k| k.parse().unwrap()).collect() };
+    let mut s = match Store::<Lmdb>::open(r.arg(0)) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("@@open failed: {e}");
+            return 1;
+        }
+    };
+    for k in keys(r.arg(1)) {
+        if let Err(e) = s.insert(k, k, 0, b"child") {
+            println!("@@insert {k} failed: {e}");
+            return 1;
+        }
+    }
+    for k in keys(r.arg(2)) {
+        if let Err(e) = s.remove(k) {
+            println!("@@remove {k} failed: {e}");
+            return 1;
+        }
+    }
+    0
+}
+
+/// Reads outside a transaction keep LMDB's read cursor where the last one
+/// left it (a GetNext from the key just returned is one step; a read near
+/// the previous one starts on its leaf page). When another process commits
+/// in between, the next read takes the new snapshot and searches again.
+#[test]
+fn lmdb_kept_read_cursor_follows_another_process_commits() {
+    let dir = common::scratch("lmdb-cursor-xproc").join("env");
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    for k in (10..2_000u64).step_by(10) {
+        s.insert(k, k, 0, b"parent").unwrap();
+    }
+    let edit = |ins: &str, del: &str| {
+        let o =
+            proc::run_limited(proc::command("edit-lmdb", &[dir.to_str().unwrap(), ins, del]), Duration::from_secs(60));
+        assert!(o.ok(), "child: {} {}", o.describe(), o.stdout);
+    };
+    // A GetNext chain, then the other process adds the key after the one
+    // the cursor rests on and removes the one after that.
+    assert_eq!(s.next(995).unwrap().map(|e| e.key), Some(1000));
+    edit("1005", "1010");
+    let e = s.next(1000).unwrap().unwrap();
+    assert_eq!((e.key, e.data), (1005, &b"child"[..]));
+    assert_eq!(s.next(1005).unwrap().map(|e| e.key), Some(1020));
+    assert_eq!(s.prev(1020).unwrap().map(|e| e.key), Some(1005));
+    // Point reads of neighbouring keys, with a commit elsewhere between two.
+    assert!(s.get(1020).unwrap().is_some());
+    edit("1021,1022", "1030");
+    assert_eq!(s.get(1021).unwrap().map(|e| e.data.to_vec()), Some(b"child".to_vec()));
+    assert!(s.get(1030).unwrap().is_none());
+    assert!(s.exists(1022).unwrap());
+    assert_eq!(s.next(1022).unwrap().map(|e| e.key), Some(1040));
+    assert_eq!(s.count_range(1000..=1040).unwrap(), 6); // 1000 1005 1020 1021 1022 1040
 }
 
 // ----------------------------------------------------------------------
