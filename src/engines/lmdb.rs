@@ -58,8 +58,6 @@ fn strerror(rc: c_int) -> String {
     unsafe { CStr::from_ptr(ffi::mdb_strerror(rc)) }.to_string_lossy().into_owned()
 }
 
-#[cold]
-#[inline(never)]
 fn err(op: &str, rc: c_int) -> Error {
     let text = format!("{op}: {}", strerror(rc));
     match rc {
