@@ -903,8 +903,18 @@ impl Lmdb {
             // that is likely out of the cache first: mdb_get.)
             let (cur, _, _) = self.data_cursor_at()?;
             let rc = unsafe { ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_SET) };
-            self.rcur_at = if rc == 0 { Some(key) } else { None };
-            rc
+            if rc != ffi::MDB_NOTFOUND {
+                self.rcur_at = if rc == 0 { Some(key) } else { None };
+                rc
+            } else {
+                // A miss is confirmed by a search from the root: LMDB's look
+                // at the page the cursor rests on trusts that page's header,
+                // and on a damaged page it can miss a key the tree holds
+                // (a read-only transaction checks fetched pages less).
+                let txn = self.read_txn()?;
+                k = key_val(&key);
+                unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) }
+            }
         } else {
             let txn = self.read_txn()?;
             unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) }
