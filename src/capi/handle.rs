@@ -143,13 +143,7 @@ impl Pool {
     /// True if `p` is the address of one of this pool's handles.
     #[inline(always)]
     fn contains(&self, p: usize) -> bool {
-        // The first chunk holds the first 64 open instances: one range check.
-        let base = self.chunks[0].load(Ordering::Acquire) as usize;
-        let elem = self.elem.load(Ordering::Relaxed);
-        if p.wrapping_sub(base) < CHUNK * elem {
-            return (p - base).is_multiple_of(elem);
-        }
-        self.contains_slow(p, elem)
+        self.contains_sized(p, self.elem.load(Ordering::Relaxed))
     }
 
     /// [`Pool::contains`] for the pool of engine `E`, whose handle size is
@@ -157,13 +151,20 @@ impl Pool {
     /// `div` on every call otherwise).
     #[inline(always)]
     fn contains_handle<E: Engine>(&self, p: usize) -> bool {
-        let elem = size_of::<Handle<E>>();
+        self.contains_sized(p, size_of::<Handle<E>>())
+    }
+
+    /// [`Pool::contains`] with the size of one handle (0 while the pool is
+    /// unused). The first chunk holds the first 64 open instances: one
+    /// range check.
+    #[inline(always)]
+    fn contains_sized(&self, p: usize, elem: usize) -> bool {
         let base = self.chunks[0].load(Ordering::Acquire) as usize;
         let off = p.wrapping_sub(base);
         if base != 0 && off < CHUNK * elem {
             return off.is_multiple_of(elem);
         }
-        self.contains_slow(p, self.elem.load(Ordering::Relaxed))
+        self.contains_slow(p, elem)
     }
 
     #[cold]
