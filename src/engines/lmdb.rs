@@ -894,8 +894,8 @@ impl Lmdb {
         let mut v = ffi::MDB_val { mv_size: 0, mv_data: null_mut() };
         // SAFETY: txn, cursor and dbi are open; the value stays valid until
         // the next operation on this engine, beyond the returned borrow.
-        let near = key.abs_diff(std::mem::replace(&mut self.last_read, key)) <= NEAR_KEYS;
-        let rc = if near && dbi == self.data && self.txns.is_empty() {
+        let near = dbi == self.data && key.abs_diff(std::mem::replace(&mut self.last_read, key)) <= NEAR_KEYS;
+        let rc = if near && self.txns.is_empty() {
             // A key near the previous read's, outside a write transaction:
             // through the kept read cursor. LMDB looks on the leaf page the
             // cursor rests on before searching from the root, so the read
