@@ -1255,7 +1255,9 @@ void kvidxClearError(struct kvidxInstance *i);
  * instance or when startKey > endKey.
  *
  * # Safety
- * `i` is NULL or a valid instance that outlives the iterator.
+ * `i` is NULL or a valid instance that outlives the iterator (after
+ * kvidxClose only kvidxIteratorDestroy is allowed; the other calls then
+ * answer false, 0 or nothing).
  */
 struct kvidxIterator *kvidxIteratorCreate(struct kvidxInstance *i,
                                           uint64_t startKey,

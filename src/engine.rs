@@ -21,6 +21,11 @@ pub(crate) fn thread_token() -> usize {
     TOKEN.with(|t| t as *const u8 as usize)
 }
 
+/// What an engine keeps for an iterator between its chunks
+/// ([`Engine::scan_in_place`]); None until the engine sets it.
+#[doc(hidden)]
+pub type ScanPin = Option<Box<dyn std::any::Any + Send>>;
+
 /// Direction of a scan.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +145,25 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     #[doc(hidden)]
     fn scan_batch<F: FnMut(Row<'_>) -> bool>(&mut self, lo: u64, hi: u64, dir: Dir, f: F) -> Result<()> {
         self.scan(lo, hi, dir, f)
+    }
+    /// [`Engine::scan_batch`] for an iterator's chunk that points into the
+    /// engine's memory instead of copying the rows: the rows `f` sees stay
+    /// readable, whatever else happens on the engine, as long as `pin` is
+    /// not touched again (not dropped, not passed to another call).
+    /// `Ok(false)`: the engine cannot do it now (nothing was visited; the
+    /// caller copies). `pin` is the iterator's own, set and reused by the
+    /// engine; dropping it releases what it holds.
+    #[doc(hidden)]
+    fn scan_in_place<F: FnMut(Row<'_>) -> bool>(
+        &mut self,
+        pin: &mut ScanPin,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        f: F,
+    ) -> Result<bool> {
+        let _ = (pin, lo, hi, dir, f);
+        Ok(false)
     }
     /// True if [`Engine::first_row`] leaves the value in [`Engine::value`]
     /// (read in place), false if it copies it into the caller's buffer.

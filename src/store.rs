@@ -5,11 +5,11 @@
 
 use std::ops::{Bound, Deref, DerefMut, RangeBounds};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, Stats};
-use crate::engine::{Dir, Engine, OpenRequest, Row};
+use crate::engine::{Dir, Engine, OpenRequest, Row, ScanPin};
 use crate::error::{Error, Result};
 use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
@@ -90,6 +90,8 @@ impl EntryRef<'_> {
 pub(crate) struct Shared {
     /// Incremented by every call that may change what a read returns.
     pub(crate) generation: AtomicU64,
+    /// Set when the store is closed: what iterators read in place is gone.
+    pub(crate) closed: AtomicBool,
 }
 
 /// An open database on engine `E` ([`Sqlite`](crate::Sqlite) or
@@ -290,8 +292,12 @@ impl<E: Engine> Store<E> {
             }
             self.in_txn = false;
         }
+        self.shared.closed.store(true, Ordering::Relaxed);
         let Store { engine, in_txn, config, buf, shared, ttl, runs, depth } = self;
-        engine.close().map_err(|(engine, e)| (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e))
+        engine.close().map_err(|(engine, e)| {
+            shared.closed.store(false, Ordering::Relaxed);
+            (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e)
+        })
     }
 
     /// The engine, for engine-specific work: with SQLite,
@@ -1359,20 +1365,42 @@ impl<E: Engine> Store<E> {
         self.sync_txn(r)
     }
 
-    /// Appends up to `limit` entries of `[lo, hi]` in `dir` order to `out`.
-    pub(crate) fn scan_chunk(&mut self, lo: u64, hi: u64, dir: Dir, limit: usize, out: &mut Chunk) -> Result<()> {
+    /// Puts up to `limit` entries of `[lo, hi]` in `dir` order in `out`:
+    /// with `pin` (the iterator's), pointing into the engine where it can
+    /// keep them readable through it, else copied.
+    pub(crate) fn scan_chunk(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        limit: usize,
+        out: &mut Chunk,
+        pin: Option<&mut ScanPin>,
+    ) -> Result<()> {
         self.refresh()?;
         out.clear();
         if lo > hi || limit == 0 {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let r = self.engine.scan_batch(lo, hi, dir, |row: Row<'_>| {
-            if !now.is_some_and(|n| ttl.expired(row.key, n)) {
-                out.push(row);
-            }
-            out.len() < limit
-        });
+        let in_place = match pin {
+            Some(pin) => self.engine.scan_in_place(pin, lo, hi, dir, |row: Row<'_>| {
+                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
+                    out.push_in_place(row);
+                }
+                out.len() < limit
+            }),
+            None => Ok(false),
+        };
+        let r = match in_place {
+            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row: Row<'_>| {
+                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
+                    out.push(row);
+                }
+                out.len() < limit
+            }),
+            r => r.map(|_| ()),
+        };
         self.sync_txn(r)
     }
 
@@ -1417,24 +1445,35 @@ impl<E: Engine> Store<E> {
     }
 }
 
-/// A buffer of entries read in one engine call: fixed-size records plus one
-/// arena for the values.
+/// A buffer of entries read in one engine call: fixed-size records, their
+/// values either copied into one arena or, `in_place`, left where the
+/// engine keeps them readable (see [`Engine::scan_in_place`]).
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
+    /// (key, term, cmd, value offset in the arena or address, length)
     rows: Vec<(u64, u64, u64, usize, usize)>,
     arena: Vec<u8>,
+    in_place: bool,
 }
 
 impl Chunk {
     fn clear(&mut self) {
         self.rows.clear();
         self.arena.clear();
+        self.in_place = false;
     }
 
     fn push(&mut self, r: Row<'_>) {
         let off = self.arena.len();
         self.arena.extend_from_slice(r.data);
         self.rows.push((r.key, r.term, r.cmd, off, r.data.len()));
+    }
+
+    /// A row whose value stays where it is (a chunk is all copied or all in
+    /// place: one engine call fills it).
+    fn push_in_place(&mut self, r: Row<'_>) {
+        self.in_place = true;
+        self.rows.push((r.key, r.term, r.cmd, r.data.as_ptr() as usize, r.data.len()));
     }
 
     fn len(&self) -> usize {
@@ -1444,8 +1483,21 @@ impl Chunk {
     /// The entry at `i` (never panics: the C iterator reads it unguarded).
     #[inline]
     fn get(&self, i: usize) -> Option<EntryRef<'_>> {
-        let &(key, term, cmd, off, len) = self.rows.get(i)?;
-        Some(EntryRef { key, term, cmd, data: self.arena.get(off..off.checked_add(len)?)? })
+        let &(key, term, cmd, at, len) = self.rows.get(i)?;
+        let p = if self.in_place {
+            at as *const u8
+        } else {
+            debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
+            // SAFETY: `push` appends a row's bytes to the arena and the row
+            // together, and `clear` empties both: the row's bytes are inside.
+            unsafe { self.arena.as_ptr().add(at) }
+        };
+        // SAFETY: copied bytes live in the arena; bytes in place stay
+        // readable while the cursor's pin is untouched (the engine's
+        // promise), and the cursor drops or passes its pin only when it
+        // refills or clears this chunk.
+        let data = unsafe { std::slice::from_raw_parts(p, len) };
+        Some(EntryRef { key, term, cmd, data })
     }
 }
 
@@ -1476,6 +1528,9 @@ pub(crate) struct Cursor {
     chunk_is_last: bool,
     next_size: usize,
     generation: u64,
+    /// What the engine keeps for this cursor's chunks (declared after
+    /// `chunk`, which may point into what it holds: dropped after it).
+    pin: ScanPin,
 }
 
 impl Cursor {
@@ -1490,12 +1545,8 @@ impl Cursor {
             chunk_is_last: false,
             next_size: FIRST_CHUNK,
             generation: 0,
+            pin: None,
         }
-    }
-
-    #[cfg(feature = "capi")]
-    pub(crate) fn valid(&self) -> bool {
-        self.pos == Position::At
     }
 
     pub(crate) fn current(&self) -> Option<EntryRef<'_>> {
@@ -1520,10 +1571,12 @@ impl Cursor {
                 if self.idx + 1 < self.chunk.len() {
                     self.idx += 1;
                     Some(true)
-                } else if self.chunk_is_last {
+                } else if self.chunk_is_last && self.pin.is_none() {
                     self.pos = Position::Exhausted;
                     Some(false)
                 } else {
+                    // (The end of a chunk read in place: `advance` lets go
+                    // of what the engine holds for it.)
                     None
                 }
             }
@@ -1535,6 +1588,9 @@ impl Cursor {
         let generation = store.shared.generation.load(Ordering::Relaxed);
         if let Some(r) = self.advance_cached(generation) {
             return Ok(r);
+        }
+        if self.pos == Position::At && generation == self.generation && self.chunk_is_last {
+            return Ok(self.exhaust());
         }
         let (lo, hi) = match (self.pos, self.current_key()) {
             (Position::NotStarted, _) => (self.lo, self.hi),
@@ -1577,12 +1633,24 @@ impl Cursor {
     fn exhaust(&mut self) -> bool {
         self.pos = Position::Exhausted;
         self.chunk.clear();
+        // Nothing to read any more: the engine's snapshot goes too.
+        self.pin = None;
         false
     }
 
     fn fill<E: Engine>(&mut self, store: &mut Store<E>, lo: u64, hi: u64, generation: u64) -> Result<bool> {
         let size = self.next_size;
-        if let Err(e) = store.scan_chunk(lo, hi, self.dir, size, &mut self.chunk) {
+        // The first chunk after a start or a seek is copied: a short
+        // iteration (or one that stops early and stays) takes nothing from
+        // the engine; longer ones read their next chunks in place.
+        let pin = if size > FIRST_CHUNK {
+            Some(&mut self.pin)
+        } else {
+            self.chunk.clear();
+            self.pin = None;
+            None
+        };
+        if let Err(e) = store.scan_chunk(lo, hi, self.dir, size, &mut self.chunk, pin) {
             self.exhaust();
             return Err(e);
         }

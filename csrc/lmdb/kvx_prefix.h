@@ -45,6 +45,8 @@
 #define mdb_env_sync kvx_mdb_env_sync
 #define mdb_env_sync0 kvx_mdb_env_sync0
 #define mdb_env_txnid_ptr kvx_mdb_env_txnid_ptr
+#define mdb_env_set_mapsize_keep kvx_mdb_env_set_mapsize_keep
+#define mdb_env_map_address kvx_mdb_env_map_address
 #define mdb_get kvx_mdb_get
 #define mdb_mid2l_append kvx_mdb_mid2l_append
 #define mdb_mid2l_insert kvx_mdb_mid2l_insert

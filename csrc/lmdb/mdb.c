@@ -4708,8 +4708,40 @@ mdb_env_map(MDB_env *env, void *addr)
 	return MDB_SUCCESS;
 }
 
+static int ESECT mdb_env_set_mapsize0(MDB_env *env, mdb_size_t size, void **kept, size_t *kept_size);
+
 int ESECT
 mdb_env_set_mapsize(MDB_env *env, mdb_size_t size)
+{
+	return mdb_env_set_mapsize0(env, size, NULL, NULL);
+}
+
+/* kvidxkit: mdb_env_set_mapsize() that leaves the old mapping in place and
+ * hands it to the caller (*kept, *kept_size; NULL and 0 when the
+ * environment was not mapped), who unmaps it once nothing points into it:
+ * read-only transactions of this process may stay open across the call and
+ * the pages of their snapshots stay readable at their old addresses (their
+ * readers keep them from being reused; the file only grows). */
+int ESECT
+mdb_env_set_mapsize_keep(MDB_env *env, mdb_size_t size, void **kept, size_t *kept_size)
+{
+	if (!kept || !kept_size)
+		return EINVAL;
+	*kept = NULL;
+	*kept_size = 0;
+	return mdb_env_set_mapsize0(env, size, kept, kept_size);
+}
+
+/* kvidxkit: the address the environment's data file is mapped at now (NULL
+ * before it is opened). */
+void * ESECT
+mdb_env_map_address(MDB_env *env)
+{
+	return env ? env->me_map : NULL;
+}
+
+static int ESECT
+mdb_env_set_mapsize0(MDB_env *env, mdb_size_t size, void **kept, size_t *kept_size)
 {
 	/* If env is already open, caller is responsible for making
 	 * sure there are no active txns.
@@ -4735,7 +4767,11 @@ mdb_env_set_mapsize(MDB_env *env, mdb_size_t size)
 		/* For MDB_VL32 this bit is a noop since we dynamically remap
 		 * chunks of the DB anyway.
 		 */
-		munmap(env->me_map, env->me_mapsize);
+		if (kept && !(env->me_flags & MDB_FIXEDMAP)) {
+			*kept = env->me_map;
+			*kept_size = env->me_mapsize;
+		} else
+			munmap(env->me_map, env->me_mapsize);
 		env->me_mapsize = size;
 		old = (env->me_flags & MDB_FIXEDMAP) ? env->me_map : NULL;
 		rc = mdb_env_map(env, old);

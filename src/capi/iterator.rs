@@ -1,8 +1,9 @@
 //! `kvidxkitIterator.h`: iterators over an inclusive key range. On a
 //! built-in engine the iterator reads entries in chunks through the core
-//! [`Cursor`]; on a caller's adapter it steps with Get/GetNext/GetPrev
-//! through the interface. Either way the iterator owns the value it hands
-//! out (valid until it moves or is destroyed).
+//! [`Cursor`] (copied, or on LMDB read in place through a snapshot the
+//! iterator holds); on a caller's adapter it steps with Get/GetNext/GetPrev
+//! through the interface. Either way the value it hands out stays valid
+//! until it moves or is destroyed.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,7 +13,7 @@ use super::boundary::{I, data_ptr, guard, put, record, set_error};
 use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
 use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
 use crate::engine::Dir;
-use crate::store::{Cursor, Shared};
+use crate::store::{Cursor, EntryRef, Shared};
 
 pub(crate) struct IterState {
     inst: I,
@@ -53,6 +54,17 @@ impl GenericCursor {
             }
         }
         in_range
+    }
+
+    /// [`kvidxIteratorGet`] on this cursor (out of line: the built-in
+    /// engines' path is the one that runs per entry).
+    #[inline(never)]
+    unsafe fn get(&self, key: *mut u64, term: *mut u64, cmd: *mut u64, data: *mut *const u8, len: *mut usize) -> bool {
+        if self.valid {
+            let e = EntryRef { key: self.key, term: self.term, cmd: self.cmd, data: &self.data };
+            unsafe { put_entry(e, key, term, cmd, data, len) };
+        }
+        self.valid
     }
 
     /// Exact `key`, else its neighbour in the iteration direction (strict).
@@ -102,7 +114,9 @@ impl GenericCursor {
 /// instance or when startKey > endKey.
 ///
 /// # Safety
-/// `i` is NULL or a valid instance that outlives the iterator.
+/// `i` is NULL or a valid instance that outlives the iterator (after
+/// kvidxClose only kvidxIteratorDestroy is allowed; the other calls then
+/// answer false, 0 or nothing).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn kvidxIteratorCreate(
     i: *mut kvidxInstance,
@@ -205,23 +219,49 @@ pub unsafe extern "C" fn kvidxIteratorGet(
     }
     // No guard needed: reading the current entry cannot panic (no
     // allocation, no unchecked indexing) and it runs once per entry.
-    let st = unsafe { &(*it).inner };
-    let (k, t, c, d) = match &st.mode {
-        Mode::Native { cursor, .. } => match cursor.current() {
-            Some(e) => (e.key, e.term, e.cmd, e.data),
+    let e = match unsafe { &(*it).inner.mode } {
+        Mode::Native { cursor, shared, .. } => match current(cursor, shared) {
+            Some(e) => e,
             None => return false,
         },
-        Mode::Generic(g) if g.valid => (g.key, g.term, g.cmd, g.data.as_slice()),
-        Mode::Generic(_) => return false,
+        Mode::Generic(g) => return unsafe { g.get(key, term, cmd, data, len) },
     };
-    unsafe {
-        put(key, k);
-        put(term, t);
-        put(cmd, c);
-        put(data, data_ptr(d));
-        put(len, d.len());
-    }
+    unsafe { put_entry(e, key, term, cmd, data, len) };
     true
+}
+
+/// The entry a built-in engine's iterator is on: none once its instance is
+/// closed (a value read in place went with it; a copy is not handed out
+/// either, so that every engine answers alike).
+#[inline(always)]
+fn current<'c>(cursor: &'c Cursor, shared: &Option<Arc<Shared>>) -> Option<EntryRef<'c>> {
+    let e = cursor.current()?;
+    match shared {
+        Some(s) if !s.closed.load(Ordering::Relaxed) => Some(e),
+        _ => None,
+    }
+}
+
+/// Writes `e` to the out-parameters of [`kvidxIteratorGet`] (each optional).
+///
+/// # Safety
+/// Out-parameters NULL or writable.
+#[inline(always)]
+unsafe fn put_entry(
+    e: EntryRef<'_>,
+    key: *mut u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+) {
+    unsafe {
+        put(key, e.key);
+        put(term, e.term);
+        put(cmd, e.cmd);
+        put(data, data_ptr(e.data));
+        put(len, e.data.len());
+    }
 }
 
 /// The current key (0 when the iterator is NULL or not positioned).
@@ -234,7 +274,7 @@ pub unsafe extern "C" fn kvidxIteratorKey(it: *const kvidxIterator) -> u64 {
         return 0;
     }
     match unsafe { &(*it).inner.mode } {
-        Mode::Native { cursor, .. } => cursor.current().map_or(0, |e| e.key),
+        Mode::Native { cursor, shared, .. } => current(cursor, shared).map_or(0, |e| e.key),
         Mode::Generic(g) if g.valid => g.key,
         Mode::Generic(_) => 0,
     }
@@ -250,7 +290,7 @@ pub unsafe extern "C" fn kvidxIteratorValid(it: *const kvidxIterator) -> bool {
         return false;
     }
     match unsafe { &(*it).inner.mode } {
-        Mode::Native { cursor, .. } => cursor.valid(),
+        Mode::Native { cursor, shared, .. } => current(cursor, shared).is_some(),
         Mode::Generic(g) => g.valid,
     }
 }

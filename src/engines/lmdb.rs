@@ -29,12 +29,14 @@ use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::ptr::null_mut;
+use std::sync::Arc;
 
 use super::lmdb_ffi as ffi;
+use super::lmdb_pins::{Pin, Registry, Slot};
 
 use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats, SyncMode};
-use crate::engine::{Dir, Engine, OpenRequest, Row, thread_token};
+use crate::engine::{Dir, Engine, OpenRequest, Row, ScanPin, thread_token};
 use crate::error::{Error, Result};
 
 mod admin;
@@ -147,6 +149,19 @@ unsafe fn val_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
     }
 }
 
+/// The bytes of a value that `Bounds::record_ok` accepted with its value
+/// (every kind's value is at least 8 bytes long, inside the map or in a
+/// write transaction's page: never empty, never NULL).
+///
+/// # Safety
+/// `v` passed `record_ok(kind, k, v, true)` in the live transaction.
+#[inline(always)]
+unsafe fn checked_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
+    debug_assert!(v.mv_size > 0 && !v.mv_data.is_null());
+    // SAFETY: as the caller promises.
+    unsafe { std::slice::from_raw_parts(v.mv_data as *const u8, v.mv_size) }
+}
+
 /// The key of a record already checked to be 8 bytes.
 #[inline]
 unsafe fn val_key(v: &ffi::MDB_val) -> u64 {
@@ -220,7 +235,7 @@ impl Bounds {
     fn readable(&self, p: *const c_void, len: usize) -> bool {
         let a = p as usize;
         if self.base == 0 {
-            return true;
+            return !p.is_null();
         }
         if a < self.base || a >= self.map_end {
             // Not in the map: a page a write transaction holds in memory.
@@ -263,6 +278,102 @@ const NODE_REACH: u64 = 2 * 65_536 + 64;
 
 /// Records a scan takes from a leaf page per call (csrc/lmdb patch 4).
 const RUN: usize = 64;
+
+/// Where a scan ([`Lmdb::walk`]) takes its records after the first.
+trait Records {
+    /// The following record: 0, MDB_NOTFOUND at the end, or an error.
+    ///
+    /// # Safety
+    /// The cursor behind it is open in a live transaction.
+    unsafe fn next(&mut self, k: &mut ffi::MDB_val, v: &mut ffi::MDB_val) -> c_int;
+
+    /// Records already read ahead (not yet checked), in scan order.
+    fn ahead(&self) -> (&[ffi::MDB_val], &[ffi::MDB_val]) {
+        (&[], &[])
+    }
+
+    /// The first `n` records of [`Records::ahead`] were used.
+    fn took(&mut self, _n: usize) {}
+}
+
+/// One cursor step per record.
+struct Step<F>(F);
+
+impl<F: FnMut(&mut ffi::MDB_val, &mut ffi::MDB_val) -> c_int> Records for Step<F> {
+    #[inline(always)]
+    unsafe fn next(&mut self, k: &mut ffi::MDB_val, v: &mut ffi::MDB_val) -> c_int {
+        (self.0)(k, v)
+    }
+}
+
+/// A leaf page's records at a time (`mdb_cursor_run`), one cursor step at
+/// the page's edge.
+struct Runs {
+    cur: *mut ffi::MDB_cursor,
+    dir: c_int,
+    step: c_uint,
+    /// Left uninitialised: a scan that reads one record (a neighbour read)
+    /// never touches them; only the first `n` (written by the call) are read.
+    keys: [MaybeUninit<ffi::MDB_val>; RUN],
+    vals: [MaybeUninit<ffi::MDB_val>; RUN],
+    n: usize,
+    i: usize,
+}
+
+impl Runs {
+    #[inline(always)]
+    fn new(cur: *mut ffi::MDB_cursor, dir: Dir) -> Self {
+        let (d, step) = if dir == Dir::Forward { (1, ffi::MDB_NEXT) } else { (-1, ffi::MDB_PREV) };
+        Runs {
+            cur,
+            dir: d,
+            step,
+            keys: [const { MaybeUninit::uninit() }; RUN],
+            vals: [const { MaybeUninit::uninit() }; RUN],
+            n: 0,
+            i: 0,
+        }
+    }
+}
+
+impl Records for Runs {
+    #[inline(always)]
+    unsafe fn next(&mut self, k: &mut ffi::MDB_val, v: &mut ffi::MDB_val) -> c_int {
+        // SAFETY: the caller's cursor; the call writes the first n entries.
+        unsafe {
+            if self.i == self.n {
+                let (pk, pv) =
+                    (self.keys.as_mut_ptr() as *mut ffi::MDB_val, self.vals.as_mut_ptr() as *mut ffi::MDB_val);
+                self.n = (ffi::mdb_cursor_run(self.cur, self.dir, pk, pv, RUN as c_uint) as usize).min(RUN);
+                self.i = 0;
+                if self.n == 0 {
+                    return ffi::mdb_cursor_get(self.cur, k, v, self.step);
+                }
+            }
+            *k = self.keys[self.i].assume_init();
+            *v = self.vals[self.i].assume_init();
+        }
+        self.i += 1;
+        0
+    }
+
+    #[inline(always)]
+    fn ahead(&self) -> (&[ffi::MDB_val], &[ffi::MDB_val]) {
+        let (i, n) = (self.i.min(self.n), self.n);
+        // SAFETY: entries [0, n) were written by the last mdb_cursor_run.
+        unsafe {
+            (
+                std::slice::from_raw_parts(self.keys.as_ptr().add(i) as *const ffi::MDB_val, n - i),
+                std::slice::from_raw_parts(self.vals.as_ptr().add(i) as *const ffi::MDB_val, n - i),
+            )
+        }
+    }
+
+    #[inline(always)]
+    fn took(&mut self, n: usize) {
+        self.i += n;
+    }
+}
 
 /// A point read of a key at most this far from the previous read's key goes
 /// through the kept read cursor (about a leaf page of consecutive keys).
@@ -345,20 +456,6 @@ fn file_len(fd: c_int) -> u64 {
         let mut st: libc::stat = std::mem::zeroed();
         if libc::fstat(fd, &mut st) == 0 { st.st_size as u64 } else { 0 }
     }
-}
-
-/// Where LMDB mapped the file with inode `ino` (`data.mdb`) in this
-/// process: the start of its shared mapping at file offset 0.
-fn find_map(ino: u64) -> Option<usize> {
-    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
-    maps.lines().find_map(|line| {
-        let mut f = line.split_ascii_whitespace();
-        let (range, perms, off, _dev, inode) = (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
-        if !perms.ends_with('s') || u64::from_str_radix(off, 16).ok()? != 0 || inode.parse::<u64>().ok()? != ino {
-            return None;
-        }
-        usize::from_str_radix(range.split_once('-')?.0, 16).ok()
-    })
 }
 
 /// True if a write that failed with EIO most likely ran out of space: LMDB
@@ -455,9 +552,8 @@ pub struct Lmdb {
     map_full: bool,
     config: Config,
     psize: usize,
-    /// `data.mdb`: its descriptor (LMDB's) and inode.
+    /// `data.mdb`: its descriptor (LMDB's).
     data_fd: c_int,
-    data_ino: u64,
     bounds: Bounds,
     /// The last transaction id whose effects the store's in-memory state
     /// reflects: loaded at open, then advanced by our own commits and by
@@ -470,6 +566,8 @@ pub struct Lmdb {
     /// What [`Engine::changed_elsewhere`] last found, taken in as `seen` by
     /// [`Engine::took_in_changes`].
     pending: u64,
+    /// Iterators' read snapshots ([`Engine::scan_in_place`]).
+    pins: Arc<Registry>,
 }
 
 // SAFETY: the environment is opened with MDB_NOTLS, so the read transaction
@@ -514,7 +612,8 @@ impl Lmdb {
     /// Locates the map after LMDB (re)mapped the file.
     fn locate_map(&mut self) {
         let size = self.env_info().me_mapsize;
-        self.bounds.base = find_map(self.data_ino).unwrap_or(0);
+        // SAFETY: env is open.
+        self.bounds.base = unsafe { ffi::mdb_env_map_address(self.env) } as usize;
         self.bounds.map_end = self.bounds.base.saturating_add(size);
         self.refresh_bounds();
     }
@@ -530,6 +629,82 @@ impl Lmdb {
     #[inline]
     fn bounds(&self) -> Bounds {
         Bounds { write: !self.txns.is_empty(), ..self.bounds }
+    }
+
+    /// The handles of the iterator's pin, on the newest snapshot: taken at
+    /// its first chunk, renewed when the environment has moved on or the
+    /// map was resized since. None when no pin is to be had (every one
+    /// taken, no reader slot left, or LMDB refused: the copying path then
+    /// meets and reports whatever it was).
+    fn pin_snapshot(&mut self, pin: &mut ScanPin) -> Option<Slot> {
+        let mine = pin
+            .as_deref()
+            .and_then(|p| p.downcast_ref::<Pin>())
+            .filter(|p| Arc::ptr_eq(&p.reg, &self.pins))
+            .and_then(|p| self.pins.slot(p.idx).map(|s| (p.idx, s)));
+        let Some((idx, s)) = mine else {
+            *pin = None;
+            return self.new_pin(pin);
+        };
+        if s.map == Some(self.pins.map()) && s.id >= self.latest {
+            return Some(s);
+        }
+        // What the chunk pointed to is released: the iterator is moving on.
+        self.pins.update(idx, None, s.id);
+        // SAFETY: the pin's live (or reset) read-only transaction; a reset
+        // one is renewed onto the newest snapshot, then its cursor.
+        let rc = unsafe {
+            if s.map.is_some() {
+                ffi::mdb_txn_reset(s.txn);
+            }
+            match self.resized_retry(|_| ffi::mdb_txn_renew(s.txn)) {
+                Ok(0) => ffi::mdb_cursor_renew(s.txn, s.cur),
+                Ok(rc) => rc,
+                Err(_) => -1,
+            }
+        };
+        if rc != 0 {
+            *pin = None;
+            return None;
+        }
+        // SAFETY: the transaction is live again.
+        let id = unsafe { ffi::mdb_txn_id(s.txn) } as u64;
+        let map = self.pins.map();
+        self.pins.update(idx, Some(map), id);
+        self.refresh_bounds();
+        Some(Slot { map: Some(map), id, ..s })
+    }
+
+    /// A new pin for `pin` (see [`Self::pin_snapshot`]).
+    fn new_pin(&mut self, pin: &mut ScanPin) -> Option<Slot> {
+        if !self.pins.room() {
+            return None;
+        }
+        let (mut txn, mut cur) = (null_mut(), null_mut());
+        let dbi = self.data;
+        // SAFETY: a read-only transaction and a cursor of our own; both are
+        // ended here on failure, else by the pin.
+        unsafe {
+            let rc = self.resized_retry(|env| ffi::mdb_txn_begin(env, null_mut(), ffi::MDB_RDONLY, &mut txn));
+            if rc != Ok(0) {
+                return None;
+            }
+            if ffi::mdb_cursor_open(txn, dbi, &mut cur) != 0 {
+                ffi::mdb_txn_abort(txn);
+                return None;
+            }
+            let slot = Slot { txn, cur, map: Some(self.pins.map()), id: ffi::mdb_txn_id(txn) as u64 };
+            match self.pins.add(slot) {
+                Some(p) => *pin = Some(Box::new(p)),
+                None => {
+                    ffi::mdb_cursor_close(cur);
+                    ffi::mdb_txn_abort(txn);
+                    return None;
+                }
+            }
+            self.refresh_bounds();
+            Some(slot)
+        }
     }
 
     /// Ends the read transaction's snapshot (before writes commit, map
@@ -684,8 +859,23 @@ impl Lmdb {
             return Err(Error::Locked("the map was resized by another process during a transaction".into()));
         }
         self.park_reader();
-        // SAFETY: size 0 adopts the size currently in use by the environment.
-        check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, 0) })?;
+        // Size 0 adopts the size currently in use by the environment.
+        self.set_map_size(0)
+    }
+
+    /// Resizes the map (no write transaction open, the reader parked);
+    /// iterators' pinned snapshots keep the old mapping (see lmdb_pins).
+    fn set_map_size(&mut self, size: usize) -> Result<()> {
+        let env = self.env;
+        let rc = self.pins.resize(
+            // SAFETY: no write transaction is open and the reader is parked;
+            // the only live read transactions are pins, which this path
+            // does not leave without their mapping.
+            || unsafe { ffi::mdb_env_set_mapsize(env, size) },
+            // SAFETY: as above; the old mapping goes to the registry.
+            |addr, len| unsafe { ffi::mdb_env_set_mapsize_keep(env, size, addr, len) },
+        );
+        check("mdb_env_set_mapsize", rc)?;
         self.locate_map();
         Ok(())
     }
@@ -699,10 +889,7 @@ impl Lmdb {
         if self.map_full || used * 2 > size {
             let new = (size * 2).max(used * 4);
             self.park_reader();
-            // SAFETY: no transaction of this process is active on the env
-            // (the reader is parked, no write transaction is open).
-            check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, new) })?;
-            self.locate_map();
+            self.set_map_size(new)?;
             self.map_full = false;
         }
         Ok(())
@@ -1079,37 +1266,16 @@ impl Lmdb {
         // SAFETY: the caller's cursor is open in a live txn; every record is
         // checked before its bytes are read.
         unsafe {
-            let get = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val, op| ffi::mdb_cursor_get(cur, k, v, op);
             let (rc, k, v) = Self::position(cur, b, lo, hi, dir);
             let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
             if !RUNS {
-                return Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, |k, v| get(k, v, step), f);
+                let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| ffi::mdb_cursor_get(cur, k, v, step);
+                return Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Step(next), f);
             }
             // Records after the first come a leaf page's run at a time
-            // (csrc/lmdb patch 4), each checked by `walk` exactly like one
-            // from MDB_NEXT/MDB_PREV, which takes over at page edges.
-            // Left uninitialised: a scan that reads one record (a neighbour
-            // read) never touches them; only what the call wrote is read.
-            let mut run_k = [const { MaybeUninit::<ffi::MDB_val>::uninit() }; RUN];
-            let mut run_v = [const { MaybeUninit::<ffi::MDB_val>::uninit() }; RUN];
-            let (mut run_n, mut run_i) = (0usize, 0usize);
-            let run_dir: c_int = if dir == Dir::Forward { 1 } else { -1 };
-            let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| {
-                if run_i == run_n {
-                    let (pk, pv) = (run_k.as_mut_ptr() as *mut ffi::MDB_val, run_v.as_mut_ptr() as *mut ffi::MDB_val);
-                    run_n = (ffi::mdb_cursor_run(cur, run_dir, pk, pv, RUN as c_uint) as usize).min(RUN);
-                    run_i = 0;
-                    if run_n == 0 {
-                        return get(k, v, step);
-                    }
-                }
-                // SAFETY: run_i < run_n, and the call wrote the first run_n.
-                *k = run_k[run_i].assume_init();
-                *v = run_v[run_i].assume_init();
-                run_i += 1;
-                0
-            };
-            Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, next, f)
+            // (csrc/lmdb patch 4), each checked exactly like one from
+            // MDB_NEXT/MDB_PREV, which takes over at page edges.
+            Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Runs::new(cur, dir), f)
         }
     }
 
@@ -1168,7 +1334,7 @@ impl Lmdb {
         mut rc: c_int,
         mut k: ffi::MDB_val,
         mut v: ffi::MDB_val,
-        mut next: impl FnMut(&mut ffi::MDB_val, &mut ffi::MDB_val) -> c_int,
+        mut src: impl Records,
         mut f: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<()> {
         // SAFETY: every record is checked before its bytes are read.
@@ -1207,7 +1373,7 @@ impl Lmdb {
                     // The first record past the range: the next one must
                     // continue the order (a key damaged into a value beyond
                     // the range would otherwise end the scan unnoticed).
-                    match next(&mut k, &mut v) {
+                    match src.next(&mut k, &mut v) {
                         0 if b.record_ok(kind, &k, &v, false) => {
                             let next = val_key(&k);
                             if (dir == Dir::Forward && next <= key) || (dir == Dir::Backward && next >= key) {
@@ -1223,11 +1389,41 @@ impl Lmdb {
                     }
                     break Ok(());
                 }
-                if !f(key, if VALUES { val_bytes(&v) } else { &[] }) {
+                // This record, then those already read ahead (a leaf page's
+                // run) in a loop of their own, each checked as above; the
+                // first that is not plainly well formed, in order and inside
+                // the range is left to the loop above. One call site of `f`,
+                // so that it is inlined.
+                let (keys, vals) = src.ahead();
+                let (mut key, mut val, mut taken) = (key, v, 0);
+                let more = loop {
+                    // SAFETY: `val` passed record_ok with its value.
+                    if !f(key, if VALUES { checked_bytes(&val) } else { &[] }) {
+                        break false;
+                    }
+                    let (Some(k2), Some(v2)) = (keys.get(taken), vals.get(taken)) else {
+                        break true;
+                    };
+                    if !b.record_ok(kind, k2, v2, VALUES) {
+                        break true;
+                    }
+                    let key2 = val_key(k2);
+                    let fits = match dir {
+                        Dir::Forward => key2 > key && key2 <= hi,
+                        Dir::Backward => key2 < key && key2 >= lo,
+                    };
+                    if !fits {
+                        break true;
+                    }
+                    (key, val) = (key2, *v2);
+                    taken += 1;
+                };
+                src.took(taken);
+                if !more {
                     break Ok(());
                 }
                 prev = Some(key);
-                rc = next(&mut k, &mut v);
+                rc = src.next(&mut k, &mut v);
             }
         }
     }
@@ -1614,11 +1810,11 @@ impl Lmdb {
             config: Config::default(),
             psize: 4096,
             data_fd: -1,
-            data_ino: 0,
             bounds: Bounds { base: 0, map_end: 0, committed_end: 0, write: false, fd: -1 },
             seen: 0,
             latest: 0,
             pending: 0,
+            pins: Registry::new(),
         };
         engine.config = cfg.clone().unwrap_or_else(|| engine.plain_config());
         // From here on, dropping `engine` releases everything (see Drop).
@@ -1651,11 +1847,6 @@ impl Lmdb {
             let mut fd = -1;
             check("mdb_env_get_fd", ffi::mdb_env_get_fd(engine.env, &mut fd))?;
             engine.data_fd = fd;
-            let mut fst: libc::stat = std::mem::zeroed();
-            if libc::fstat(fd, &mut fst) != 0 {
-                return Err(Error::from_io("fstat of data.mdb", &std::io::Error::last_os_error()));
-            }
-            engine.data_ino = fst.st_ino;
             engine.bounds.fd = fd;
             engine.locate_map();
             // Every committed page must be in the file: reading a page of
@@ -1709,6 +1900,8 @@ impl Lmdb {
 
 impl Drop for Lmdb {
     fn drop(&mut self) {
+        // Iterators' snapshots end first (an iterator may outlive us).
+        self.pins.close();
         // SAFETY: every handle is ours; children are aborted before parents.
         unsafe {
             while let Some(t) = self.txns.pop() {
@@ -1836,6 +2029,41 @@ impl Engine for Lmdb {
         self.scan_rows::<true, F>(lo, hi, dir, f)
     }
 
+    /// An iterator's chunk points into the map, read through a snapshot of
+    /// the iterator's own (a pin: see lmdb_pins), renewed when the
+    /// environment has moved on. Not inside a write transaction (the chunk
+    /// must see its writes, on pages that change as it writes) and not
+    /// once every pin is taken: those chunks are copied.
+    fn scan_in_place<F: FnMut(Row<'_>) -> bool>(
+        &mut self,
+        pin: &mut ScanPin,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        mut f: F,
+    ) -> Result<bool> {
+        if !self.txns.is_empty() {
+            *pin = None;
+            return Ok(false);
+        }
+        let Some(slot) = self.pin_snapshot(pin) else {
+            return Ok(false);
+        };
+        // SAFETY: the pin's cursor, bound to its live snapshot; every record
+        // is checked against the map before it is read.
+        let r = unsafe {
+            Self::scan_with::<true, true>(slot.cur, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
+                let (term, cmd, data) = unpack(v);
+                f(Row { key, term, cmd, data })
+            })
+        };
+        if r.is_err() {
+            // LMDB refuses any further use of a transaction that met an error.
+            *pin = None;
+        }
+        r.map(|()| true)
+    }
+
     /// The value stays in the map (a neighbour read copies nothing), valid
     /// until the next call on the engine as for [`Engine::get`].
     const FIRST_IN_VALUE: bool = true;
@@ -1875,7 +2103,7 @@ impl Engine for Lmdb {
                         let mut found = None;
                         let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
                         let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| ffi::mdb_cursor_get(cur, k, v, step);
-                        Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, next, |key, v| {
+                        Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, Step(next), |key, v| {
                             if !take(key) {
                                 return true;
                             }
@@ -2026,9 +2254,7 @@ impl Engine for Lmdb {
                     return Err(Error::TransactionActive);
                 }
                 self.park_reader();
-                // SAFETY: no transaction of this process is active.
-                check("mdb_env_set_mapsize", unsafe { ffi::mdb_env_set_mapsize(self.env, want) })?;
-                self.locate_map();
+                self.set_map_size(want)?;
             }
         }
         let before = self.config.sync_mode;

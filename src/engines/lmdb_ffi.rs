@@ -144,6 +144,18 @@ unsafe extern "C" {
     /// committed transaction id in the shared lock region, or NULL.
     #[link_name = "kvx_mdb_env_txnid_ptr"]
     pub fn mdb_env_txnid_ptr(env: *mut MDB_env) -> *const usize;
+    /// kvidxkit's addition (csrc/lmdb/PATCHES.md): `mdb_env_set_mapsize`
+    /// leaving the old mapping in place, handed to the caller to unmap.
+    #[link_name = "kvx_mdb_env_set_mapsize_keep"]
+    pub fn mdb_env_set_mapsize_keep(
+        env: *mut MDB_env,
+        size: mdb_size_t,
+        kept: *mut *mut c_void,
+        kept_size: *mut usize,
+    ) -> c_int;
+    /// kvidxkit's addition: where the data file is mapped now.
+    #[link_name = "kvx_mdb_env_map_address"]
+    pub fn mdb_env_map_address(env: *mut MDB_env) -> *mut c_void;
     #[link_name = "kvx_mdb_env_set_maxdbs"]
     pub fn mdb_env_set_maxdbs(env: *mut MDB_env, dbs: MDB_dbi) -> c_int;
 

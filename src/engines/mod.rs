@@ -14,6 +14,8 @@ mod lmdb;
 #[cfg(feature = "lmdb")]
 #[doc(hidden)]
 pub mod lmdb_ffi;
+#[cfg(feature = "lmdb")]
+mod lmdb_pins;
 /// The RocksDB engine; its layout helpers and the declarations of
 /// RocksDB's C API are public for the tests (not part of the Rust API).
 /// cbindgen:ignore
