@@ -655,6 +655,206 @@ static void test_concurrent_modification(void) {
     CK(kvidxClose(&inst));
 }
 
+/* 100-byte values that differ per key. */
+static void wide_of(uint64_t k, char *buf) {
+    int n = snprintf(buf, 100, "w%" PRIu64 ":", k);
+    for (int j = n; j < 100; j++) buf[j] = (char)('a' + (k + (uint64_t)j) % 26);
+}
+
+/* Advances `it` to key `k` (standard layout 1..n), checking each step. */
+static bool walk_to(kvidxIterator *it, uint64_t k) {
+    while (kvidxIteratorNext(it)) {
+        if (kvidxIteratorKey(it) == k) return true;
+        if (kvidxIteratorKey(it) > k) return false;
+    }
+    return false;
+}
+
+/* Iterators well past their first chunk (on LMDB those chunks point into the
+ * map, through a snapshot the iterator holds): the value an iterator handed
+ * out stays valid and unchanged until it moves, through overwrites, removes,
+ * page reuse and several resizes of a small map; then it moves on to the
+ * current state; and one destroyed after the instance is closed, and more
+ * iterators than the engine lends snapshots to, behave. */
+static void test_in_place(void) {
+    kvidxInstance inst;
+    kvidxConfig cfg = kvidxConfigDefault();
+    const char *err = NULL;
+    char path[4096], w[100], want500[100], want300[100];
+    kvidxIterator *it, *held, *many[12];
+    const uint8_t *d500 = NULL, *d300 = NULL;
+    size_t l500 = 0, l300 = 0, n;
+    bool ok = true;
+
+    cfg.mmapSizeBytes = 1 << 20; /* LMDB: a 1 MiB map, resized as it fills */
+    snprintf(path, sizeof path, "%s/iter_inplace_%u%s", scratch, db_counter++, ad->pathSuffix);
+    memset(&inst, 0, sizeof inst);
+    inst.interface = *ad->iface;
+    if (!kvidxOpenWithConfig(&inst, path, &cfg, &err)) {
+        CHECK(false, "open %s: %s", path, err ? err : "(null)");
+        return;
+    }
+    ok = kvidxBegin(&inst);
+    for (uint64_t k = 1; k <= 2000 && ok; k++) {
+        wide_of(k, w);
+        ok = kvidxInsert(&inst, k, k, k, w, 100);
+    }
+    CHECK(kvidxCommit(&inst) && ok, "2000 entries");
+
+    it = kvidxIteratorCreate(&inst, 0, MAXK, KVIDX_ITER_FORWARD);
+    held = kvidxIteratorCreate(&inst, 0, MAXK, KVIDX_ITER_FORWARD);
+    CK(it != NULL && held != NULL);
+    if (it == NULL || held == NULL) return;
+    CK(walk_to(it, 500));
+    CK(walk_to(held, 300));
+    CK(kvidxIteratorGet(it, NULL, NULL, NULL, &d500, &l500));
+    CK(kvidxIteratorGet(held, NULL, NULL, NULL, &d300, &l300));
+    wide_of(500, want500);
+    wide_of(300, want300);
+    CHECK(d500 != NULL && l500 == 100 && memcmp(d500, want500, 100) == 0, "value of 500");
+    CHECK(d300 != NULL && l300 == 100 && memcmp(d300, want300, 100) == 0, "value of 300");
+    if (d500 == NULL || d300 == NULL) return;
+
+    /* The entries change and go; pages are freed and reused; the map fills
+     * and is resized several times (20 000 x 200 bytes in a 1 MiB map). */
+    memset(w, 'X', sizeof w);
+    CK(kvidxInsertEx(&inst, 500, 9, 9, w, 100, KVIDX_SET_ALWAYS) == KVIDX_OK);
+    CK(kvidxInsertEx(&inst, 300, 9, 9, w, 50, KVIDX_SET_ALWAYS) == KVIDX_OK);
+    {
+        uint64_t deleted = 0;
+        CK(kvidxRemoveRange(&inst, 1, 1500, true, true, &deleted) == KVIDX_OK);
+        CHECK_EQ_U64(deleted, 1500);
+    }
+    ok = true;
+    for (uint64_t b = 0; b < 20 && ok; b++) {
+        char big[200];
+        ok = kvidxBegin(&inst);
+        for (uint64_t k = 10000 + b * 1000; k < 10000 + (b + 1) * 1000 && ok; k++) {
+            memset(big, (int)('A' + k % 26), sizeof big);
+            ok = kvidxInsert(&inst, k, k, k, big, sizeof big);
+        }
+        ok = kvidxCommit(&inst) && ok;
+    }
+    CHECK(ok, "20 000 more entries");
+    CHECK(memcmp(d500, want500, 100) == 0, "500's value changed before its iterator moved");
+    CHECK(memcmp(d300, want300, 100) == 0, "300's value changed before its iterator moved");
+
+    /* Moving on: the current state, from after the current key. */
+    CK(kvidxIteratorNext(it));
+    CHECK_EQ_U64(kvidxIteratorKey(it), 1501);
+    CK(kvidxIteratorNext(held));
+    CHECK_EQ_U64(kvidxIteratorKey(held), 1501);
+    {
+        const uint8_t *d = NULL;
+        size_t l = 0;
+        wide_of(1501, w);
+        CK(kvidxIteratorGet(held, NULL, NULL, NULL, &d, &l));
+        CHECK(d != NULL && l == 100 && memcmp(d, w, 100) == 0, "value of 1501");
+    }
+    n = 1;
+    ok = true;
+    while (kvidxIteratorNext(it)) {
+        uint64_t k = kvidxIteratorKey(it), t = 0;
+        const uint8_t *d = NULL;
+        size_t l = 0;
+        uint64_t want = n < 500 ? 1501 + n : 10000 + (n - 500);
+        if (k != want || !kvidxIteratorGet(it, NULL, &t, NULL, &d, &l) || t != k ||
+            l != (k < 10000 ? 100u : 200u) || d == NULL) {
+            if (ok) fprintf(stderr, "  in place: entry %zu key %" PRIu64 "\n", n, k);
+            ok = false;
+        } else if (k >= 10000 && (d[0] != 'A' + k % 26 || d[199] != 'A' + k % 26)) {
+            ok = false;
+        }
+        if (++n > 30000) break;
+    }
+    CHECK(ok, "in place: keys and values after the changes");
+    CHECK_EQ_U64(n, 20500);
+    kvidxIteratorDestroy(it);
+
+    /* More iterators than snapshots lent (each past its first chunk),
+     * stepped in turn, each with the right values. */
+    ok = true;
+    for (int j = 0; j < 12; j++) {
+        many[j] = kvidxIteratorCreate(&inst, 10000 + (uint64_t)j * 100, MAXK, KVIDX_ITER_FORWARD);
+        ok = ok && many[j] != NULL && walk_to(many[j], 10000 + (uint64_t)j * 100 + 60);
+    }
+    CHECK(ok, "twelve iterators positioned");
+    for (int step = 1; step <= 300 && ok; step++) {
+        for (int j = 0; j < 12 && ok; j++) {
+            uint64_t want = 10000 + (uint64_t)j * 100 + 60 + (uint64_t)step;
+            const uint8_t *d = NULL;
+            size_t l = 0;
+            if (!kvidxIteratorNext(many[j]) || kvidxIteratorKey(many[j]) != want ||
+                !kvidxIteratorGet(many[j], NULL, NULL, NULL, &d, &l) || l != 200 || d == NULL ||
+                d[100] != 'A' + want % 26) {
+                fprintf(stderr, "  iterator %d step %d: key %" PRIu64 "\n", j, step, kvidxIteratorKey(many[j]));
+                ok = false;
+            }
+        }
+        if (step == 150) { /* a write in the middle: all of them re-read */
+            ok = ok && kvidxInsert(&inst, 50000, 1, 1, "z", 1);
+        }
+    }
+    CHECK(ok, "twelve iterators in turn");
+    for (int j = 0; j < 12; j++) kvidxIteratorDestroy(many[j]);
+
+    /* An iterator used, then destroyed, after its instance was closed:
+     * nothing to read (a value read in place went with the instance), no
+     * crash. */
+    CK(walk_to(held, 1900));
+    CK(kvidxIteratorValid(held));
+    CK(kvidxClose(&inst));
+    {
+        const uint8_t *d = (const uint8_t *)"junk";
+        CK(!kvidxIteratorGet(held, NULL, NULL, NULL, &d, NULL));
+        CK(!kvidxIteratorValid(held));
+        CHECK_EQ_U64(kvidxIteratorKey(held), 0);
+        CK(!kvidxIteratorNext(held));
+    }
+    kvidxIteratorDestroy(held);
+}
+
+/* An iterator that has run to its end holds nothing of the engine: pages
+ * freed by later rewrites are reused and an LMDB file stays the size of its
+ * data (a snapshot still held would keep every rewrite's pages). */
+static void test_exhausted_holds_nothing(void) {
+    kvidxInstance inst;
+    kvidxIterator *it = NULL;
+    kvidxStats st;
+    uint64_t before = 0;
+    size_t n = 0;
+    bool ok = true;
+    uint8_t v[200];
+
+    if (strcmp(ad->name, "LMDB") != 0) return; /* a statement about LMDB's file */
+    if (!open_db(&inst, "iter_exhausted")) return;
+    for (int round = 0; round < 34 && ok; round++) {
+        ok = kvidxBegin(&inst);
+        for (uint64_t k = 0; k < 1000 && ok; k++) {
+            memset(v, round, sizeof v);
+            ok = kvidxInsertEx(&inst, k, 1, 1, v, sizeof v, KVIDX_SET_ALWAYS) == KVIDX_OK;
+        }
+        ok = kvidxCommit(&inst) && ok;
+        if (round == 1) {
+            it = kvidxIteratorCreate(&inst, 0, MAXK, KVIDX_ITER_FORWARD);
+            while (it != NULL && kvidxIteratorNext(it)) n++;
+            CHECK_EQ_U64(n, 1000);
+        }
+        if (round == 3) {
+            ok = ok && kvidxGetStats(&inst, &st) == KVIDX_OK;
+            before = st.databaseFileSize;
+        }
+    }
+    CHECK(ok, "34 rewrites of 1000 entries");
+    CK(kvidxGetStats(&inst, &st) == KVIDX_OK);
+    /* 30 rewrites of ~230 KB each: held pages would add ~7 MB */
+    CHECK(st.databaseFileSize <= before + 1024 * 1024, "file grew from %" PRIu64 " to %" PRIu64 " bytes",
+          before, st.databaseFileSize);
+    CK(!kvidxIteratorNext(it));
+    kvidxIteratorDestroy(it);
+    CK(kvidxClose(&inst));
+}
+
 #define BIGN 100000u
 #define STEP 184467440737095ULL /* ~ UINT64_MAX / 100000: keys span both halves */
 
@@ -759,6 +959,8 @@ int main(int argc, char **argv) {
         test_seek();
         test_ownership();
         test_concurrent_modification();
+        test_in_place();
+        test_exhausted_holds_nothing();
         test_large();
     }
     return check_report();

@@ -260,6 +260,113 @@ static void test_separate_instances(void) {
     }
 }
 
+/* ------------------------------------------------------------------ */
+
+/* Iterators read on two threads while a third fills a small map (1 MiB,
+ * resized several times) on the same instance: every value an iterator
+ * hands out is right and stays so until that iterator moves, whatever the
+ * writer does meanwhile. */
+#define GROW_BATCHES 40
+#define GROW_PER_BATCH 250
+
+static void grow_value(uint64_t k, uint8_t *v) {
+    for (int j = 0; j < 200; j++) v[j] = (uint8_t)(k * 31 + (uint64_t)j);
+}
+
+typedef struct {
+    kvidxInstance *inst;
+    volatile int *done;
+    int scans, bad, changed;
+} grow_reader;
+
+static void *grow_writer(void *arg) {
+    kvidxInstance *inst = arg;
+    kvidxConfig cfg;
+    uint8_t v[200];
+    if (kvidxGetConfig(inst, &cfg) != KVIDX_OK) return (void *)1;
+    for (uint64_t b = 0; b < GROW_BATCHES; b++) {
+        bool ok = kvidxBegin(inst);
+        for (uint64_t k = b * GROW_PER_BATCH; k < (b + 1) * GROW_PER_BATCH && ok; k++) {
+            grow_value(k, v);
+            ok = kvidxInsert(inst, k, k, k, v, sizeof v);
+        }
+        if (!ok || !kvidxCommit(inst)) return (void *)1;
+        /* and resizes of the map (on LMDB) between batches */
+        for (int r = 0; r < 4; r++) {
+            cfg.mmapSizeBytes = (r % 2) ? 48 << 20 : 32 << 20;
+            if (kvidxUpdateConfig(inst, &cfg) != KVIDX_OK) return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+static void *grow_read(void *arg) {
+    grow_reader *r = arg;
+    uint8_t want[200];
+    do {
+        kvidxIterator *it = kvidxIteratorCreate(r->inst, 0, UINT64_MAX, KVIDX_ITER_FORWARD);
+        uint64_t expect = 0;
+        while (it != NULL && kvidxIteratorNext(it)) {
+            uint64_t k = 0;
+            const uint8_t *d = NULL;
+            size_t l = 0;
+            if (!kvidxIteratorGet(it, &k, NULL, NULL, &d, &l) || k != expect || l != 200 || d == NULL) {
+                r->bad++;
+                break;
+            }
+            grow_value(k, want);
+            if (memcmp(d, want, 200) != 0) r->bad++;
+            /* let the writer run, then look again before moving */
+            if (k % 8 == 0) {
+                for (volatile int spin = 0; spin < 5000; spin++) {
+                }
+                if (memcmp(d, want, 200) != 0) r->changed++;
+            }
+            expect++;
+        }
+        kvidxIteratorDestroy(it);
+        r->scans++;
+    } while (!*r->done);
+    return NULL;
+}
+
+static void test_iterators_while_the_map_grows(void) {
+    kvidxInstance inst;
+    kvidxConfig cfg = kvidxConfigDefault();
+    char path[4096];
+    const char *err = NULL;
+    pthread_t wt, rt[2];
+    grow_reader rd[2];
+    volatile int done = 0;
+    void *wres = NULL;
+    uint64_t count = 0;
+
+    cfg.mmapSizeBytes = 1 << 20;
+    snprintf(path, sizeof path, "%s/threads_grow_%u%s", scratch, db_counter++, ad->pathSuffix);
+    memset(&inst, 0, sizeof inst);
+    inst.interface = *ad->iface;
+    CHECK(kvidxOpenWithConfig(&inst, path, &cfg, &err), "open: %s", err ? err : "");
+    for (int t = 0; t < 2; t++) {
+        memset(&rd[t], 0, sizeof rd[t]);
+        rd[t].inst = &inst;
+        rd[t].done = &done;
+        CHECK(pthread_create(&rt[t], NULL, grow_read, &rd[t]) == 0, "pthread_create reader %d", t);
+    }
+    CHECK(pthread_create(&wt, NULL, grow_writer, &inst) == 0, "pthread_create writer");
+    pthread_join(wt, &wres);
+    done = 1;
+    for (int t = 0; t < 2; t++) pthread_join(rt[t], NULL);
+    CHECK(wres == NULL, "writer failed: %s", kvidxGetLastErrorMessage(&inst));
+    for (int t = 0; t < 2; t++) {
+        CHECK(rd[t].scans > 0, "reader %d never finished a scan", t);
+        CHECK(rd[t].bad == 0, "reader %d: %d wrong entries", t, rd[t].bad);
+        CHECK(rd[t].changed == 0, "reader %d: %d values changed before the iterator moved", t, rd[t].changed);
+    }
+    CHECK_EQ_INT(kvidxGetKeyCount(&inst, &count), KVIDX_OK);
+    CHECK_EQ_U64(count, GROW_BATCHES * GROW_PER_BATCH);
+    CK(kvidxClose(&inst));
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) scratch = argv[1];
     for (size_t a = 0; a < kvidxGetAdapterCount(); a++) {
@@ -269,6 +376,7 @@ int main(int argc, char **argv) {
         check_set_context(ad->name);
         test_shared_instance();
         test_separate_instances();
+        test_iterators_while_the_map_grows();
     }
     return check_report();
 }
