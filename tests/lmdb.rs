@@ -324,6 +324,80 @@ int main(int argc, char **argv) {
     assert!(a.exists(5000).unwrap());
 }
 
+/// Both ends of a range iterator read their chunks in place (each through
+/// a snapshot of its own) while another process grows the map: the front
+/// end's next chunk adopts the new map size while the back end still reads
+/// through the old mapping (kept for it), then moves on to the new one; every
+/// entry and the other process's are seen once, in order.
+#[test]
+fn iterators_in_place_across_a_map_another_process_grows() {
+    let dir = common::scratch("lmdb-pinned-resize");
+    let env = dir.join("env");
+    let cfg = Config { mmap_size_bytes: 1 << 20, ..Config::default() };
+    let mut a = Store::<Lmdb>::open_with_config(&env, &cfg).unwrap();
+    let value = |k: u64| (0..100u64).map(|j| (k * 7 + j) as u8).collect::<Vec<u8>>();
+    a.begin().unwrap();
+    for k in 1..=2000u64 {
+        a.insert(k, k, 0, &value(k)).unwrap();
+    }
+    a.commit().unwrap();
+    let src = dir.join("grow.c");
+    std::fs::write(
+        &src,
+        r#"#include <string.h>
+#include "kvidxkit.h"
+int main(int argc, char **argv) {
+    static char v[4096];
+    kvidxInstance i;
+    (void)argc;
+    memset(&i, 0, sizeof(i));
+    i.interface = kvidxInterfaceLmdb;
+    if (!kvidxOpen(&i, argv[1], NULL)) return 2;
+    if (!kvidxBegin(&i)) return 3;
+    for (uint64_t k = 100000; k < 102000; k++) if (!kvidxInsert(&i, k, k, 0, v, sizeof(v))) return 4;
+    if (!kvidxCommit(&i)) return 5;
+    return kvidxClose(&i) ? 0 : 6;
+}
+"#,
+    )
+    .unwrap();
+    let exe = common::compile_c(&[src], "lmdb_grow_pinned", common::Link::Shared, &["-Werror"]).unwrap();
+    let mut it = a.range(..);
+    let mut front = Vec::new();
+    let mut back = Vec::new();
+    // Past the first (copied) chunk at both ends (chunks of 16, 32, 64...):
+    // the front end 12 entries before the end of its third chunk, the back
+    // end 32 before the end of its own.
+    for _ in 0..100 {
+        front.push(it.next().unwrap().unwrap());
+    }
+    for _ in 0..80 {
+        back.push(it.next_back().unwrap().unwrap());
+    }
+    let st = std::process::Command::new(&exe).arg(&env).status().unwrap();
+    assert!(st.success(), "the other process failed: {st}");
+    // The front end reads its next chunk first: it adopts the grown map
+    // while the back end still has 20 entries to read in the old mapping.
+    while let Some(e) = it.next() {
+        front.push(e.unwrap());
+        if let Some(e) = it.next_back() {
+            back.push(e.unwrap());
+        }
+    }
+    drop(it);
+    back.reverse();
+    // The new keys are above where the back end started: not in what is
+    // left to visit.
+    let keys: Vec<u64> = front.iter().chain(&back).map(|e| e.key).collect();
+    let want: Vec<u64> = (1..=2000).collect();
+    assert_eq!(keys, want);
+    for e in front.iter().chain(&back) {
+        assert_eq!((e.term, &e.data), (e.key, &value(e.key)), "entry {}", e.key);
+    }
+    assert_eq!(a.key_count().unwrap(), 4000);
+    assert_eq!(a.range(100000..).count(), 2000);
+}
+
 unsafe fn del(txn: *mut ffi::MDB_txn, dbi: ffi::MDB_dbi, key: u64) {
     let mut k = ffi::MDB_val { mv_size: 8, mv_data: &key as *const u64 as *mut _ };
     unsafe { rc(ffi::mdb_del(txn, dbi, &mut k, null_mut())) };
