@@ -66,7 +66,8 @@ const OK: kvidxErrorRaw = kvidxError::KVIDX_OK as u32;
 const INTERNAL: kvidxErrorRaw = kvidxError::KVIDX_ERROR_INTERNAL as u32;
 
 /// Writes an entry to the caller's out-parameters (all optional).
-unsafe fn write_entry(
+#[inline(always)]
+pub(crate) unsafe fn write_entry(
     e: EntryRef<'_>,
     key: *mut u64,
     term: *mut u64,

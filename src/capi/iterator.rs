@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::adapter::{NativeOps, native_ops};
-use super::boundary::{I, data_ptr, guard, put, record, set_error};
+use super::adapter::{NativeOps, native_ops, write_entry};
+use super::boundary::{I, guard, record, set_error};
 use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
 use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
 use crate::engine::Dir;
@@ -62,7 +62,7 @@ impl GenericCursor {
     unsafe fn get(&self, key: *mut u64, term: *mut u64, cmd: *mut u64, data: *mut *const u8, len: *mut usize) -> bool {
         if self.valid {
             let e = EntryRef { key: self.key, term: self.term, cmd: self.cmd, data: &self.data };
-            unsafe { put_entry(e, key, term, cmd, data, len) };
+            unsafe { write_entry(e, key, term, cmd, data, len) };
         }
         self.valid
     }
@@ -226,7 +226,7 @@ pub unsafe extern "C" fn kvidxIteratorGet(
         },
         Mode::Generic(g) => return unsafe { g.get(key, term, cmd, data, len) },
     };
-    unsafe { put_entry(e, key, term, cmd, data, len) };
+    unsafe { write_entry(e, key, term, cmd, data, len) };
     true
 }
 
@@ -239,28 +239,6 @@ fn current<'c>(cursor: &'c Cursor, shared: &Option<Arc<Shared>>) -> Option<Entry
     match shared {
         Some(s) if !s.closed.load(Ordering::Relaxed) => Some(e),
         _ => None,
-    }
-}
-
-/// Writes `e` to the out-parameters of [`kvidxIteratorGet`] (each optional).
-///
-/// # Safety
-/// Out-parameters NULL or writable.
-#[inline(always)]
-unsafe fn put_entry(
-    e: EntryRef<'_>,
-    key: *mut u64,
-    term: *mut u64,
-    cmd: *mut u64,
-    data: *mut *const u8,
-    len: *mut usize,
-) {
-    unsafe {
-        put(key, e.key);
-        put(term, e.term);
-        put(cmd, e.cmd);
-        put(data, data_ptr(e.data));
-        put(len, e.data.len());
     }
 }
 
