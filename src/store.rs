@@ -1383,22 +1383,19 @@ impl<E: Engine> Store<E> {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
+        // Live rows into `out` by `push`, up to `limit`.
+        let fill = |out: &mut Chunk, push: fn(&mut Chunk, Row<'_>), row: Row<'_>| {
+            if !now.is_some_and(|n| ttl.expired(row.key, n)) {
+                push(out, row);
+            }
+            out.len() < limit
+        };
         let in_place = match pin {
-            Some(pin) => self.engine.scan_in_place(pin, lo, hi, dir, |row: Row<'_>| {
-                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
-                    out.push_in_place(row);
-                }
-                out.len() < limit
-            }),
+            Some(pin) => self.engine.scan_in_place(pin, lo, hi, dir, |row| fill(out, Chunk::push_in_place, row)),
             None => Ok(false),
         };
         let r = match in_place {
-            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row: Row<'_>| {
-                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
-                    out.push(row);
-                }
-                out.len() < limit
-            }),
+            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row| fill(out, Chunk::push, row)),
             r => r.map(|_| ()),
         };
         self.sync_txn(r)

@@ -218,7 +218,7 @@ pub unsafe extern "C" fn kvidxIteratorGet(
         return false;
     }
     // No guard needed: reading the current entry cannot panic (no
-    // allocation, no unchecked indexing) and it runs once per entry.
+    // allocation, no indexing that can fail) and it runs once per entry.
     let e = match unsafe { &(*it).inner.mode } {
         Mode::Native { cursor, shared, .. } => match current(cursor, shared) {
             Some(e) => e,

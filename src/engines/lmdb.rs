@@ -1577,7 +1577,7 @@ impl Lmdb {
         lo: u64,
         hi: u64,
         dir: Dir,
-        mut f: F,
+        f: F,
     ) -> Result<()> {
         if lo > hi {
             return Ok(());
@@ -1585,10 +1585,7 @@ impl Lmdb {
         let r = self.data_cursor().and_then(|(cur, owned)| {
             // SAFETY: an open cursor of the transaction reads use.
             unsafe {
-                let r = Self::scan_with::<true, RUNS>(cur, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
-                    let (term, cmd, data) = unpack(v);
-                    f(Row { key, term, cmd, data })
-                });
+                let r = Self::data_rows::<RUNS>(cur, self.bounds(), lo, hi, dir, f);
                 if owned {
                     ffi::mdb_cursor_close(cur);
                 }
@@ -1596,6 +1593,31 @@ impl Lmdb {
             }
         });
         self.settle(r)
+    }
+
+    /// [`Self::scan_with`] over the data sub-database, each record as a
+    /// [`Row`].
+    ///
+    /// # Safety
+    /// `cur` is an open cursor on the data sub-database of a live
+    /// transaction.
+    #[inline(always)]
+    unsafe fn data_rows<const RUNS: bool>(
+        cur: *mut ffi::MDB_cursor,
+        b: Bounds,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        mut f: impl FnMut(Row<'_>) -> bool,
+    ) -> Result<()> {
+        // SAFETY: as the caller promises; every record is checked before
+        // it is read.
+        unsafe {
+            Self::scan_with::<true, RUNS>(cur, Kind::Data, b, lo, hi, dir, |key, v| {
+                let (term, cmd, data) = unpack(v);
+                f(Row { key, term, cmd, data })
+            })
+        }
     }
 
     /// Visits the free-page database (dbi 0) in read transaction `txn`:
@@ -2040,7 +2062,7 @@ impl Engine for Lmdb {
         lo: u64,
         hi: u64,
         dir: Dir,
-        mut f: F,
+        f: F,
     ) -> Result<bool> {
         if !self.txns.is_empty() {
             *pin = None;
@@ -2049,14 +2071,8 @@ impl Engine for Lmdb {
         let Some(slot) = self.pin_snapshot(pin) else {
             return Ok(false);
         };
-        // SAFETY: the pin's cursor, bound to its live snapshot; every record
-        // is checked against the map before it is read.
-        let r = unsafe {
-            Self::scan_with::<true, true>(slot.cur, Kind::Data, self.bounds(), lo, hi, dir, |key, v| {
-                let (term, cmd, data) = unpack(v);
-                f(Row { key, term, cmd, data })
-            })
-        };
+        // SAFETY: the pin's cursor, bound to its live snapshot.
+        let r = unsafe { Self::data_rows::<true>(slot.cur, self.bounds(), lo, hi, dir, f) };
         if r.is_err() {
             // LMDB refuses any further use of a transaction that met an error.
             *pin = None;
