@@ -641,6 +641,7 @@ impl<E: Engine> Store<E> {
     // ------------------------------------------------------------------
     // Navigation (unsigned order, strict neighbours)
 
+    #[inline]
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
         self.refresh()?;
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());

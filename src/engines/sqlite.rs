@@ -240,8 +240,18 @@ impl Drop for Stmts {
 
 /// A statement in use: reset (and its borrowed blobs released) when dropped.
 struct Active {
-    db: *mut ffi::sqlite3,
     st: *mut ffi::sqlite3_stmt,
+}
+
+/// The error `rc` of connection `db`, with its message and system errno.
+#[cold]
+fn db_error(db: *mut ffi::sqlite3, rc: c_int) -> Error {
+    // SAFETY: db is an open connection.
+    let (code, msg, errno) = unsafe {
+        (ffi::sqlite3_extended_errcode(db), CStr::from_ptr(ffi::sqlite3_errmsg(db)).to_string_lossy(), system_errno(db))
+    };
+    let code = if code & 0xff == rc & 0xff { code } else { rc };
+    sqlite_error(code, msg.into_owned(), errno)
 }
 
 impl Drop for Active {
@@ -252,17 +262,10 @@ impl Drop for Active {
 }
 
 impl Active {
+    #[cold]
     fn error(&self, rc: c_int) -> Error {
-        // SAFETY: db is the statement's open connection.
-        let (code, msg, errno) = unsafe {
-            (
-                ffi::sqlite3_extended_errcode(self.db),
-                CStr::from_ptr(ffi::sqlite3_errmsg(self.db)).to_string_lossy(),
-                system_errno(self.db),
-            )
-        };
-        let code = if code & 0xff == rc & 0xff { code } else { rc };
-        sqlite_error(code, msg.into_owned(), errno)
+        // SAFETY: st is a live prepared statement; its connection is open.
+        db_error(unsafe { ffi::sqlite3_db_handle(self.st) }, rc)
     }
 
     #[inline]
@@ -297,7 +300,7 @@ impl Active {
     fn exec(&self) -> Result<u64> {
         self.step()?;
         // SAFETY: db open.
-        Ok(unsafe { ffi::sqlite3_changes64(self.db) } as u64)
+        Ok(unsafe { ffi::sqlite3_changes64(ffi::sqlite3_db_handle(self.st)) } as u64)
     }
 
     /// An integer column (a rowid, or an aggregate such as COUNT).
@@ -311,39 +314,43 @@ impl Active {
     /// validated: term and cmd integers, the value a BLOB (or NULL, which
     /// the original wrote for no data, or TEXT, read as its bytes). Anything
     /// else is a damaged record.
+    ///
+    /// Each column is fetched once (`sqlite3_column_value`) and read through
+    /// its value: every `sqlite3_column_*` call looks the column up again,
+    /// and this is the row reader of every read.
     #[inline]
     fn entry(&self, i: c_int, key: u64) -> Result<(u64, u64, &[u8])> {
-        // SAFETY: called only while positioned on a row.
-        let (t, c, d) = unsafe {
-            (
-                ffi::sqlite3_column_type(self.st, i),
-                ffi::sqlite3_column_type(self.st, i + 1),
-                ffi::sqlite3_column_type(self.st, i + 2),
-            )
-        };
-        if t != ffi::SQLITE_INTEGER || c != ffi::SQLITE_INTEGER || d == ffi::SQLITE_INTEGER || d == ffi::SQLITE_FLOAT {
-            return Err(Error::Corrupt(format!(
-                "log: the row of key {key} is malformed (term, cmd, data of SQLite types {t}, {c}, {d})"
-            )));
-        }
-        Ok((self.col_i64(i) as u64, self.col_i64(i + 1) as u64, self.col_bytes(i + 2, d)))
-    }
-
-    /// The value column, of SQLite type `ty`, as bytes (blob or text; NULL
-    /// is empty).
-    #[inline]
-    fn col_bytes(&self, i: c_int, ty: c_int) -> &[u8] {
-        // SAFETY: called only while positioned on a row; the pointer stays
-        // valid until the next step/reset, which needs &mut access to the
-        // engine, after this borrow ends.
+        // SAFETY: called only while positioned on a row, columns within the
+        // statement's; the values are read before the next step or reset
+        // (which need &mut access to the engine, after this borrow ends).
+        // `sqlite3_column_value`'s values are "unprotected": safe here, as
+        // the store serialises every use of the connection.
         unsafe {
-            let p = match ty {
-                ffi::SQLITE_NULL => return &[],
-                ffi::SQLITE_BLOB => ffi::sqlite3_column_blob(self.st, i) as *const u8,
-                _ => ffi::sqlite3_column_text(self.st, i),
+            let (tv, cv, dv) = (
+                ffi::sqlite3_column_value(self.st, i),
+                ffi::sqlite3_column_value(self.st, i + 1),
+                ffi::sqlite3_column_value(self.st, i + 2),
+            );
+            let (t, c, d) = (ffi::sqlite3_value_type(tv), ffi::sqlite3_value_type(cv), ffi::sqlite3_value_type(dv));
+            if t != ffi::SQLITE_INTEGER
+                || c != ffi::SQLITE_INTEGER
+                || d == ffi::SQLITE_INTEGER
+                || d == ffi::SQLITE_FLOAT
+            {
+                return Err(Error::Corrupt(format!(
+                    "log: the row of key {key} is malformed (term, cmd, data of SQLite types {t}, {c}, {d})"
+                )));
+            }
+            let p = match d {
+                ffi::SQLITE_NULL => {
+                    return Ok((ffi::sqlite3_value_int64(tv) as u64, ffi::sqlite3_value_int64(cv) as u64, &[]));
+                }
+                ffi::SQLITE_BLOB => ffi::sqlite3_value_blob(dv) as *const u8,
+                _ => ffi::sqlite3_value_text(dv),
             };
-            let n = ffi::sqlite3_column_bytes(self.st, i);
-            if p.is_null() || n <= 0 { &[] } else { std::slice::from_raw_parts(p, n as usize) }
+            let n = ffi::sqlite3_value_bytes(dv);
+            let data = if p.is_null() || n <= 0 { &[][..] } else { std::slice::from_raw_parts(p, n as usize) };
+            Ok((ffi::sqlite3_value_int64(tv) as u64, ffi::sqlite3_value_int64(cv) as u64, data))
         }
     }
 }
@@ -393,31 +400,38 @@ pub struct Sqlite {
 
 impl Sqlite {
     /// The statement `which`, prepared on first use.
-    #[inline]
+    #[inline(always)]
     fn st(&mut self, which: S) -> Result<Active> {
+        match self.stmts.0[which as usize] {
+            p if p.is_null() => self.prepare(which),
+            p => Ok(Active { st: p }),
+        }
+    }
+
+    /// Prepares statement `which` (its first use).
+    #[cold]
+    #[inline(never)]
+    fn prepare(&mut self, which: S) -> Result<Active> {
         // SAFETY: the connection is open for the life of self.
         let db = unsafe { self.conn.handle() };
-        let slot = &mut self.stmts.0[which as usize];
-        if slot.is_null() {
-            let sql = sql_of(which);
-            let mut p = std::ptr::null_mut();
-            // SAFETY: valid connection, SQL text with its length.
-            let rc = unsafe {
-                ffi::sqlite3_prepare_v3(
-                    db,
-                    sql.as_ptr() as *const std::ffi::c_char,
-                    sql.len() as c_int,
-                    ffi::SQLITE_PREPARE_PERSISTENT,
-                    &mut p,
-                    std::ptr::null_mut(),
-                )
-            };
-            if rc != ffi::SQLITE_OK {
-                return Err(Active { db, st: std::ptr::null_mut() }.error(rc));
-            }
-            *slot = p;
+        let sql = sql_of(which);
+        let mut p = std::ptr::null_mut();
+        // SAFETY: valid connection, SQL text with its length.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(
+                db,
+                sql.as_ptr() as *const std::ffi::c_char,
+                sql.len() as c_int,
+                ffi::SQLITE_PREPARE_PERSISTENT,
+                &mut p,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(db_error(db, rc));
         }
-        Ok(Active { db, st: *slot })
+        self.stmts.0[which as usize] = p;
+        Ok(Active { st: p })
     }
 
     fn run(&mut self, which: S) -> Result<u64> {
