@@ -118,6 +118,11 @@ pub struct Store<E: Engine> {
     runs: RunIndex,
     /// Nesting depth of atomic units in progress.
     depth: usize,
+    /// Neighbour reads read ahead, on engines that copy rows out
+    /// ([`Store::neighbour`]), and the key the last neighbour read
+    /// returned, with its direction.
+    nav: Option<Box<Cursor>>,
+    nav_last: Option<(u64, Dir)>,
 }
 
 /// Result of [`Store::insert_batch`]: how many entries went in, and the
@@ -200,6 +205,8 @@ impl<E: Engine> Store<E> {
             ttl: TtlIndex::default(),
             runs: RunIndex::default(),
             depth: 0,
+            nav: None,
+            nav_last: None,
         };
         store.load_ttl()?;
         Ok(store)
@@ -293,10 +300,10 @@ impl<E: Engine> Store<E> {
             self.in_txn = false;
         }
         self.shared.closed.store(true, Ordering::Relaxed);
-        let Store { engine, in_txn, config, buf, shared, ttl, runs, depth } = self;
+        let Store { engine, in_txn, config, buf, shared, ttl, runs, depth, .. } = self;
         engine.close().map_err(|(engine, e)| {
             shared.closed.store(false, Ordering::Relaxed);
-            (Store { engine, in_txn, config, buf, shared, ttl, runs, depth }, e)
+            (Store { engine, in_txn, config, buf, shared, ttl, runs, depth, nav: None, nav_last: None }, e)
         })
     }
 
@@ -344,11 +351,13 @@ impl<E: Engine> Store<E> {
 
     /// Undoes the in-memory changes made since `mark` (the engine rolled
     /// back): the TTL index is restored, the run index rebuilt when next
-    /// needed.
+    /// needed, and what readers read ahead is read again (it may hold
+    /// writes that are gone).
     #[inline]
     fn undo_to(&mut self, mark: usize) {
         self.ttl.rollback_to(mark);
         self.runs.invalidate();
+        self.touch();
     }
 
     // The engine's writes, keeping the run index exact.
@@ -643,16 +652,24 @@ impl<E: Engine> Store<E> {
 
     #[inline]
     fn first_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
-        self.refresh()?;
-        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        let live = |key| !now.is_some_and(|n| ttl.expired(key, n));
-        let r = self.engine.first_row(lo, hi, dir, live, &mut self.buf);
-        Ok(self.sync_txn(r)?.map(|(key, term, cmd)| EntryRef {
+        Ok(self.first_row(lo, hi, dir)?.map(|(key, term, cmd)| EntryRef {
             key,
             term,
             cmd,
             data: if E::FIRST_IN_VALUE { self.engine.value() } else { &self.buf },
         }))
+    }
+
+    /// The first live entry of `[lo, hi]` in `dir` order: key, term and cmd;
+    /// its value is the engine's ([`Engine::FIRST_IN_VALUE`]) or copied into
+    /// the store's buffer.
+    #[inline]
+    fn first_row(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<(u64, u64, u64)>> {
+        self.refresh()?;
+        let (ttl, now) = (&self.ttl, self.ttl.scan_now());
+        let live = |key| !now.is_some_and(|n| ttl.expired(key, n));
+        let r = self.engine.first_row(lo, hi, dir, live, &mut self.buf);
+        self.sync_txn(r)
     }
 
     fn first_key_in(&mut self, lo: u64, hi: u64, dir: Dir) -> Result<Option<u64>> {
@@ -674,7 +691,8 @@ impl<E: Engine> Store<E> {
     /// unsigned order), `None` if there is none.
     pub fn next(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         match key.checked_add(1) {
-            Some(lo) => self.first_in(lo, u64::MAX, Dir::Forward),
+            Some(lo) if E::FIRST_IN_VALUE => self.first_in(lo, u64::MAX, Dir::Forward),
+            Some(lo) => self.neighbour(key, lo, u64::MAX, Dir::Forward),
             None => Ok(None),
         }
     }
@@ -683,9 +701,53 @@ impl<E: Engine> Store<E> {
     /// there is none.
     pub fn prev(&mut self, key: u64) -> Result<Option<EntryRef<'_>>> {
         match key.checked_sub(1) {
-            Some(hi) => self.first_in(0, hi, Dir::Backward),
+            Some(hi) if E::FIRST_IN_VALUE => self.first_in(0, hi, Dir::Backward),
+            Some(hi) => self.neighbour(key, 0, hi, Dir::Backward),
             None => Ok(None),
         }
+    }
+
+    /// A neighbour read of `key` on an engine that copies rows out (SQLite,
+    /// RocksDB: each read is a statement or an engine iterator of its own).
+    /// A run of neighbour reads in which each asks for the entry after
+    /// (before) the one the previous returned — a log replayed with
+    /// GetNext — is served, from its second read on, from rows read ahead:
+    /// 4, 8, ... up to [`NAV_MAX_CHUNK`] per engine read. What was read
+    /// ahead is read again after anything that may change what a read
+    /// returns (a write, a rollback, another process's commit: the
+    /// generation counter the iterators follow), and an entry whose TTL
+    /// passed since it was read ahead is skipped. Any other neighbour read
+    /// reads one entry, as before.
+    fn neighbour(&mut self, key: u64, lo: u64, hi: u64, dir: Dir) -> Result<Option<EntryRef<'_>>> {
+        let run = self.nav_last.take() == Some((key, dir));
+        if !run {
+            let Some((k, term, cmd)) = self.first_row(lo, hi, dir)? else {
+                return Ok(None);
+            };
+            self.nav_last = Some((k, dir));
+            return Ok(Some(EntryRef { key: k, term, cmd, data: &self.buf }));
+        }
+        self.refresh()?;
+        let mut nav = match self.nav.take() {
+            Some(c) if c.dir == dir && c.current_key() == Some(key) => c,
+            Some(mut c) => {
+                c.restart(lo, hi, dir);
+                c
+            }
+            None => Box::new(Cursor::with_chunks(lo, hi, dir, NAV_FIRST_CHUNK, NAV_MAX_CHUNK)),
+        };
+        let k = loop {
+            if !nav.advance(self)? {
+                // Exhausted: the cursor holds nothing worth keeping.
+                return Ok(None);
+            }
+            let Some(k) = nav.current_key() else { return Ok(None) };
+            if !self.ttl.scan_now().is_some_and(|n| self.ttl.expired(k, n)) {
+                break k;
+            }
+        };
+        self.nav_last = Some((k, dir));
+        Ok(self.nav.insert(nav).current())
     }
 
     /// The largest live key, `None` when the store is empty.
@@ -1501,6 +1563,11 @@ impl Chunk {
 
 const FIRST_CHUNK: usize = 16;
 const MAX_CHUNK: usize = 256;
+/// Read-ahead of a run of neighbour reads ([`Store::neighbour`]): the first
+/// engine read, and the largest (rows of up to 64 values stay in the store
+/// between calls).
+const NAV_FIRST_CHUNK: usize = 4;
+const NAV_MAX_CHUNK: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Position {
@@ -1525,6 +1592,8 @@ pub(crate) struct Cursor {
     /// The last chunk read reached the end of the range.
     chunk_is_last: bool,
     next_size: usize,
+    /// Largest chunk.
+    max_size: usize,
     generation: u64,
     /// What the engine keeps for this cursor's chunks (declared after
     /// `chunk`, which may point into what it holds: dropped after it).
@@ -1533,6 +1602,12 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     pub(crate) fn new(lo: u64, hi: u64, dir: Dir) -> Self {
+        Self::with_chunks(lo, hi, dir, FIRST_CHUNK, MAX_CHUNK)
+    }
+
+    /// A cursor whose chunks hold `first` entries, then twice as many each
+    /// time up to `max`.
+    fn with_chunks(lo: u64, hi: u64, dir: Dir, first: usize, max: usize) -> Self {
         Cursor {
             lo,
             hi,
@@ -1541,10 +1616,18 @@ impl Cursor {
             chunk: Chunk::default(),
             idx: 0,
             chunk_is_last: false,
-            next_size: FIRST_CHUNK,
+            next_size: first,
+            max_size: max,
             generation: 0,
             pin: None,
         }
+    }
+
+    /// Starts over on another range, with the first chunk size of a run of
+    /// neighbour reads (the buffers are kept).
+    fn restart(&mut self, lo: u64, hi: u64, dir: Dir) {
+        self.exhaust();
+        (self.lo, self.hi, self.dir, self.pos, self.next_size) = (lo, hi, dir, Position::NotStarted, NAV_FIRST_CHUNK);
     }
 
     pub(crate) fn current(&self) -> Option<EntryRef<'_>> {
@@ -1652,7 +1735,7 @@ impl Cursor {
             self.exhaust();
             return Err(e);
         }
-        self.next_size = (size * 2).min(MAX_CHUNK);
+        self.next_size = (size * 2).min(self.max_size);
         self.generation = generation;
         self.idx = 0;
         self.chunk_is_last = self.chunk.len() < size;
