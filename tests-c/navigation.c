@@ -344,6 +344,120 @@ static void test_dense_around_half(const kvidxAdapterInfo *ad) {
     T(kvidxClose(&inst));
 }
 
+/* A log replayed with GetNext (and back with GetPrev), each call from the
+ * key the previous returned, while the entries just ahead change between
+ * two calls: inserts, removes, and a transaction that writes, is read from
+ * and rolls back. SQLite and RocksDB serve such runs from rows read ahead;
+ * every answer must still be the current one, value included. */
+#define REPLAY_N 1200
+static bool present[REPLAY_N];
+
+static bool replay_model(uint64_t k, int forward, uint64_t *out) {
+    uint64_t j;
+    if (forward) {
+        for (j = k + 1; j < REPLAY_N; j++) {
+            if (present[j]) {
+                *out = j;
+                return true;
+            }
+        }
+        return false;
+    }
+    for (j = k; j-- > 0;) {
+        if (present[j]) {
+            *out = j;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool replay_step(kvidxInstance *inst, uint64_t k, int forward, uint64_t *got) {
+    uint64_t term = 0, cmd = 0, want = 0;
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    char v[64];
+    bool found = forward ? kvidxGetNext(inst, k, got, &term, &cmd, &data, &len)
+                         : kvidxGetPrev(inst, k, got, &term, &cmd, &data, &len);
+    bool expect = replay_model(k, forward, &want);
+    CHECK(found == expect, "%s(%" PRIu64 "): found %d, model %d", forward ? "GetNext" : "GetPrev", k, found, expect);
+    if (!found || !expect) {
+        return false;
+    }
+    CHECK(*got == want, "%s(%" PRIu64 ") = %" PRIu64 ", model %" PRIu64, forward ? "GetNext" : "GetPrev", k, *got, want);
+    CHECK_EQ_U64(term, term_of(*got));
+    CHECK_EQ_U64(cmd, cmd_of(*got));
+    CHECK(len == value_of(*got, v, sizeof(v)) && data != NULL && memcmp(data, v, len) == 0, "value of %" PRIu64, *got);
+    return true;
+}
+
+static void replay_change(kvidxInstance *inst, uint64_t k, int forward, unsigned step) {
+    char v[64];
+    uint64_t t = forward ? k + 1 + step % 3 : (k > 1 + step % 3 ? k - 1 - step % 3 : 0);
+    if (t >= REPLAY_N) {
+        return;
+    }
+    switch (step % 3) {
+    case 0: /* insert (or overwrite) just ahead */
+        T(kvidxInsertEx(inst, t, term_of(t), cmd_of(t), v, value_of(t, v, sizeof(v)), KVIDX_SET_ALWAYS) == KVIDX_OK);
+        present[t] = true;
+        break;
+    case 1: /* remove just ahead */
+        if (present[t]) {
+            T(kvidxRemove(inst, t));
+            present[t] = false;
+        }
+        break;
+    default: { /* a transaction that writes ahead, reads it, rolls back */
+        uint64_t got = 0, term = 0;
+        T(kvidxBegin(inst));
+        T(kvidxInsertEx(inst, t, 7, 7, "gone", 4, KVIDX_SET_ALWAYS) == KVIDX_OK);
+        if (forward ? kvidxGetNext(inst, t - 1, &got, &term, NULL, NULL, NULL)
+                    : kvidxGetPrev(inst, t + 1, &got, &term, NULL, NULL, NULL)) {
+            CHECK(got == t && term == 7, "inside the transaction: %" PRIu64 " term %" PRIu64, got, term);
+        } else {
+            CHECK(false, "inside the transaction: nothing next to %" PRIu64, t);
+        }
+        T(kvidxAbort(inst));
+        break;
+    }
+    }
+}
+
+static void test_replay_with_writes(const kvidxAdapterInfo *ad) {
+    kvidxInstance inst;
+    uint64_t keys[REPLAY_N / 2];
+    uint64_t k, got = 0;
+    unsigned step = 0, walked = 0;
+    int forward;
+    size_t j;
+    if (!open_db(&inst, ad, "replay")) {
+        return;
+    }
+    memset(present, 0, sizeof(present));
+    for (j = 0; j < REPLAY_N / 2; j++) {
+        keys[j] = 2 * j;
+        present[2 * j] = true;
+    }
+    put_keys(&inst, keys, REPLAY_N / 2);
+    for (forward = 1; forward >= 0; forward--) {
+        k = forward ? 0 : REPLAY_N;
+        for (;;) {
+            step++;
+            if (step % 5 == 0) {
+                replay_change(&inst, k, forward, step / 5);
+            }
+            if (!replay_step(&inst, k, forward, &got)) {
+                break;
+            }
+            k = got;
+            walked++;
+        }
+    }
+    CHECK(walked > REPLAY_N / 2, "walked %u entries", walked);
+    T(kvidxClose(&inst));
+}
+
 int main(int argc, char **argv) {
     size_t a;
     if (argc < 2) {
@@ -365,6 +479,7 @@ int main(int argc, char **argv) {
         test_low_only(ad);
         test_singletons(ad);
         test_dense_around_half(ad);
+        test_replay_with_writes(ad);
     }
     return check_report();
 }
