@@ -5,6 +5,7 @@
 #ifndef KVX_PREFIX_H
 #define KVX_PREFIX_H
 #define mdb_cmp kvx_mdb_cmp
+#define mdb_cmp_u64 kvx_mdb_cmp_u64
 #define mdb_cursor_close kvx_mdb_cursor_close
 #define mdb_cursor_count kvx_mdb_cursor_count
 #define mdb_cursor_dbi kvx_mdb_cursor_dbi

@@ -1715,6 +1715,7 @@ static int mdb_reader_check0(MDB_env *env, int rlocked, int *dead);
 /** @cond */
 static MDB_cmp_func	mdb_cmp_memn, mdb_cmp_memnr, mdb_cmp_int, mdb_cmp_cint, mdb_cmp_long;
 /** @endcond */
+int mdb_cmp_u64(const MDB_val *a, const MDB_val *b);
 
 /** Compare two items pointing at '#mdb_size_t's of unknown alignment. */
 #ifdef MISALIGNED_OK
@@ -6087,6 +6088,24 @@ mdb_cmp_cint(const MDB_val *a, const MDB_val *b)
 #endif
 }
 
+/* kvidxkit: the order of MDB_INTEGERKEY for 8-byte keys (native unsigned
+ * 64-bit integers), as a comparison function a database is given with
+ * mdb_set_compare(). mdb_node_search() recognises it and compares the keys
+ * of a page inline instead of calling it for every probe. The same order as
+ * mdb_cmp_cint(), which MDB_INTEGERKEY sets: like it, it reads as many
+ * bytes of b as a has (a search key of another size is left to it). */
+int
+mdb_cmp_u64(const MDB_val *a, const MDB_val *b)
+{
+	uint64_t x, y;
+
+	if (a->mv_size != sizeof(uint64_t))
+		return mdb_cmp_cint(a, b);
+	memcpy(&x, a->mv_data, sizeof(x));
+	memcpy(&y, b->mv_data, sizeof(y));
+	return (x > y) - (x < y);
+}
+
 /** Compare two items lexically */
 static int
 mdb_cmp_memn(const MDB_val *a, const MDB_val *b)
@@ -6180,6 +6199,23 @@ mdb_node_search(MDB_cursor *mc, MDB_val *key, int *exactp)
 			rc = cmp(key, &nodekey);
 			DPRINTF(("found leaf index %u [%s], rc = %i",
 			    i, DKEY(&nodekey), rc));
+			if (rc == 0)
+				break;
+			if (rc > 0)
+				low = i + 1;
+			else
+				high = i - 1;
+		}
+	} else if (cmp == mdb_cmp_u64 && key->mv_size == sizeof(uint64_t)) {
+		/* kvidxkit: mdb_cmp_u64() inline, the same probes and result. */
+		uint64_t k, nk;
+
+		memcpy(&k, key->mv_data, sizeof(k));
+		while (low <= high) {
+			i = (low + high) >> 1;
+			node = NODEPTR(mp, i);
+			memcpy(&nk, NODEKEY(node), sizeof(nk));
+			rc = (k > nk) - (k < nk);
 			if (rc == 0)
 				break;
 			if (rc > 0)

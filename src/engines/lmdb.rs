@@ -1748,14 +1748,22 @@ impl Lmdb {
         Ok(())
     }
 
-    /// Opens (or, with `create`, creates) the named database `name`.
+    /// Opens (or, with `create`, creates) the named database `name`, with
+    /// the comparison the page search inlines (`mdb_cmp_u64`, the order
+    /// MDB_INTEGERKEY gives 8-byte keys: csrc/lmdb/PATCHES.md, patch 6).
     unsafe fn open_db(txn: *mut ffi::MDB_txn, name: &CStr, create: bool) -> std::result::Result<ffi::MDB_dbi, c_int> {
         let mut dbi = 0;
         let flags = ffi::MDB_INTEGERKEY | if create { ffi::MDB_CREATE } else { 0 };
-        // SAFETY: txn open, name NUL-terminated.
-        match unsafe { ffi::mdb_dbi_open(txn, name.as_ptr(), flags, &mut dbi) } {
-            0 => Ok(dbi),
-            rc => Err(rc),
+        // SAFETY: txn open, name NUL-terminated; the comparison is set
+        // before any access to the database, as LMDB requires.
+        unsafe {
+            match ffi::mdb_dbi_open(txn, name.as_ptr(), flags, &mut dbi) {
+                0 => match ffi::mdb_set_compare(txn, dbi, ffi::mdb_cmp_u64) {
+                    0 => Ok(dbi),
+                    rc => Err(rc),
+                },
+                rc => Err(rc),
+            }
         }
     }
 

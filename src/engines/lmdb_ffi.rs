@@ -30,6 +30,8 @@ pub type MDB_dbi = c_uint;
 pub type mdb_size_t = usize;
 /// A cursor operation.
 pub type MDB_cursor_op = c_uint;
+/// A key comparison function (`MDB_cmp_func *`).
+pub type MDB_cmp_func = unsafe extern "C" fn(a: *const MDB_val, b: *const MDB_val) -> c_int;
 
 /// A key or a value.
 #[repr(C)]
@@ -178,6 +180,15 @@ unsafe extern "C" {
     pub fn mdb_dbi_open(txn: *mut MDB_txn, name: *const c_char, flags: c_uint, dbi: *mut MDB_dbi) -> c_int;
     #[link_name = "kvx_mdb_stat"]
     pub fn mdb_stat(txn: *mut MDB_txn, dbi: MDB_dbi, stat: *mut MDB_stat) -> c_int;
+    #[link_name = "kvx_mdb_set_compare"]
+    pub fn mdb_set_compare(txn: *mut MDB_txn, dbi: MDB_dbi, cmp: MDB_cmp_func) -> c_int;
+    #[link_name = "kvx_mdb_cmp"]
+    pub fn mdb_cmp(txn: *mut MDB_txn, dbi: MDB_dbi, a: *const MDB_val, b: *const MDB_val) -> c_int;
+    /// kvidxkit's addition (csrc/lmdb/PATCHES.md): the order of
+    /// MDB_INTEGERKEY for 8-byte keys, which the page search compares
+    /// inline.
+    #[link_name = "kvx_mdb_cmp_u64"]
+    pub fn mdb_cmp_u64(a: *const MDB_val, b: *const MDB_val) -> c_int;
     #[link_name = "kvx_mdb_dbi_flags"]
     pub fn mdb_dbi_flags(txn: *mut MDB_txn, dbi: MDB_dbi, flags: *mut c_uint) -> c_int;
     #[link_name = "kvx_mdb_drop"]
