@@ -881,3 +881,102 @@ fn transaction_writes_match_a_model() {
     let mut s = Store::<Lmdb>::open(&dir).unwrap();
     assert_eq!(s.count_range(..).unwrap(), model.len() as u64, "after reopening");
 }
+
+/// Keys that cross every 16-bit word of a u64 (LMDB's MDB_INTEGERKEY order
+/// compares 16-bit words from the most significant one) and random ones.
+fn integer_keys(n: usize, seed: u64) -> Vec<u64> {
+    let mut r = xorshift(seed);
+    let mut keys = vec![0, 1, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) - 1];
+    for shift in (0..64).step_by(8) {
+        keys.extend([1u64 << shift, (1u64 << shift).wrapping_sub(1), 0xFFFFu64 << (shift % 49)]);
+    }
+    while keys.len() < n {
+        let x = r();
+        // Random keys, and keys that share all but a low or a high part.
+        keys.push(match x % 3 {
+            0 => x,
+            1 => 0x1234_5678_0000_0000 | (x >> 40),
+            _ => x >> (x % 64),
+        });
+    }
+    keys
+}
+
+/// csrc/lmdb/PATCHES.md patch 6: the comparison the library gives its
+/// databases (`mdb_cmp_u64`, which the page search inlines) orders every
+/// pair of 8-byte keys as LMDB's own MDB_INTEGERKEY comparison does, so an
+/// environment written with one reads back with the other, both ways.
+#[test]
+fn integer_key_comparison_is_lmdbs_order() {
+    let keys = integer_keys(20_000, 0x9E37_79B9_7F4A_7C15);
+    // Pairwise, against LMDB's comparison of an integer-keyed database.
+    let stock_dir = common::scratch("lmdb-cmp-stock").join("env");
+    std::fs::create_dir(&stock_dir).unwrap();
+    let mut r = xorshift(7);
+    unsafe {
+        let env = raw_env(&stock_dir);
+        let mut txn = null_mut();
+        rc(ffi::mdb_txn_begin(env, null_mut(), 0, &mut txn));
+        let dbi = raw_dbi(txn, c"_kvidx_data");
+        for i in 0..200_000usize {
+            let (a, b) = (keys[i % keys.len()], keys[r() as usize % keys.len()]);
+            let b = if i % 5 == 0 { a ^ (1 << (r() % 64)) } else { b };
+            let va = ffi::MDB_val { mv_size: 8, mv_data: &a as *const u64 as *mut _ };
+            let vb = ffi::MDB_val { mv_size: 8, mv_data: &b as *const u64 as *mut _ };
+            let stock = ffi::mdb_cmp(txn, dbi, &va, &vb).signum();
+            let ours = ffi::mdb_cmp_u64(&va, &vb).signum();
+            assert_eq!(ours, stock, "{a:#x} vs {b:#x}");
+            assert_eq!(ours, a.cmp(&b) as i32, "{a:#x} vs {b:#x}");
+        }
+        // The stock environment: these keys written by LMDB's comparison.
+        for &k in &keys {
+            put(txn, dbi, k, &value(1, 0, b"stock"));
+        }
+        rc(ffi::mdb_txn_commit(txn));
+        ffi::mdb_env_close(env);
+    }
+    let mut sorted = keys.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // Read with the library's comparison: every key found, in order.
+    let mut s = Store::<Lmdb>::open(&stock_dir).unwrap();
+    for &k in &sorted {
+        assert_eq!(s.get(k).unwrap().map(|e| e.term), Some(1), "key {k:#x}");
+        assert_eq!(s.get(k ^ 1).unwrap().is_some(), sorted.binary_search(&(k ^ 1)).is_ok(), "key {:#x}", k ^ 1);
+    }
+    let walked: Vec<u64> = s.range(..).map(|e| e.unwrap().key).collect();
+    assert_eq!(walked, sorted);
+    drop(s);
+    // Written with the library's comparison, read with LMDB's.
+    let ours_dir = common::scratch("lmdb-cmp-ours").join("env");
+    let mut s = Store::<Lmdb>::open(&ours_dir).unwrap();
+    s.begin().unwrap();
+    for &k in &keys {
+        s.insert_ex(k, 2, 0, b"ours", kvidxkit::SetCondition::Always).unwrap();
+    }
+    s.commit().unwrap();
+    drop(s);
+    unsafe {
+        let env = raw_env(&ours_dir);
+        let mut txn = null_mut();
+        rc(ffi::mdb_txn_begin(env, null_mut(), ffi::MDB_RDONLY, &mut txn));
+        let dbi = raw_dbi(txn, c"_kvidx_data");
+        for &k in &sorted {
+            assert_eq!(get(txn, dbi, k), Some(value(2, 0, b"ours")), "key {k:#x}");
+        }
+        let mut cur = null_mut();
+        rc(ffi::mdb_cursor_open(txn, dbi, &mut cur));
+        let (mut k, mut v) =
+            (ffi::MDB_val { mv_size: 0, mv_data: null_mut() }, ffi::MDB_val { mv_size: 0, mv_data: null_mut() });
+        let mut walked = Vec::new();
+        let mut op = ffi::MDB_FIRST;
+        while ffi::mdb_cursor_get(cur, &mut k, &mut v, op) == 0 {
+            walked.push(std::ptr::read_unaligned(k.mv_data as *const u64));
+            op = ffi::MDB_NEXT;
+        }
+        assert_eq!(walked, sorted);
+        ffi::mdb_cursor_close(cur);
+        ffi::mdb_txn_abort(txn);
+        ffi::mdb_env_close(env);
+    }
+}
