@@ -6215,13 +6215,16 @@ mdb_node_search(MDB_cursor *mc, MDB_val *key, int *exactp)
 			i = (low + high) >> 1;
 			node = NODEPTR(mp, i);
 			memcpy(&nk, NODEKEY(node), sizeof(nk));
-			rc = (k > nk) - (k < nk);
-			if (rc == 0)
-				break;
-			if (rc > 0)
+			if (k > nk) {
+				rc = 1;
 				low = i + 1;
-			else
+			} else if (k < nk) {
+				rc = -1;
 				high = i - 1;
+			} else {
+				rc = 0;
+				break;
+			}
 		}
 	} else {
 		while (low <= high) {
