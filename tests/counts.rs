@@ -10,19 +10,7 @@ use std::time::Duration;
 
 use kvidxkit::{Engine, Store};
 
-/// Deterministic pseudo-random numbers.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use common::Rng;
 
 /// Every count the model can be asked, compared (a mix of wide, narrow,
 /// edge and empty ranges).
