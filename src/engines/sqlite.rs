@@ -341,15 +341,16 @@ impl Active {
                     "log: the row of key {key} is malformed (term, cmd, data of SQLite types {t}, {c}, {d})"
                 )));
             }
+            // The pointer first, then its length, as SQLite asks.
             let p = match d {
-                ffi::SQLITE_NULL => {
-                    return Ok((ffi::sqlite3_value_int64(tv) as u64, ffi::sqlite3_value_int64(cv) as u64, &[]));
-                }
+                ffi::SQLITE_NULL => std::ptr::null(),
                 ffi::SQLITE_BLOB => ffi::sqlite3_value_blob(dv) as *const u8,
                 _ => ffi::sqlite3_value_text(dv),
             };
-            let n = ffi::sqlite3_value_bytes(dv);
-            let data = if p.is_null() || n <= 0 { &[][..] } else { std::slice::from_raw_parts(p, n as usize) };
+            let data = match (p.is_null(), ffi::sqlite3_value_bytes(dv)) {
+                (false, n) if n > 0 => std::slice::from_raw_parts(p, n as usize),
+                _ => &[][..],
+            };
             Ok((ffi::sqlite3_value_int64(tv) as u64, ffi::sqlite3_value_int64(cv) as u64, data))
         }
     }
