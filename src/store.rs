@@ -1392,7 +1392,8 @@ impl<E: Engine> Store<E> {
             return Ok(0);
         }
         self.touch();
-        self.atomic(|s| {
+        self.ttl.defer_tidy();
+        let r = self.atomic(|s| {
             let mut n = 0;
             for k in keys {
                 if s.e_delete(k)? {
@@ -1401,7 +1402,9 @@ impl<E: Engine> Store<E> {
                 s.ttl_write(k, None)?;
             }
             Ok(n)
-        })
+        });
+        self.ttl.end_defer();
+        r
     }
 
     /// Number of keys that carry an expiry, expired ones not yet reclaimed

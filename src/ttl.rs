@@ -57,6 +57,9 @@ pub(crate) struct TtlIndex {
     /// (key, previous expiry) for every change since the outermost open
     /// transaction or atomic unit began.
     undo: Vec<(u64, Option<u64>)>,
+    /// Set during a bulk removal ([`TtlIndex::defer_tidy`]): stale entries
+    /// stay on the heap until [`TtlIndex::end_defer`].
+    deferring: bool,
 }
 
 impl TtlIndex {
@@ -110,22 +113,39 @@ impl TtlIndex {
         if record && old != at {
             self.undo.push((key, old));
         }
-        if old.is_some() && old != at {
+        if old.is_some() && old != at && !self.deferring {
             self.tidy();
         }
     }
 
-    /// Drops stale entries from the top of the heap, and rebuilds it when
-    /// stale entries outnumber live ones.
+    /// Leaves the heap untidied through the removals that follow, until
+    /// [`TtlIndex::end_defer`]: removing many of the soonest keys (an
+    /// ExpireScan) then costs one rebuild or a run of pops at the end, not
+    /// a pop per removal. Meanwhile the heap's top may be stale, which only
+    /// makes the soonest expiry it reports earlier than the true one (the
+    /// questions it answers stay correct: some rows are checked for
+    /// nothing).
+    pub(crate) fn defer_tidy(&mut self) {
+        self.deferring = true;
+    }
+
+    pub(crate) fn end_defer(&mut self) {
+        self.deferring = false;
+        self.tidy();
+    }
+
+    /// Rebuilds the heap when stale entries outnumber live ones, else drops
+    /// stale entries from its top.
     fn tidy(&mut self) {
+        if self.heap.len() > 2 * self.points.len() + 64 {
+            self.heap = self.points.iter().map(|(&k, &t)| Reverse((t, k))).collect();
+            return;
+        }
         while let Some(&Reverse((t, k))) = self.heap.peek() {
             if self.points.get(&k) == Some(&t) {
                 break;
             }
             self.heap.pop();
-        }
-        if self.heap.len() > 2 * self.points.len() + 64 {
-            self.heap = self.points.iter().map(|(&k, &t)| Reverse((t, k))).collect();
         }
     }
 
@@ -171,5 +191,63 @@ impl TtlIndex {
 
     pub(crate) fn forget_undo(&mut self) {
         self.undo.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TtlIndex;
+
+    /// The soonest expiry the heap reports, checked against the truth.
+    fn check(t: &TtlIndex) {
+        assert_eq!(t.soonest(), t.points.values().min().copied(), "heap top after tidying");
+    }
+
+    #[test]
+    fn deferred_removals_are_tidied_at_the_end() {
+        for (n, removed) in [(1000u64, 1000u64), (1000, 400), (1000, 999), (100, 10), (10, 10)] {
+            let mut t = TtlIndex::default();
+            for k in 0..n {
+                // Expiries in reverse key order, so the soonest is the last key.
+                t.set(k, Some(10_000 - k), false);
+            }
+            t.defer_tidy();
+            // Remove the soonest `removed`, as ExpireScan does.
+            for k in (n - removed..n).rev() {
+                t.set(k, None, false);
+            }
+            // Untidied meanwhile: the top may be stale, never later than the truth.
+            assert!(t.heap.len() as u64 >= n.min(removed + 1), "no pops while deferring");
+            if let Some(min) = t.points.values().min() {
+                assert!(t.soonest().is_some_and(|s| s <= *min));
+            }
+            t.end_defer();
+            check(&t);
+            assert_eq!(t.len() as u64, n - removed);
+            assert!(t.heap.len() <= 2 * t.points.len() + 64, "rebuilt when mostly stale");
+            // And the index goes on as usual afterwards.
+            t.set(n + 1, Some(5), false);
+            check(&t);
+            t.set(n + 1, None, false);
+            check(&t);
+        }
+    }
+
+    #[test]
+    fn rollback_while_deferring_restores_the_index() {
+        let mut t = TtlIndex::default();
+        for k in 0..100u64 {
+            t.set(k, Some(1000 + k), false);
+        }
+        let mark = t.mark();
+        t.defer_tidy();
+        for k in 0..60u64 {
+            t.set(k, None, true);
+        }
+        t.rollback_to(mark);
+        t.end_defer();
+        assert_eq!(t.len(), 100);
+        assert_eq!(t.get(0), Some(1000));
+        check(&t);
     }
 }
