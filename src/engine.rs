@@ -22,9 +22,100 @@ pub(crate) fn thread_token() -> usize {
 }
 
 /// What an engine keeps for an iterator between its chunks
-/// ([`Engine::scan_in_place`]); None until the engine sets it.
+/// ([`Engine::scan_records`]); None until the engine sets it.
 #[doc(hidden)]
 pub type ScanPin = Option<Box<dyn std::any::Any + Send>>;
+
+/// A (length, address) pair as an engine hands out a key or a value in its
+/// own memory: the layout of LMDB's `MDB_val` (the address kept as an
+/// integer, so that buffers of them move between threads with their
+/// iterator).
+#[doc(hidden)]
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RawVal {
+    pub size: usize,
+    pub addr: usize,
+}
+
+/// Bytes of term and cmd before the data in a record's value.
+pub(crate) const RECORD_HEADER: usize = 16;
+
+/// Records read in place ([`Engine::scan_records`]): the keys and values of
+/// the same records, in the same order. A key is 8 native-endian bytes, a
+/// value [`RECORD_HEADER`] bytes of term and cmd (native-endian) then the
+/// data; the engine appends only records it has checked to be so.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct RecordBuf {
+    keys: Vec<RawVal>,
+    vals: Vec<RawVal>,
+}
+
+impl RecordBuf {
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.vals.clear();
+    }
+
+    /// Room for `n` more records, returned as the (uninitialised) key and
+    /// value slots the engine writes into, then hands to [`Self::commit`].
+    #[cfg(feature = "lmdb")]
+    pub(crate) fn spare(&mut self, n: usize) -> (*mut RawVal, *mut RawVal) {
+        self.keys.reserve(n);
+        self.vals.reserve(n);
+        let len = self.keys.len();
+        // SAFETY: both have room for n more after len.
+        unsafe { (self.keys.as_mut_ptr().add(len), self.vals.as_mut_ptr().add(len)) }
+    }
+
+    /// Takes the first `n` slots of the last [`Self::spare`] as records.
+    ///
+    /// # Safety
+    /// `n` is at most what that call reserved, and those slots were written
+    /// with checked records (see the type's description).
+    #[cfg(feature = "lmdb")]
+    pub(crate) unsafe fn commit(&mut self, n: usize) {
+        let len = self.keys.len() + n;
+        // SAFETY: as the caller promises.
+        unsafe {
+            self.keys.set_len(len);
+            self.vals.set_len(len);
+        }
+    }
+
+    /// Appends one checked record.
+    ///
+    /// # Safety
+    /// As for [`Self::commit`].
+    #[cfg(feature = "lmdb")]
+    pub(crate) unsafe fn push(&mut self, key: RawVal, val: RawVal) {
+        self.keys.push(key);
+        self.vals.push(val);
+    }
+
+    /// The record at `i` as (key, term, cmd, data address, data length).
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<(u64, u64, u64, usize, usize)> {
+        let k = *self.keys.get(i)?;
+        // SAFETY: keys and vals always have the same length (every method
+        // changes both), and a record was checked when appended: an 8-byte
+        // key, a value of at least RECORD_HEADER bytes, both readable while
+        // the engine keeps them (unaligned in the engine's pages).
+        unsafe {
+            let v = *self.vals.get_unchecked(i);
+            let key = std::ptr::read_unaligned(k.addr as *const u64);
+            let term = std::ptr::read_unaligned(v.addr as *const u64);
+            let cmd = std::ptr::read_unaligned((v.addr + 8) as *const u64);
+            Some((key, term, cmd, v.addr + RECORD_HEADER, v.size - RECORD_HEADER))
+        }
+    }
+}
 
 /// Direction of a scan.
 #[doc(hidden)]
@@ -147,22 +238,27 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
         self.scan(lo, hi, dir, f)
     }
     /// [`Engine::scan_batch`] for an iterator's chunk that points into the
-    /// engine's memory instead of copying the rows: the rows `f` sees stay
-    /// readable, whatever else happens on the engine, as long as `pin` is
-    /// not touched again (not dropped, not passed to another call).
-    /// `Ok(false)`: the engine cannot do it now (nothing was visited; the
-    /// caller copies). `pin` is the iterator's own, set and reused by the
-    /// engine; dropping it releases what it holds.
+    /// engine's memory instead of copying the rows: appends to `out` up to
+    /// `limit` records of `[lo, hi]` in `dir` order, each checked, minus
+    /// those whose key `skip` accepts. They stay readable, whatever else
+    /// happens on the engine, as long as `pin` is not touched again (not
+    /// dropped, not passed to another call). `Ok(false)`: the engine cannot
+    /// do it now (nothing was appended; the caller copies). `pin` is the
+    /// iterator's own, set and reused by the engine; dropping it releases
+    /// what it holds.
     #[doc(hidden)]
-    fn scan_in_place<F: FnMut(Row<'_>) -> bool>(
+    #[allow(clippy::too_many_arguments)]
+    fn scan_records<S: FnMut(u64) -> bool>(
         &mut self,
         pin: &mut ScanPin,
         lo: u64,
         hi: u64,
         dir: Dir,
-        f: F,
+        limit: usize,
+        out: &mut RecordBuf,
+        skip: S,
     ) -> Result<bool> {
-        let _ = (pin, lo, hi, dir, f);
+        let _ = (pin, lo, hi, dir, limit, out, skip);
         Ok(false)
     }
     /// True if [`Engine::first_row`] leaves the value in [`Engine::value`]

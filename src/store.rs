@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, Stats};
-use crate::engine::{Dir, Engine, OpenRequest, Row, ScanPin};
+use crate::engine::{Dir, Engine, OpenRequest, RecordBuf, Row, ScanPin};
 use crate::error::{Error, Result};
 use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
@@ -1449,20 +1449,25 @@ impl<E: Engine> Store<E> {
             return Ok(());
         }
         let (ttl, now) = (&self.ttl, self.ttl.scan_now());
-        // Live rows into `out` by `push`, up to `limit`.
-        let fill = |out: &mut Chunk, push: fn(&mut Chunk, Row<'_>), row: Row<'_>| {
-            if !now.is_some_and(|n| ttl.expired(row.key, n)) {
-                push(out, row);
+        let in_place = match (pin, now) {
+            (Some(pin), None) => self.engine.scan_records(pin, lo, hi, dir, limit, &mut out.recs, |_| false),
+            (Some(pin), Some(n)) => {
+                self.engine.scan_records(pin, lo, hi, dir, limit, &mut out.recs, |k| ttl.expired(k, n))
             }
-            out.len() < limit
-        };
-        let in_place = match pin {
-            Some(pin) => self.engine.scan_in_place(pin, lo, hi, dir, |row| fill(out, Chunk::push_in_place, row)),
-            None => Ok(false),
+            (None, _) => Ok(false),
         };
         let r = match in_place {
-            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row| fill(out, Chunk::push, row)),
-            r => r.map(|_| ()),
+            Ok(true) => {
+                out.records = true;
+                Ok(())
+            }
+            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row| {
+                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
+                    out.push(row);
+                }
+                out.len() < limit
+            }),
+            Err(e) => Err(e),
         };
         self.sync_txn(r)
     }
@@ -1508,22 +1513,24 @@ impl<E: Engine> Store<E> {
     }
 }
 
-/// A buffer of entries read in one engine call: fixed-size records, their
-/// values either copied into one arena or, `in_place`, left where the
-/// engine keeps them readable (see [`Engine::scan_in_place`]).
+/// A buffer of entries read in one engine call: fixed-size rows with their
+/// values copied into one arena or, `records`, the engine's own records
+/// left where it keeps them readable (see [`Engine::scan_records`]).
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
-    /// (key, term, cmd, value offset in the arena or address, length)
+    /// (key, term, cmd, value offset in the arena, length)
     rows: Vec<(u64, u64, u64, usize, usize)>,
     arena: Vec<u8>,
-    in_place: bool,
+    recs: RecordBuf,
+    records: bool,
 }
 
 impl Chunk {
     fn clear(&mut self) {
         self.rows.clear();
         self.arena.clear();
-        self.in_place = false;
+        self.recs.clear();
+        self.records = false;
     }
 
     fn push(&mut self, r: Row<'_>) {
@@ -1532,34 +1539,28 @@ impl Chunk {
         self.rows.push((r.key, r.term, r.cmd, off, r.data.len()));
     }
 
-    /// A row whose value stays where it is (a chunk is all copied or all in
-    /// place: one engine call fills it).
-    fn push_in_place(&mut self, r: Row<'_>) {
-        self.in_place = true;
-        self.rows.push((r.key, r.term, r.cmd, r.data.as_ptr() as usize, r.data.len()));
-    }
-
+    #[inline]
     fn len(&self) -> usize {
-        self.rows.len()
+        if self.records { self.recs.len() } else { self.rows.len() }
     }
 
     /// The entry at `i` (never panics: the C iterator reads it unguarded).
     #[inline]
     fn get(&self, i: usize) -> Option<EntryRef<'_>> {
-        let &(key, term, cmd, at, len) = self.rows.get(i)?;
-        let p = if self.in_place {
-            at as *const u8
+        let (key, term, cmd, p, len) = if self.records {
+            self.recs.get(i)?
         } else {
+            let &(key, term, cmd, at, len) = self.rows.get(i)?;
             debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
             // SAFETY: `push` appends a row's bytes to the arena and the row
             // together, and `clear` empties both: the row's bytes are inside.
-            unsafe { self.arena.as_ptr().add(at) }
+            (key, term, cmd, unsafe { self.arena.as_ptr().add(at) } as usize, len)
         };
-        // SAFETY: copied bytes live in the arena; bytes in place stay
+        // SAFETY: copied bytes live in the arena; records in place stay
         // readable while the cursor's pin is untouched (the engine's
         // promise), and the cursor drops or passes its pin only when it
         // refills or clears this chunk.
-        let data = unsafe { std::slice::from_raw_parts(p, len) };
+        let data = unsafe { std::slice::from_raw_parts(p as *const u8, len) };
         Some(EntryRef { key, term, cmd, data })
     }
 }
@@ -1591,6 +1592,8 @@ pub(crate) struct Cursor {
     dir: Dir,
     pos: Position,
     chunk: Chunk,
+    /// Entries in `chunk` (kept here: the C iterator's step reads it).
+    chunk_len: usize,
     idx: usize,
     /// The last chunk read reached the end of the range.
     chunk_is_last: bool,
@@ -1617,6 +1620,7 @@ impl Cursor {
             dir,
             pos: Position::NotStarted,
             chunk: Chunk::default(),
+            chunk_len: 0,
             idx: 0,
             chunk_is_last: false,
             next_size: first,
@@ -1652,7 +1656,7 @@ impl Cursor {
                 if generation != self.generation {
                     return None;
                 }
-                if self.idx + 1 < self.chunk.len() {
+                if self.idx + 1 < self.chunk_len {
                     self.idx += 1;
                     Some(true)
                 } else if self.chunk_is_last && self.pin.is_none() {
@@ -1717,6 +1721,7 @@ impl Cursor {
     fn exhaust(&mut self) -> bool {
         self.pos = Position::Exhausted;
         self.chunk.clear();
+        self.chunk_len = 0;
         // Nothing to read any more: the engine's snapshot goes too.
         self.pin = None;
         false
@@ -1738,11 +1743,12 @@ impl Cursor {
             self.exhaust();
             return Err(e);
         }
+        self.chunk_len = self.chunk.len();
         self.next_size = (size * 2).min(self.max_size);
         self.generation = generation;
         self.idx = 0;
-        self.chunk_is_last = self.chunk.len() < size;
-        if self.chunk.len() == 0 {
+        self.chunk_is_last = self.chunk_len < size;
+        if self.chunk_len == 0 {
             return Ok(self.exhaust());
         }
         self.pos = Position::At;

@@ -117,6 +117,43 @@ fn ttl_basics<E: Engine>() {
     assert_eq!(s.expire_scan(0).unwrap(), 0);
 }
 
+/// Iterations long enough to read their entries in place (on LMDB) skip
+/// expired entries in every chunk: scattered ones, and whole runs of them
+/// longer than a chunk, in both directions and on sub-ranges.
+fn iteration_skips_expired_entries<E: Engine>() {
+    let mut s = open::<E>("iter-expired");
+    let n = 4000u64;
+    s.begin().unwrap();
+    for k in 1..=n {
+        s.insert(k, k, k % 7, &k.to_le_bytes()).unwrap();
+    }
+    let expired = |k: u64| k.is_multiple_of(3) || (1000..1300).contains(&k) || k == n;
+    let past = std::time::UNIX_EPOCH + std::time::Duration::from_millis(1);
+    for k in (1..=n).filter(|&k| expired(k)) {
+        s.expire_at(k, past).unwrap();
+    }
+    // And some that have not expired.
+    for k in (1..=n).filter(|&k| k % 10 == 1 && !expired(k)) {
+        s.expire_in(k, std::time::Duration::from_secs(3600)).unwrap();
+    }
+    s.commit().unwrap();
+    for (lo, hi) in [(0, u64::MAX), (500, 3500), (999, 1301), (1000, 1299)] {
+        let want: Vec<u64> = (lo.max(1)..=hi.min(n)).filter(|&k| !expired(k)).collect();
+        let got: Vec<u64> = s
+            .range(lo..=hi)
+            .map(|e| {
+                let e = e.unwrap();
+                assert_eq!((e.term, e.cmd, &e.data[..]), (e.key, e.key % 7, &e.key.to_le_bytes()[..]));
+                e.key
+            })
+            .collect();
+        assert_eq!(got, want, "forward over [{lo}, {hi}]");
+        let mut back: Vec<u64> = s.range(lo..=hi).rev().map(|e| e.unwrap().key).collect();
+        back.reverse();
+        assert_eq!(back, want, "backward over [{lo}, {hi}]");
+    }
+}
+
 fn lazy_expiry<E: Engine>() {
     let mut s = open::<E>("lazy");
     for k in 1..=10u64 {
@@ -281,6 +318,10 @@ macro_rules! engine_tests {
             #[test]
             fn lazy_expiry() {
                 super::lazy_expiry::<$engine>()
+            }
+            #[test]
+            fn iteration_skips_expired_entries() {
+                super::iteration_skips_expired_entries::<$engine>()
             }
             #[test]
             fn ttl_lifecycle() {

@@ -235,9 +235,10 @@ pub unsafe extern "C" fn kvidxIteratorGet(
 /// either, so that every engine answers alike).
 #[inline(always)]
 fn current<'c>(cursor: &'c Cursor, shared: &Option<Arc<Shared>>) -> Option<EntryRef<'c>> {
-    let e = cursor.current()?;
+    // The instance first: records read in place are not even looked at
+    // once it is closed (the map they lie in is gone).
     match shared {
-        Some(s) if !s.closed.load(Ordering::Relaxed) => Some(e),
+        Some(s) if !s.closed.load(Ordering::Relaxed) => cursor.current(),
         _ => None,
     }
 }

@@ -36,7 +36,7 @@ use super::lmdb_pins::{Pin, Registry, Slot};
 
 use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats, SyncMode};
-use crate::engine::{Dir, Engine, OpenRequest, Row, ScanPin, thread_token};
+use crate::engine::{Dir, Engine, OpenRequest, RECORD_HEADER, RawVal, RecordBuf, Row, ScanPin, thread_token};
 use crate::error::{Error, Result};
 
 mod admin;
@@ -44,7 +44,7 @@ mod admin;
 /// Initial map size of a plain open (the original's 1 GiB);
 /// [`Config::mmap_size_bytes`] chooses another. The map grows by itself.
 pub const DEFAULT_MAP_SIZE: usize = 1 << 30;
-const HEADER: usize = 16;
+const HEADER: usize = RECORD_HEADER;
 /// Largest value stored (bytes of data): the order of SQLite's row limit,
 /// far below LMDB's own (4 GiB), so that one call cannot grow the map by
 /// gigabytes.
@@ -161,6 +161,25 @@ unsafe fn checked_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
     // SAFETY: as the caller promises.
     unsafe { std::slice::from_raw_parts(v.mv_data as *const u8, v.mv_size) }
 }
+
+/// An LMDB (length, address) pair as the core keeps it, and back.
+#[inline(always)]
+fn raw(v: &ffi::MDB_val) -> RawVal {
+    RawVal { size: v.mv_size, addr: v.mv_data as usize }
+}
+
+#[inline(always)]
+fn mdb_val(r: RawVal) -> ffi::MDB_val {
+    ffi::MDB_val { mv_size: r.size, mv_data: r.addr as *mut c_void }
+}
+
+// RawVal is written by mdb_cursor_run as an MDB_val.
+const _: () = assert!(
+    std::mem::size_of::<RawVal>() == std::mem::size_of::<ffi::MDB_val>()
+        && std::mem::align_of::<RawVal>() == std::mem::align_of::<ffi::MDB_val>()
+        && std::mem::offset_of!(RawVal, size) == std::mem::offset_of!(ffi::MDB_val, mv_size)
+        && std::mem::offset_of!(RawVal, addr) == std::mem::offset_of!(ffi::MDB_val, mv_data)
+);
 
 /// The key of a record already checked to be 8 bytes.
 #[inline]
@@ -333,6 +352,18 @@ impl Runs {
             n: 0,
             i: 0,
         }
+    }
+}
+
+impl Runs {
+    /// Starts with `ahead` already read (at most [`RUN`] records).
+    fn preload(&mut self, ahead: &[(ffi::MDB_val, ffi::MDB_val)]) {
+        let n = ahead.len().min(RUN);
+        for (i, (k, v)) in ahead[..n].iter().enumerate() {
+            self.keys[i] = MaybeUninit::new(*k);
+            self.vals[i] = MaybeUninit::new(*v);
+        }
+        (self.n, self.i) = (n, 0);
     }
 }
 
@@ -566,7 +597,7 @@ pub struct Lmdb {
     /// What [`Engine::changed_elsewhere`] last found, taken in as `seen` by
     /// [`Engine::took_in_changes`].
     pending: u64,
-    /// Iterators' read snapshots ([`Engine::scan_in_place`]).
+    /// Iterators' read snapshots ([`Engine::scan_records`]).
     pins: Arc<Registry>,
 }
 
@@ -1270,12 +1301,12 @@ impl Lmdb {
             let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
             if !RUNS {
                 let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| ffi::mdb_cursor_get(cur, k, v, step);
-                return Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Step(next), f);
+                return Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Step(next), None, f);
             }
             // Records after the first come a leaf page's run at a time
             // (csrc/lmdb patch 4), each checked exactly like one from
             // MDB_NEXT/MDB_PREV, which takes over at page edges.
-            Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Runs::new(cur, dir), f)
+            Self::walk::<VALUES>(kind, b, lo, hi, dir, rc, k, v, Runs::new(cur, dir), None, f)
         }
     }
 
@@ -1316,10 +1347,135 @@ impl Lmdb {
         }
     }
 
+    /// [`Engine::scan_records`] on `cur`: leaf-page runs (csrc/lmdb patch 4)
+    /// written straight into `out`, then checked there (well formed, keys
+    /// strictly advancing inside the range), so a record in place costs its
+    /// check and nothing else. The first record that is not plainly so (the
+    /// end of the range, a damaged record, an engine error) is handed to
+    /// [`Self::walk`] with the records still read ahead, which reports it
+    /// exactly as every other scan does.
+    ///
+    /// # Safety
+    /// `cur` is an open cursor on the data sub-database of a live read-only
+    /// transaction that stays alive while `out` is read.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn records(
+        cur: *mut ffi::MDB_cursor,
+        b: Bounds,
+        lo: u64,
+        hi: u64,
+        dir: Dir,
+        limit: usize,
+        out: &mut RecordBuf,
+        mut skip: impl FnMut(u64) -> bool,
+    ) -> Result<()> {
+        if lo > hi || limit == 0 {
+            return Ok(());
+        }
+        let (d, step) = if dir == Dir::Forward { (1, ffi::MDB_NEXT) } else { (-1, ffi::MDB_PREV) };
+        // SAFETY: the caller's cursor; every record is checked before its
+        // bytes are read, and only checked ones are committed to `out`.
+        unsafe {
+            // Hands the record (rc, k, v), and `ahead` after it, to walk:
+            // it accepts none of them as a plain record (each was refused
+            // here by the same checks), so it only ends the scan or reports.
+            let hand_over = |rc, k, v, ahead: &[(ffi::MDB_val, ffi::MDB_val)], prev| {
+                let mut src = Runs::new(cur, dir);
+                src.preload(ahead);
+                let mut taken = false;
+                let r = Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, src, prev, |_, _| {
+                    taken = true;
+                    false
+                });
+                match r {
+                    Ok(()) if taken => Err(Error::Internal("record checks of an iterator's chunk disagree".into())),
+                    r => r,
+                }
+            };
+            let (mut rc, mut k, mut v) = Self::position(cur, b, lo, hi, dir);
+            let mut prev: Option<u64> = None;
+            loop {
+                // One record from a cursor step: the first, and each one at
+                // a page's edge.
+                let key = if rc == 0 && b.record_ok(Kind::Data, &k, &v, true) { val_key(&k) } else { 0 };
+                let plain = rc == 0
+                    && b.record_ok(Kind::Data, &k, &v, true)
+                    && match dir {
+                        Dir::Forward => key >= lo && key <= hi && prev.is_none_or(|p| key > p),
+                        Dir::Backward => key <= hi && key >= lo && prev.is_none_or(|p| key < p),
+                    };
+                if !plain {
+                    return hand_over(rc, k, v, &[], prev);
+                }
+                prev = Some(key);
+                if !skip(key) {
+                    out.push(raw(&k), raw(&v));
+                }
+                let mut last = key;
+                // Then a leaf page's run at a time, straight into `out`.
+                loop {
+                    let room = limit.saturating_sub(out.len()).min(RUN);
+                    if room == 0 {
+                        return Ok(());
+                    }
+                    let (pk, pv) = out.spare(room);
+                    let n =
+                        (ffi::mdb_cursor_run(cur, d, pk as *mut ffi::MDB_val, pv as *mut ffi::MDB_val, room as c_uint)
+                            as usize)
+                            .min(room);
+                    if n == 0 {
+                        break;
+                    }
+                    let (ks, vs) = (std::slice::from_raw_parts_mut(pk, n), std::slice::from_raw_parts_mut(pv, n));
+                    // The run's plain records: a check per record, nothing
+                    // else (they are already where they stay).
+                    let mut good = 0;
+                    for (kr, vr) in ks.iter().zip(vs.iter()) {
+                        let (kj, vj) = (mdb_val(*kr), mdb_val(*vr));
+                        if !b.record_ok(Kind::Data, &kj, &vj, true) {
+                            break;
+                        }
+                        let key = val_key(&kj);
+                        let fits = match dir {
+                            Dir::Forward => key > last && key <= hi,
+                            Dir::Backward => key < last && key >= lo,
+                        };
+                        if !fits {
+                            break;
+                        }
+                        last = key;
+                        good += 1;
+                    }
+                    // Those `skip` takes out (expired ones) close up.
+                    let mut kept = good;
+                    if let Some(first) = ks[..good].iter().position(|k| skip(val_key(&mdb_val(*k)))) {
+                        kept = first;
+                        for j in first + 1..good {
+                            if !skip(val_key(&mdb_val(ks[j]))) {
+                                ks[kept] = ks[j];
+                                vs[kept] = vs[j];
+                                kept += 1;
+                            }
+                        }
+                    }
+                    if good < n {
+                        out.commit(kept);
+                        let ahead: Vec<_> = (good + 1..n).map(|i| (mdb_val(ks[i]), mdb_val(vs[i]))).collect();
+                        return hand_over(0, mdb_val(ks[good]), mdb_val(vs[good]), &ahead, Some(last));
+                    }
+                    out.commit(kept);
+                    prev = Some(last);
+                }
+                rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, step);
+            }
+        }
+    }
+
     /// The loop of [`Self::scan_with`] from its first record (`rc`, `k`,
     /// `v`): every record checked (well formed, keys strictly advancing,
     /// the one after the range continuing the order), `next` giving the
-    /// following one.
+    /// following one. `prev`: the key of the record before the first, when
+    /// the scan already took it.
     ///
     /// # Safety
     /// As [`Self::scan_with`]; `next` reads from the same cursor.
@@ -1335,11 +1491,11 @@ impl Lmdb {
         mut k: ffi::MDB_val,
         mut v: ffi::MDB_val,
         mut src: impl Records,
+        mut prev: Option<u64>,
         mut f: impl FnMut(u64, &[u8]) -> bool,
     ) -> Result<()> {
         // SAFETY: every record is checked before its bytes are read.
         unsafe {
-            let mut prev: Option<u64> = None;
             loop {
                 if rc == ffi::MDB_NOTFOUND {
                     break Ok(());
@@ -2059,18 +2215,21 @@ impl Engine for Lmdb {
         self.scan_rows::<true, F>(lo, hi, dir, f)
     }
 
-    /// An iterator's chunk points into the map, read through a snapshot of
-    /// the iterator's own (a pin: see lmdb_pins), renewed when the
-    /// environment has moved on. Not inside a write transaction (the chunk
-    /// must see its writes, on pages that change as it writes) and not
+    /// An iterator's chunk is LMDB's own records, in the map, read through a
+    /// snapshot of the iterator's own (a pin: see lmdb_pins), renewed when
+    /// the environment has moved on. Not inside a write transaction (the
+    /// chunk must see its writes, on pages that change as it writes) and not
     /// once every pin is taken: those chunks are copied.
-    fn scan_in_place<F: FnMut(Row<'_>) -> bool>(
+    #[allow(clippy::too_many_arguments)]
+    fn scan_records<S: FnMut(u64) -> bool>(
         &mut self,
         pin: &mut ScanPin,
         lo: u64,
         hi: u64,
         dir: Dir,
-        f: F,
+        limit: usize,
+        out: &mut RecordBuf,
+        skip: S,
     ) -> Result<bool> {
         if !self.txns.is_empty() {
             *pin = None;
@@ -2080,7 +2239,7 @@ impl Engine for Lmdb {
             return Ok(false);
         };
         // SAFETY: the pin's cursor, bound to its live snapshot.
-        let r = unsafe { Self::data_rows::<true>(slot.cur, self.bounds(), lo, hi, dir, f) };
+        let r = unsafe { Self::records(slot.cur, self.bounds(), lo, hi, dir, limit, out, skip) };
         if r.is_err() {
             // LMDB refuses any further use of a transaction that met an error.
             *pin = None;
@@ -2127,7 +2286,7 @@ impl Engine for Lmdb {
                         let mut found = None;
                         let step = if dir == Dir::Forward { ffi::MDB_NEXT } else { ffi::MDB_PREV };
                         let next = |k: &mut ffi::MDB_val, v: &mut ffi::MDB_val| ffi::mdb_cursor_get(cur, k, v, step);
-                        Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, Step(next), |key, v| {
+                        Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, Step(next), None, |key, v| {
                             if !take(key) {
                                 return true;
                             }

@@ -1,5 +1,5 @@
 //! Read snapshots that iterators hold so that their chunks point into the
-//! LMDB map instead of copying every entry ([`Engine::scan_in_place`]).
+//! LMDB map instead of copying every entry ([`Engine::scan_records`]).
 //!
 //! A pin is a read-only transaction and a cursor of its own (one reader
 //! slot), at most [`MAX_PINS`] per open environment (iterators beyond that
@@ -15,7 +15,7 @@
 //!   aborted: pins are registered here, and a pin dropped after the close
 //!   (an iterator destroyed after its instance) finds nothing to release.
 //!
-//! [`Engine::scan_in_place`]: crate::engine::Engine::scan_in_place
+//! [`Engine::scan_records`]: crate::engine::Engine::scan_records
 
 use std::sync::Arc;
 
