@@ -96,7 +96,12 @@ fn compile_lmdb(crate_dir: &std::path::Path) {
         .warnings(false)
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Wno-unused-but-set-variable")
-        .flag_if_supported("-Wno-unused-variable");
+        .flag_if_supported("-Wno-unused-variable")
+        // Every function on a 64-byte boundary, so that where the linker
+        // puts LMDB among the Rust code does not move its hot loops across
+        // cache-line boundaries: with the default alignment an unrelated
+        // change of the Rust code made LMDB random reads 5 % slower.
+        .flag_if_supported("-falign-functions=64");
     if env::var("PROFILE").as_deref() == Ok("release") {
         b.define("NDEBUG", None);
     }
