@@ -181,6 +181,16 @@ const _: () = assert!(
         && std::mem::offset_of!(RawVal, addr) == std::mem::offset_of!(ffi::MDB_val, mv_data)
 );
 
+/// True if `key`, read after `prev` in a `dir` scan of `[lo, hi]`, is the
+/// next key of the scan: strictly past `prev` and still inside the range.
+#[inline(always)]
+fn follows(dir: Dir, key: u64, prev: u64, lo: u64, hi: u64) -> bool {
+    match dir {
+        Dir::Forward => key > prev && key <= hi,
+        Dir::Backward => key < prev && key >= lo,
+    }
+}
+
 /// The key of a record already checked to be 8 bytes.
 #[inline]
 unsafe fn val_key(v: &ffi::MDB_val) -> u64 {
@@ -1395,19 +1405,16 @@ impl Lmdb {
             let (mut rc, mut k, mut v) = Self::position(cur, b, lo, hi, dir);
             let mut prev: Option<u64> = None;
             loop {
-                // One record from a cursor step: the first, and each one at
-                // a page's edge.
-                let key = if rc == 0 && b.record_ok(Kind::Data, &k, &v, true) { val_key(&k) } else { 0 };
-                let plain = rc == 0
-                    && b.record_ok(Kind::Data, &k, &v, true)
-                    && match dir {
-                        Dir::Forward => key >= lo && key <= hi && prev.is_none_or(|p| key > p),
-                        Dir::Backward => key <= hi && key >= lo && prev.is_none_or(|p| key < p),
-                    };
-                if !plain {
+                // One record from a cursor step: the first (inside the
+                // range), and each one at a page's edge (following `prev`).
+                let plain =
+                    (rc == 0 && b.record_ok(Kind::Data, &k, &v, true)).then(|| val_key(&k)).filter(|&key| match prev {
+                        Some(p) => follows(dir, key, p, lo, hi),
+                        None => (lo..=hi).contains(&key),
+                    });
+                let Some(key) = plain else {
                     return hand_over(rc, k, v, &[], prev);
-                }
-                prev = Some(key);
+                };
                 if !skip(key) {
                     out.push(raw(&k), raw(&v));
                 }
@@ -1436,11 +1443,7 @@ impl Lmdb {
                             break;
                         }
                         let key = val_key(&kj);
-                        let fits = match dir {
-                            Dir::Forward => key > last && key <= hi,
-                            Dir::Backward => key < last && key >= lo,
-                        };
-                        if !fits {
+                        if !follows(dir, key, last, lo, hi) {
                             break;
                         }
                         last = key;
@@ -1458,14 +1461,13 @@ impl Lmdb {
                             }
                         }
                     }
+                    out.commit(kept);
                     if good < n {
-                        out.commit(kept);
                         let ahead: Vec<_> = (good + 1..n).map(|i| (mdb_val(ks[i]), mdb_val(vs[i]))).collect();
                         return hand_over(0, mdb_val(ks[good]), mdb_val(vs[good]), &ahead, Some(last));
                     }
-                    out.commit(kept);
-                    prev = Some(last);
                 }
+                prev = Some(last);
                 rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, step);
             }
         }
@@ -1564,11 +1566,7 @@ impl Lmdb {
                         break true;
                     }
                     let key2 = val_key(k2);
-                    let fits = match dir {
-                        Dir::Forward => key2 > key && key2 <= hi,
-                        Dir::Backward => key2 < key && key2 >= lo,
-                    };
-                    if !fits {
+                    if !follows(dir, key2, key, lo, hi) {
                         break true;
                     }
                     (key, val) = (key2, *v2);
