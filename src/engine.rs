@@ -26,14 +26,16 @@ pub(crate) fn thread_token() -> usize {
 #[doc(hidden)]
 pub type ScanPin = Option<Box<dyn std::any::Any + Send>>;
 
-/// A (length, address) pair as an engine hands out a key or a value in its
-/// own memory: the layout of LMDB's `MDB_val` (the address kept as an
-/// integer, so that buffers of them move between threads with their
-/// iterator).
+/// A record as an engine hands it out in its own memory: the key (8
+/// native-endian bytes, read), and the length and address of the value
+/// (the address kept as an integer, so that buffers of them move between
+/// threads with their iterator). The layout of `MDB_record` in the bundled
+/// mdb.c, which LMDB's scans write directly.
 #[doc(hidden)]
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
-pub struct RawVal {
+pub struct Record {
+    pub key: u64,
     pub size: usize,
     pub addr: usize,
 }
@@ -41,37 +43,32 @@ pub struct RawVal {
 /// Bytes of term and cmd before the data in a record's value.
 pub(crate) const RECORD_HEADER: usize = 16;
 
-/// Records read in place ([`Engine::scan_records`]): the keys and values of
-/// the same records, in the same order. A key is 8 native-endian bytes, a
-/// value [`RECORD_HEADER`] bytes of term and cmd (native-endian) then the
-/// data; the engine appends only records it has checked to be so.
+/// Records read in place ([`Engine::scan_records`]), in scan order. A
+/// value is [`RECORD_HEADER`] bytes of term and cmd (native-endian) then
+/// the data; the engine appends only records it has checked to be so.
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct RecordBuf {
-    keys: Vec<RawVal>,
-    vals: Vec<RawVal>,
+    recs: Vec<Record>,
 }
 
 impl RecordBuf {
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.keys.len()
+        self.recs.len()
     }
 
     pub(crate) fn clear(&mut self) {
-        self.keys.clear();
-        self.vals.clear();
+        self.recs.clear();
     }
 
-    /// Room for `n` more records, returned as the (uninitialised) key and
-    /// value slots the engine writes into, then hands to [`Self::commit`].
+    /// Room for `n` more records, returned as the (uninitialised) slots the
+    /// engine writes into, then hands to [`Self::commit`].
     #[cfg(feature = "lmdb")]
-    pub(crate) fn spare(&mut self, n: usize) -> (*mut RawVal, *mut RawVal) {
-        self.keys.reserve(n);
-        self.vals.reserve(n);
-        let len = self.keys.len();
-        // SAFETY: both have room for n more after len.
-        unsafe { (self.keys.as_mut_ptr().add(len), self.vals.as_mut_ptr().add(len)) }
+    pub(crate) fn spare(&mut self, n: usize) -> *mut Record {
+        self.recs.reserve(n);
+        // SAFETY: room for n more after len.
+        unsafe { self.recs.as_mut_ptr().add(self.recs.len()) }
     }
 
     /// Takes the first `n` slots of the last [`Self::spare`] as records.
@@ -81,12 +78,8 @@ impl RecordBuf {
     /// with checked records (see the type's description).
     #[cfg(feature = "lmdb")]
     pub(crate) unsafe fn commit(&mut self, n: usize) {
-        let len = self.keys.len() + n;
         // SAFETY: as the caller promises.
-        unsafe {
-            self.keys.set_len(len);
-            self.vals.set_len(len);
-        }
+        unsafe { self.recs.set_len(self.recs.len() + n) }
     }
 
     /// Appends one checked record.
@@ -94,25 +87,21 @@ impl RecordBuf {
     /// # Safety
     /// As for [`Self::commit`].
     #[cfg(feature = "lmdb")]
-    pub(crate) unsafe fn push(&mut self, key: RawVal, val: RawVal) {
-        self.keys.push(key);
-        self.vals.push(val);
+    pub(crate) unsafe fn push(&mut self, r: Record) {
+        self.recs.push(r);
     }
 
     /// The record at `i` as (key, term, cmd, data address, data length).
     #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<(u64, u64, u64, usize, usize)> {
-        let k = *self.keys.get(i)?;
-        // SAFETY: keys and vals always have the same length (every method
-        // changes both), and a record was checked when appended: an 8-byte
-        // key, a value of at least RECORD_HEADER bytes, both readable while
-        // the engine keeps them (unaligned in the engine's pages).
+        let r = *self.recs.get(i)?;
+        // SAFETY: a record was checked when appended: a value of at least
+        // RECORD_HEADER bytes, readable while the engine keeps it
+        // (unaligned in the engine's pages).
         unsafe {
-            let v = *self.vals.get_unchecked(i);
-            let key = std::ptr::read_unaligned(k.addr as *const u64);
-            let term = std::ptr::read_unaligned(v.addr as *const u64);
-            let cmd = std::ptr::read_unaligned((v.addr + 8) as *const u64);
-            Some((key, term, cmd, v.addr + RECORD_HEADER, v.size - RECORD_HEADER))
+            let term = std::ptr::read_unaligned(r.addr as *const u64);
+            let cmd = std::ptr::read_unaligned((r.addr + 8) as *const u64);
+            Some((r.key, term, cmd, r.addr + RECORD_HEADER, r.size - RECORD_HEADER))
         }
     }
 }

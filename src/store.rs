@@ -1513,6 +1513,13 @@ impl<E: Engine> Store<E> {
     }
 }
 
+/// What the C iterator does with its current entry ([`Cursor::visit_current`]);
+/// implementations mark `visit` `#[inline(always)]`.
+pub(crate) trait Visit {
+    type Out;
+    fn visit(self, e: EntryRef<'_>) -> Self::Out;
+}
+
 /// A buffer of entries read in one engine call: fixed-size rows with their
 /// values copied into one arena or, `records`, the engine's own records
 /// left where it keeps them readable (see [`Engine::scan_records`]).
@@ -1542,6 +1549,26 @@ impl Chunk {
     #[inline]
     fn len(&self) -> usize {
         if self.records { self.recs.len() } else { self.rows.len() }
+    }
+
+    /// `v` of the entry at `i` (never panics: the C iterator reads it
+    /// unguarded). The visit is inlined into each kind of chunk's path, so
+    /// that a record in place goes to it without passing through the code
+    /// that reads a copied row.
+    #[inline(always)]
+    fn visit<V: Visit>(&self, i: usize, v: V) -> Option<V::Out> {
+        if self.records {
+            let (key, term, cmd, p, len) = self.recs.get(i)?;
+            // SAFETY: as in `get`.
+            let data = unsafe { std::slice::from_raw_parts(p as *const u8, len) };
+            Some(v.visit(EntryRef { key, term, cmd, data }))
+        } else {
+            let &(key, term, cmd, at, len) = self.rows.get(i)?;
+            debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
+            // SAFETY: as in `get`.
+            let data = unsafe { std::slice::from_raw_parts(self.arena.as_ptr().add(at), len) };
+            Some(v.visit(EntryRef { key, term, cmd, data }))
+        }
     }
 
     /// The entry at `i` (never panics: the C iterator reads it unguarded).
@@ -1639,6 +1666,12 @@ impl Cursor {
 
     pub(crate) fn current(&self) -> Option<EntryRef<'_>> {
         if self.pos == Position::At { self.chunk.get(self.idx) } else { None }
+    }
+
+    /// `v` of the current entry, if any ([`Chunk::visit`]).
+    #[inline(always)]
+    pub(crate) fn visit_current<V: Visit>(&self, v: V) -> Option<V::Out> {
+        if self.pos == Position::At { self.chunk.visit(self.idx, v) } else { None }
     }
 
     fn current_key(&self) -> Option<u64> {

@@ -14,6 +14,7 @@
 #define mdb_cursor_open kvx_mdb_cursor_open
 #define mdb_cursor_put kvx_mdb_cursor_put
 #define mdb_cursor_run kvx_mdb_cursor_run
+#define mdb_cursor_records kvx_mdb_cursor_records
 #define mdb_cursor_renew kvx_mdb_cursor_renew
 #define mdb_cursor_txn kvx_mdb_cursor_txn
 #define mdb_dbi_close kvx_mdb_dbi_close

@@ -7308,6 +7308,126 @@ mdb_cursor_run(MDB_cursor *mc, int dir, MDB_val *keys, MDB_val *data, unsigned m
 	return n;
 }
 
+/* kvidxkit: what mdb_cursor_records() accepts; the layout of
+ * `RunLimits` in src/engines/lmdb_ffi.rs. */
+typedef struct MDB_run_limits {
+	uint64_t lo, hi;	/**< the keys' range, inclusive */
+	uintptr_t base, end;	/**< where the data of an item may lie */
+	size_t min_data;	/**< the smallest size of an item's data */
+} MDB_run_limits;
+
+/* kvidxkit: an item as mdb_cursor_records() returns it; the layout of
+ * `Record` in src/engine.rs. */
+typedef struct MDB_record {
+	uint64_t key;	/**< the key (read: 8 bytes) */
+	size_t size;	/**< the data's size */
+	void *data;	/**< the data's address */
+} MDB_record;
+
+/* kvidxkit: whether `leaf` is a plain item with an 8-byte key whose data
+ * has at least `min_data` bytes and ends at or before `end`. */
+static inline int
+mdb_record_plain(const MDB_node *leaf, uintptr_t end, size_t min_data)
+{
+	/* mn_flags 0 and mn_ksize 8, adjacent: compared in one load. */
+	static const unsigned short plain[2] = { 0, sizeof(uint64_t) };
+	uint32_t fk, want;
+	size_t dsz;
+	memcpy(&fk, &leaf->mn_flags, sizeof(fk));
+	memcpy(&want, plain, sizeof(want));
+	if (fk != want)
+		return 0;
+	dsz = NODEDSZ(leaf);
+	/* dsz < 2^32 and the data lies at an address: the sum cannot wrap. */
+	return dsz >= min_data && (uintptr_t)NODEKEY(leaf) + sizeof(uint64_t) + dsz <= end;
+}
+
+/* kvidxkit: mdb_cursor_run() for records: up to `max` items, stored in
+ * out[], that follow (dir > 0) or precede (dir < 0) the cursor's current
+ * one on the same leaf page, the cursor moved onto the last one returned.
+ * It also stops before an item whose key is not 8 bytes, does not follow
+ * `prev` (the current item's key, then each returned one's: greater for
+ * dir > 0, smaller for dir < 0) or lies outside [lo, hi], or whose data is
+ * shorter than min_data or not inside [base, end). Only a stop: the caller
+ * reads the item it stopped before with MDB_NEXT / MDB_PREV and its own
+ * checks, which accept at least everything accepted here. A key is read
+ * only after its size is known to be 8 (inside the node, as
+ * mdb_node_search reads it). Returns 0 where mdb_cursor_run() does. */
+unsigned
+mdb_cursor_records(MDB_cursor *mc, int dir, MDB_record *out, unsigned max,
+	const MDB_run_limits *lim, uint64_t prev)
+{
+	MDB_page *mp;
+	MDB_node *leaf;
+	MDB_record *o;
+	indx_t *ip, *ie;
+	unsigned ki, nkeys, n;
+	uint64_t k, bound;
+	uintptr_t end;
+	size_t min_data;
+
+	if (!mc || !out || !lim ||
+		(mc->mc_flags & (C_INITIALIZED|C_EOF|C_DEL|C_SUB)) != C_INITIALIZED ||
+		(mc->mc_txn->mt_flags & MDB_TXN_BLOCKED) ||
+		(mc->mc_db->md_flags & MDB_DUPSORT))
+		return 0;
+	mp = mc->mc_pg[mc->mc_top];
+	if (!IS_LEAF(mp) || IS_LEAF2(mp))
+		return 0;
+	nkeys = NUMKEYS(mp);
+	ki = mc->mc_ki[mc->mc_top];
+	/* A node lies after its page's start, so a page at or after `base`
+	 * puts every item's data there too. */
+	if (ki >= nkeys || (uintptr_t)mp < lim->base)
+		return 0;
+	/* Locals, so that the stores to out[] do not make the loops reload
+	 * them. */
+	end = lim->end;
+	min_data = lim->min_data;
+	o = out;
+	if (dir > 0) {
+		bound = lim->hi;
+		if (max > nkeys - 1 - ki)
+			max = nkeys - 1 - ki;
+		for (ip = MP_PTRS(mp) + ki + 1, ie = ip + max; ip < ie; ip++) {
+			leaf = (MDB_node *)((char *)mp + *ip + PAGEBASE);
+			if (!mdb_record_plain(leaf, end, min_data))
+				break;
+			memcpy(&k, NODEKEY(leaf), sizeof(k));
+			if (k <= prev || k > bound)
+				break;
+			o->key = k;
+			o->size = NODEDSZ(leaf);
+			o->data = (char *)NODEKEY(leaf) + sizeof(uint64_t);
+			o++;
+			prev = k;
+		}
+		n = (unsigned)(o - out);
+		ki += n;
+	} else {
+		bound = lim->lo;
+		if (max > ki)
+			max = ki;
+		for (ip = MP_PTRS(mp) + ki - 1, ie = ip - max; ip > ie; ip--) {
+			leaf = (MDB_node *)((char *)mp + *ip + PAGEBASE);
+			if (!mdb_record_plain(leaf, end, min_data))
+				break;
+			memcpy(&k, NODEKEY(leaf), sizeof(k));
+			if (k >= prev || k < bound)
+				break;
+			o->key = k;
+			o->size = NODEDSZ(leaf);
+			o->data = (char *)NODEKEY(leaf) + sizeof(uint64_t);
+			o++;
+			prev = k;
+		}
+		n = (unsigned)(o - out);
+		ki -= n;
+	}
+	mc->mc_ki[mc->mc_top] = (indx_t)ki;
+	return n;
+}
+
 /** Move the cursor to the previous data item. */
 static int
 mdb_cursor_prev(MDB_cursor *mc, MDB_val *key, MDB_val *data, MDB_cursor_op op)

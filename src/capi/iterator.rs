@@ -13,7 +13,7 @@ use super::boundary::{I, guard, record, set_error};
 use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
 use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
 use crate::engine::Dir;
-use crate::store::{Cursor, EntryRef, Shared};
+use crate::store::{Cursor, EntryRef, Shared, Visit};
 
 pub(crate) struct IterState {
     inst: I,
@@ -219,15 +219,34 @@ pub unsafe extern "C" fn kvidxIteratorGet(
     }
     // No guard needed: reading the current entry cannot panic (no
     // allocation, no indexing that can fail) and it runs once per entry.
-    let e = match unsafe { &(*it).inner.mode } {
-        Mode::Native { cursor, shared, .. } => match current(cursor, shared) {
-            Some(e) => e,
-            None => return false,
-        },
-        Mode::Generic(g) => return unsafe { g.get(key, term, cmd, data, len) },
-    };
-    unsafe { write_entry(e, key, term, cmd, data, len) };
-    true
+    match unsafe { &(*it).inner.mode } {
+        // The instance first: records read in place are not even looked
+        // at once it is closed (the map they lie in is gone).
+        Mode::Native { cursor, shared: Some(s), .. } if !s.closed.load(Ordering::Relaxed) => {
+            cursor.visit_current(Out { key, term, cmd, data, len }).is_some()
+        }
+        Mode::Native { .. } => false,
+        Mode::Generic(g) => unsafe { g.get(key, term, cmd, data, len) },
+    }
+}
+
+/// The out-parameters of [`kvidxIteratorGet`] (all optional).
+struct Out {
+    key: *mut u64,
+    term: *mut u64,
+    cmd: *mut u64,
+    data: *mut *const u8,
+    len: *mut usize,
+}
+
+impl Visit for Out {
+    type Out = ();
+
+    #[inline(always)]
+    fn visit(self, e: EntryRef<'_>) {
+        // SAFETY: kvidxIteratorGet's caller hands writable or NULL pointers.
+        unsafe { write_entry(e, self.key, self.term, self.cmd, self.data, self.len) }
+    }
 }
 
 /// The entry a built-in engine's iterator is on: none once its instance is

@@ -36,7 +36,7 @@ use super::lmdb_pins::{Pin, Registry, Slot};
 
 use crate::admin::{Check, CompactReport};
 use crate::config::{Config, FileStats, SyncMode};
-use crate::engine::{Dir, Engine, OpenRequest, RECORD_HEADER, RawVal, RecordBuf, Row, ScanPin, thread_token};
+use crate::engine::{Dir, Engine, OpenRequest, RECORD_HEADER, Record, RecordBuf, Row, ScanPin, thread_token};
 use crate::error::{Error, Result};
 
 mod admin;
@@ -162,24 +162,12 @@ unsafe fn checked_bytes<'a>(v: &ffi::MDB_val) -> &'a [u8] {
     unsafe { std::slice::from_raw_parts(v.mv_data as *const u8, v.mv_size) }
 }
 
-/// An LMDB (length, address) pair as the core keeps it, and back.
+/// A record checked by [`Bounds::record_ok`] as the core keeps it.
 #[inline(always)]
-fn raw(v: &ffi::MDB_val) -> RawVal {
-    RawVal { size: v.mv_size, addr: v.mv_data as usize }
+unsafe fn record(k: &ffi::MDB_val, v: &ffi::MDB_val) -> Record {
+    // SAFETY: as the caller promises (an 8-byte key).
+    Record { key: unsafe { val_key(k) }, size: v.mv_size, addr: v.mv_data as usize }
 }
-
-#[inline(always)]
-fn mdb_val(r: RawVal) -> ffi::MDB_val {
-    ffi::MDB_val { mv_size: r.size, mv_data: r.addr as *mut c_void }
-}
-
-// RawVal is written by mdb_cursor_run as an MDB_val.
-const _: () = assert!(
-    std::mem::size_of::<RawVal>() == std::mem::size_of::<ffi::MDB_val>()
-        && std::mem::align_of::<RawVal>() == std::mem::align_of::<ffi::MDB_val>()
-        && std::mem::offset_of!(RawVal, size) == std::mem::offset_of!(ffi::MDB_val, mv_size)
-        && std::mem::offset_of!(RawVal, addr) == std::mem::offset_of!(ffi::MDB_val, mv_data)
-);
 
 /// True if `key`, read after `prev` in a `dir` scan of `[lo, hi]`, is the
 /// next key of the scan: strictly past `prev` and still inside the range.
@@ -362,18 +350,6 @@ impl Runs {
             n: 0,
             i: 0,
         }
-    }
-}
-
-impl Runs {
-    /// Starts with `ahead` already read (at most [`RUN`] records).
-    fn preload(&mut self, ahead: &[(ffi::MDB_val, ffi::MDB_val)]) {
-        let n = ahead.len().min(RUN);
-        for (i, (k, v)) in ahead[..n].iter().enumerate() {
-            self.keys[i] = MaybeUninit::new(*k);
-            self.vals[i] = MaybeUninit::new(*v);
-        }
-        (self.n, self.i) = (n, 0);
     }
 }
 
@@ -1386,12 +1362,11 @@ impl Lmdb {
         // SAFETY: the caller's cursor; every record is checked before its
         // bytes are read, and only checked ones are committed to `out`.
         unsafe {
-            // Hands the record (rc, k, v), and `ahead` after it, to walk:
-            // it accepts none of them as a plain record (each was refused
-            // here by the same checks), so it only ends the scan or reports.
-            let hand_over = |rc, k, v, ahead: &[(ffi::MDB_val, ffi::MDB_val)], prev| {
-                let mut src = Runs::new(cur, dir);
-                src.preload(ahead);
+            // Hands the record (rc, k, v) to walk: it does not accept it as
+            // a plain record (it was refused here by the same checks), so it
+            // only ends the scan or reports.
+            let hand_over = |rc, k, v, prev| {
+                let src = Runs::new(cur, dir);
                 let mut taken = false;
                 let r = Self::walk::<true>(Kind::Data, b, lo, hi, dir, rc, k, v, src, prev, |_, _| {
                     taken = true;
@@ -1402,6 +1377,7 @@ impl Lmdb {
                     r => r,
                 }
             };
+            let lim = ffi::RunLimits { lo, hi, base: b.base, end: b.committed_end, min_data: HEADER };
             let (mut rc, mut k, mut v) = Self::position(cur, b, lo, hi, dir);
             let mut prev: Option<u64> = None;
             loop {
@@ -1413,59 +1389,41 @@ impl Lmdb {
                         None => (lo..=hi).contains(&key),
                     });
                 let Some(key) = plain else {
-                    return hand_over(rc, k, v, &[], prev);
+                    return hand_over(rc, k, v, prev);
                 };
                 if !skip(key) {
-                    out.push(raw(&k), raw(&v));
+                    out.push(record(&k, &v));
                 }
                 let mut last = key;
-                // Then a leaf page's run at a time, straight into `out`.
+                // Then a leaf page's run at a time, straight into `out`,
+                // each record checked by mdb_cursor_records as `record_ok`
+                // and `follows` check it (their common case: a value inside
+                // the committed map). It stops before any other record,
+                // which the cursor step below reads and checks in full.
                 loop {
                     let room = limit.saturating_sub(out.len()).min(RUN);
                     if room == 0 {
                         return Ok(());
                     }
-                    let (pk, pv) = out.spare(room);
-                    let n =
-                        (ffi::mdb_cursor_run(cur, d, pk as *mut ffi::MDB_val, pv as *mut ffi::MDB_val, room as c_uint)
-                            as usize)
-                            .min(room);
+                    let p = out.spare(room);
+                    let n = (ffi::mdb_cursor_records(cur, d, p, room as c_uint, &lim, last) as usize).min(room);
                     if n == 0 {
                         break;
                     }
-                    let (ks, vs) = (std::slice::from_raw_parts_mut(pk, n), std::slice::from_raw_parts_mut(pv, n));
-                    // The run's plain records: a check per record, nothing
-                    // else (they are already where they stay).
-                    let mut good = 0;
-                    for (kr, vr) in ks.iter().zip(vs.iter()) {
-                        let (kj, vj) = (mdb_val(*kr), mdb_val(*vr));
-                        if !b.record_ok(Kind::Data, &kj, &vj, true) {
-                            break;
-                        }
-                        let key = val_key(&kj);
-                        if !follows(dir, key, last, lo, hi) {
-                            break;
-                        }
-                        last = key;
-                        good += 1;
-                    }
+                    let rs = std::slice::from_raw_parts_mut(p, n);
+                    last = rs[n - 1].key;
                     // Those `skip` takes out (expired ones) close up.
-                    let mut kept = good;
-                    if let Some(first) = ks[..good].iter().position(|k| skip(val_key(&mdb_val(*k)))) {
+                    let mut kept = n;
+                    if let Some(first) = rs.iter().position(|r| skip(r.key)) {
                         kept = first;
-                        for j in first + 1..good {
-                            if !skip(val_key(&mdb_val(ks[j]))) {
-                                ks[kept] = ks[j];
-                                vs[kept] = vs[j];
+                        for j in first + 1..n {
+                            if !skip(rs[j].key) {
+                                rs[kept] = rs[j];
                                 kept += 1;
                             }
                         }
                     }
                     out.commit(kept);
-                    if good < n {
-                        let ahead: Vec<_> = (good + 1..n).map(|i| (mdb_val(ks[i]), mdb_val(vs[i]))).collect();
-                        return hand_over(0, mdb_val(ks[good]), mdb_val(vs[good]), &ahead, Some(last));
-                    }
                 }
                 prev = Some(last);
                 rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, step);

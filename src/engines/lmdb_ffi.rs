@@ -41,6 +41,21 @@ pub struct MDB_val {
     pub mv_data: *mut c_void,
 }
 
+/// What [`mdb_cursor_records`] accepts (`MDB_run_limits` in the bundled
+/// mdb.c, kvidxkit's addition).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct RunLimits {
+    /// The keys' range, inclusive.
+    pub lo: u64,
+    pub hi: u64,
+    /// Where an item's data may lie: `[base, end)`.
+    pub base: usize,
+    pub end: usize,
+    /// The smallest size of an item's data.
+    pub min_data: usize,
+}
+
 /// Statistics of a database.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -219,6 +234,20 @@ unsafe extern "C" {
         keys: *mut MDB_val,
         data: *mut MDB_val,
         max: c_uint,
+    ) -> c_uint;
+    /// kvidxkit's addition (csrc/lmdb/PATCHES.md): [`mdb_cursor_run`] for
+    /// records, stored in `out`: it also stops before an item that is not an
+    /// 8-byte key following `prev` (then each returned key) inside `lim`'s
+    /// range with data of at least `lim.min_data` bytes inside
+    /// `[lim.base, lim.end)`; how many.
+    #[link_name = "kvx_mdb_cursor_records"]
+    pub fn mdb_cursor_records(
+        cursor: *mut MDB_cursor,
+        dir: c_int,
+        out: *mut crate::engine::Record,
+        max: c_uint,
+        lim: *const RunLimits,
+        prev: u64,
     ) -> c_uint;
     #[link_name = "kvx_mdb_cursor_put"]
     pub fn mdb_cursor_put(cursor: *mut MDB_cursor, key: *mut MDB_val, data: *mut MDB_val, flags: c_uint) -> c_int;
