@@ -234,7 +234,8 @@ pub trait Engine: private::Sealed + Sized + Send + 'static {
     /// dropped, not passed to another call). `Ok(false)`: the engine cannot
     /// do it now (nothing was appended; the caller copies). `pin` is the
     /// iterator's own, set and reused by the engine; dropping it releases
-    /// what it holds.
+    /// what it holds. On an error, the records appended before it stay
+    /// readable on the same terms (the entries before a damaged one).
     #[doc(hidden)]
     #[allow(clippy::too_many_arguments)]
     fn scan_records<S: FnMut(u64) -> bool>(

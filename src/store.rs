@@ -1467,7 +1467,12 @@ impl<E: Engine> Store<E> {
                 }
                 out.len() < limit
             }),
-            Err(e) => Err(e),
+            // The records before the error stay readable (the engine's
+            // promise): the chunk keeps them.
+            Err(e) => {
+                out.records = out.recs.len() > 0;
+                Err(e)
+            }
         };
         self.sync_txn(r)
     }
@@ -1622,8 +1627,11 @@ pub(crate) struct Cursor {
     /// Entries in `chunk` (kept here: the C iterator's step reads it).
     chunk_len: usize,
     idx: usize,
-    /// The last chunk read reached the end of the range.
+    /// The last chunk read reached the end of the range (or an error).
     chunk_is_last: bool,
+    /// The error that ended the last chunk read, reported once the
+    /// entries read before it are passed.
+    deferred: Option<Error>,
     next_size: usize,
     /// Largest chunk.
     max_size: usize,
@@ -1650,6 +1658,7 @@ impl Cursor {
             chunk_len: 0,
             idx: 0,
             chunk_is_last: false,
+            deferred: None,
             next_size: first,
             max_size: max,
             generation: 0,
@@ -1692,7 +1701,7 @@ impl Cursor {
                 if self.idx + 1 < self.chunk_len {
                     self.idx += 1;
                     Some(true)
-                } else if self.chunk_is_last && self.pin.is_none() {
+                } else if self.chunk_is_last && self.pin.is_none() && self.deferred.is_none() {
                     self.pos = Position::Exhausted;
                     Some(false)
                 } else {
@@ -1711,6 +1720,10 @@ impl Cursor {
             return Ok(r);
         }
         if self.pos == Position::At && generation == self.generation && self.chunk_is_last {
+            if let Some(e) = self.deferred.take() {
+                self.exhaust();
+                return Err(e);
+            }
             return Ok(self.exhaust());
         }
         let (lo, hi) = match (self.pos, self.current_key()) {
@@ -1753,6 +1766,7 @@ impl Cursor {
 
     fn exhaust(&mut self) -> bool {
         self.pos = Position::Exhausted;
+        self.deferred = None;
         self.chunk.clear();
         self.chunk_len = 0;
         // Nothing to read any more: the engine's snapshot goes too.
@@ -1772,15 +1786,21 @@ impl Cursor {
             self.pin = None;
             None
         };
+        self.deferred = None;
         if let Err(e) = store.scan_chunk(lo, hi, self.dir, size, &mut self.chunk, pin) {
-            self.exhaust();
-            return Err(e);
+            if self.chunk.len() == 0 {
+                self.exhaust();
+                return Err(e);
+            }
+            // Damage (or any error) after some entries: those entries
+            // first, then the error, as a scan one entry at a time would.
+            self.deferred = Some(e);
         }
         self.chunk_len = self.chunk.len();
         self.next_size = (size * 2).min(self.max_size);
         self.generation = generation;
         self.idx = 0;
-        self.chunk_is_last = self.chunk_len < size;
+        self.chunk_is_last = self.chunk_len < size || self.deferred.is_some();
         if self.chunk_len == 0 {
             return Ok(self.exhaust());
         }

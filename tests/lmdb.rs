@@ -980,3 +980,71 @@ fn integer_key_comparison_is_lmdbs_order() {
         ffi::mdb_env_close(env);
     }
 }
+
+/// An iterator's chunk is LMDB's own records, checked where they lie
+/// (mdb_cursor_records, then the cursor step at a page's edge). A record
+/// too short to hold term and cmd, wherever it lies on its page, ends a
+/// scan with Error::Corrupt when the scan reaches it, in both directions,
+/// after every entry before it came out intact; one outside the range is
+/// never looked at.
+#[test]
+fn iterators_stop_at_a_short_record_anywhere_on_a_page() {
+    const N: u64 = 400;
+    let data = |k: u64| vec![k as u8; 40];
+    for bad in [1, 2, 3, 37, 54, 55, 56, 57, 150, 399, N] {
+        let dir = common::scratch("lmdb-short-record").join("env");
+        std::fs::create_dir_all(&dir).unwrap();
+        unsafe {
+            let env = raw_env(&dir);
+            let mut txn = null_mut();
+            rc(ffi::mdb_txn_begin(env, null_mut(), 0, &mut txn));
+            let dbi = raw_dbi(txn, c"_kvidx_data");
+            raw_dbi(txn, c"_kvidx_ttl");
+            for k in 1..=N {
+                if k == bad {
+                    put(txn, dbi, k, &k.to_ne_bytes());
+                } else {
+                    put(txn, dbi, k, &value(k ^ 1, k ^ 2, &data(k)));
+                }
+            }
+            rc(ffi::mdb_txn_commit(txn));
+            ffi::mdb_env_close(env);
+        }
+        let mut s = Store::<Lmdb>::open(&dir).unwrap();
+        for backward in [false, true] {
+            let mut want: Vec<u64> = if backward { (bad + 1..=N).rev().collect() } else { (1..bad).collect() };
+            let mut got = Vec::new();
+            let mut end = None;
+            let scan: Box<dyn Iterator<Item = _>> =
+                if backward { Box::new(s.range(1..=N).rev()) } else { Box::new(s.range(1..=N)) };
+            for e in scan {
+                match e {
+                    Ok(e) => {
+                        assert_eq!((e.term, e.cmd, &e.data[..]), (e.key ^ 1, e.key ^ 2, &data(e.key)[..]), "bad {bad}");
+                        got.push(e.key);
+                    }
+                    Err(e) => {
+                        end = Some(e);
+                        break;
+                    }
+                }
+            }
+            assert_eq!(got, want, "bad {bad}, backward {backward}: the entries before it ({end:?})");
+            assert!(
+                matches!(end, Some(kvidxkit::Error::Corrupt(_))),
+                "bad {bad}, backward {backward}: the scan ends with {end:?}"
+            );
+            // A range that ends just before it reads everything, cleanly.
+            want.clear();
+            let (lo, hi) = if backward { (bad + 1, N) } else { (1, bad - 1) };
+            if lo <= hi {
+                let keys: Vec<u64> = if backward {
+                    s.range(lo..=hi).rev().map(|e| e.unwrap().key).collect()
+                } else {
+                    s.range(lo..=hi).map(|e| e.unwrap().key).collect()
+                };
+                assert_eq!(keys.len() as u64, hi - lo + 1, "bad {bad}, backward {backward}: [{lo}, {hi}]");
+            }
+        }
+    }
+}

@@ -657,7 +657,7 @@ impl Lmdb {
         let mine = pin
             .as_deref()
             .and_then(|p| p.downcast_ref::<Pin>())
-            .filter(|p| Arc::ptr_eq(&p.reg, &self.pins))
+            .filter(|p| Arc::ptr_eq(&p.reg, &self.pins) && !p.failed)
             .and_then(|p| self.pins.slot(p.idx).map(|s| (p.idx, s)));
         let Some((idx, s)) = mine else {
             *pin = None;
@@ -2197,8 +2197,13 @@ impl Engine for Lmdb {
         // SAFETY: the pin's cursor, bound to its live snapshot.
         let r = unsafe { Self::records(slot.cur, self.bounds(), lo, hi, dir, limit, out, skip) };
         if r.is_err() {
-            // LMDB refuses any further use of a transaction that met an error.
-            *pin = None;
+            // LMDB refuses any further use of a transaction that met an
+            // error. The records before the error stay readable while it
+            // lives: it is kept for them, and replaced on the next chunk.
+            match pin.as_deref_mut().and_then(|p| p.downcast_mut::<Pin>()) {
+                Some(p) if out.len() > 0 => p.failed = true,
+                _ => *pin = None,
+            }
         }
         r.map(|()| true)
     }

@@ -64,6 +64,10 @@ unsafe impl Sync for Registry {}
 pub(crate) struct Pin {
     pub(crate) reg: Arc<Registry>,
     pub(crate) idx: usize,
+    /// Its transaction met an error: LMDB refuses any further use of it, so
+    /// it is kept only while the records read before the error are read,
+    /// and the iterator's next chunk takes a new pin.
+    pub(crate) failed: bool,
 }
 
 impl Drop for Pin {
@@ -106,7 +110,7 @@ impl Registry {
                 st.slots.len() - 1
             }
         };
-        Some(Pin { reg: Arc::clone(self), idx })
+        Some(Pin { reg: Arc::clone(self), idx, failed: false })
     }
 
     /// The handles of pin `idx`.
