@@ -7408,8 +7408,9 @@ mdb_cursor_records(MDB_cursor *mc, int dir, MDB_record *out, unsigned max,
 		bound = lim->lo;
 		if (max > ki)
 			max = ki;
-		for (ip = MP_PTRS(mp) + ki - 1, ie = ip - max; ip > ie; ip--) {
-			leaf = (MDB_node *)((char *)mp + *ip + PAGEBASE);
+		/* ip is one past the item read: no pointer before the array. */
+		for (ie = MP_PTRS(mp) + ki - max, ip = MP_PTRS(mp) + ki; ip > ie; ip--) {
+			leaf = (MDB_node *)((char *)mp + ip[-1] + PAGEBASE);
 			if (!mdb_record_plain(leaf, end, min_data))
 				break;
 			memcpy(&k, NODEKEY(leaf), sizeof(k));
