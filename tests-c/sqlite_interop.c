@@ -3,6 +3,8 @@
  * functions of the SQLite it contains, include/sqlite3.h is that SQLite's
  * header, and a handle from sqlite3_open works with the kvidxSchema*
  * functions (the same SQLite copy on both sides). */
+#include "kvidxkit.h"
+#include "kvidxkitIterator.h"
 #include "kvidxkitSchema.h"
 #include "sqlite3.h"
 
@@ -17,6 +19,73 @@ static int countRows(void *user, int ncol, char **values, char **names) {
     CHECK(values[0] != NULL, "");
     rows++;
     return 0;
+}
+
+/* A row damaged behind the library's back (its term made text through the
+ * SQLite API): an iterator returns every entry before it, each intact, then
+ * stops with KVIDX_ERROR_CORRUPT; forward and backward, with the damaged
+ * row early (in the iterator's first chunk) and late (in a later one). */
+static void damaged_row(const char *dir) {
+    enum { N = 600 };
+    const uint64_t bads[] = {5, 150, 590};
+    size_t b;
+    for (b = 0; b < sizeof bads / sizeof bads[0]; b++) {
+        char path[4096], sql[128];
+        const char *err = NULL;
+        kvidxInstance inst;
+        sqlite3 *db = NULL;
+        uint64_t k, bad = bads[b];
+        int back;
+        snprintf(path, sizeof path, "%s/damaged_row_%u.db", dir, (unsigned)b);
+        memset(&inst, 0, sizeof inst);
+        inst.interface = kvidxInterfaceSqlite3;
+        CHECK(kvidxOpen(&inst, path, &err), "open %s: %s", path, err ? err : "(null)");
+        CHECK(kvidxBegin(&inst), "");
+        for (k = 1; k <= N; k++) {
+            uint64_t v = k * 3;
+            CHECK(kvidxInsert(&inst, k, k + 1, k + 2, &v, sizeof v), "insert %" PRIu64, k);
+        }
+        CHECK(kvidxCommit(&inst), "");
+        CHECK(kvidxClose(&inst), "");
+        CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+        snprintf(sql, sizeof sql, "UPDATE log SET term = 'damaged' WHERE id = %" PRIu64 ";", bad);
+        CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+
+        memset(&inst, 0, sizeof inst);
+        inst.interface = kvidxInterfaceSqlite3;
+        CHECK(kvidxOpen(&inst, path, &err), "reopen %s: %s", path, err ? err : "(null)");
+        for (back = 0; back < 2; back++) {
+            kvidxIterator *it = kvidxIteratorCreate(&inst, 1, N, back ? KVIDX_ITER_BACKWARD
+                                                                       : KVIDX_ITER_FORWARD);
+            uint64_t want = back ? N : 1, seen = 0;
+            CHECK(it != NULL, "");
+            if (it == NULL) {
+                continue;
+            }
+            while (kvidxIteratorNext(it)) {
+                uint64_t key = 0, term = 0, cmd = 0, v = 0;
+                const uint8_t *data = NULL;
+                size_t len = 0;
+                CHECK(kvidxIteratorGet(it, &key, &term, &cmd, &data, &len), "");
+                CHECK_EQ_U64(key, want);
+                CHECK_EQ_U64(term, key + 1);
+                CHECK_EQ_U64(cmd, key + 2);
+                CHECK_EQ_U64(len, sizeof v);
+                if (data != NULL && len == sizeof v) {
+                    memcpy(&v, data, sizeof v);
+                }
+                CHECK_EQ_U64(v, key * 3);
+                seen++;
+                want = back ? want - 1 : want + 1;
+            }
+            CHECK_EQ_U64(seen, back ? N - bad : bad - 1);
+            CHECK_EQ_INT(kvidxGetLastError(&inst), KVIDX_ERROR_CORRUPT);
+            CHECK(!kvidxIteratorValid(it), "");
+            kvidxIteratorDestroy(it);
+        }
+        CHECK(kvidxClose(&inst), "");
+    }
 }
 
 int main(int argc, char **argv) {
@@ -78,5 +147,8 @@ int main(int argc, char **argv) {
     /* nothing to do */
     CHECK_EQ_INT(kvidxSchemaApply(db, list, 2, 2), KVIDX_OK);
     CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+
+    check_set_context("a damaged row under an iterator");
+    damaged_row(argc > 1 ? argv[1] : ".");
     return check_report();
 }
