@@ -181,7 +181,7 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
 /// # Safety
 /// As [`kvidxIteratorNext`].
 #[inline(never)]
-unsafe fn next_slow(st: &mut IterState) -> bool {
+unsafe extern "C" fn next_slow(st: &mut IterState) -> bool {
     let inst = st.inst;
     guard(inst, false, || unsafe {
         if inst.is_null() {
