@@ -52,6 +52,7 @@ use std::io::BufRead;
 
 use super::base64;
 use super::json::push_u64;
+use super::scan::any_csv_special;
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
@@ -61,11 +62,6 @@ const HEADER_PLAIN: &[u8] = b"key,data";
 /// Prefix of the content of a base64-encoded value field (which is quoted).
 #[doc(hidden)]
 pub const BASE64_PREFIX: &[u8] = b"base64:";
-
-/// Bytes that make the original quote a field.
-fn needs_quotes(b: u8) -> bool {
-    matches!(b, b',' | b'"' | b'\n' | b'\r')
-}
 
 /// Appends the header line.
 #[doc(hidden)]
@@ -100,7 +96,7 @@ pub fn value_field(out: &mut Vec<u8>, data: &[u8]) {
         out.extend_from_slice(BASE64_PREFIX);
         base64::encode_into(data, out);
         out.push(b'"');
-    } else if data.iter().any(|&b| needs_quotes(b)) {
+    } else if any_csv_special(data) {
         out.push(b'"');
         for &b in data {
             if b == b'"' {
@@ -286,7 +282,7 @@ impl<R: BufRead> Reader<R> {
         let (_, quoted) = r?;
         // Our encoding of a non-UTF-8 value: a quoted field the original
         // never writes (no byte that would have made it quote).
-        let encoded = quoted && !self.data.iter().any(|&b| needs_quotes(b));
+        let encoded = quoted && !any_csv_special(&self.data);
         if let Some(b64) = self.data.strip_prefix(BASE64_PREFIX).filter(|_| encoded) {
             if let Err(e) = base64::decode_into(b64, &mut self.decoded) {
                 return Err(Self::err_at(line, format!("value: {e}")));

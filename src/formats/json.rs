@@ -43,6 +43,7 @@
 use std::io::BufRead;
 
 use super::base64;
+use super::scan::json_plain_prefix;
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
@@ -67,27 +68,18 @@ pub fn footer(out: &mut Vec<u8>, pretty: bool) {
     out.extend_from_slice(b"]}\n");
 }
 
-pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
+pub(crate) use super::scan::push_u64;
 
 /// Appends `data` escaped as the original does (without the quotes).
 #[doc(hidden)]
 pub fn escape(out: &mut Vec<u8>, data: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Runs of plain bytes are found eight bytes at a time and copied whole.
     let mut start = 0;
-    for (i, &b) in data.iter().enumerate() {
+    let mut i = 0;
+    while i < data.len() {
+        i += json_plain_prefix(&data[i..]);
+        let Some(&b) = data.get(i) else { break };
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -96,16 +88,18 @@ pub fn escape(out: &mut Vec<u8>, data: &[u8]) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..0x20 | 0x7F => b"",
-            _ => continue,
+            _ => b"",
         };
         out.extend_from_slice(&data[start..i]);
         if esc.is_empty() {
+            // The other control bytes and DEL (json_plain_prefix stops
+            // only at bytes json_escaped names).
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
         } else {
             out.extend_from_slice(esc);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.extend_from_slice(&data[start..]);
 }

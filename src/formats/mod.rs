@@ -68,6 +68,7 @@ pub mod base64;
 pub mod binary;
 pub mod csv;
 pub mod json;
+mod scan;
 mod text;
 
 /// A file format of [`crate::Store::export_to`] and
