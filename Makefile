@@ -135,6 +135,7 @@ demo: lib
 
 test:
 	$(BUILD_CARGO) test --release --doc $(BUILD_FEATURES)
+	$(BUILD_CARGO) test --release --lib $(BUILD_FEATURES)
 	$(BUILD_CARGO) test --release --tests $(BUILD_FEATURES)
 	$(BUILD_CARGO) test --release -p kvidx $(BUILD_CLI_FEATURES)
 
