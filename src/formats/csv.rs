@@ -52,7 +52,7 @@ use std::io::BufRead;
 
 use super::base64;
 use super::json::push_u64;
-use super::scan::any_csv_special;
+use super::scan::{any_csv_special, csv_special, csv_special_word, quote, quote_word};
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
@@ -195,7 +195,7 @@ impl<R: BufRead> Reader<R> {
             let quote_line = self.src.line;
             self.src.next()?;
             loop {
-                match self.src.take_until(out, |b| b == b'"')? {
+                match self.src.take_until(out, quote, quote_word)? {
                     None => {
                         return Err(Self::err_at(quote_line, "unexpected end of file inside a quoted field"));
                     }
@@ -211,7 +211,7 @@ impl<R: BufRead> Reader<R> {
                 }
             }
         } else {
-            self.src.take_until(out, |b| matches!(b, b',' | b'\n' | b'\r' | b'"'))?;
+            self.src.take_until(out, csv_special, csv_special_word)?;
         }
         let line = self.src.line;
         let end = match self.src.next()? {

@@ -43,7 +43,7 @@
 use std::io::BufRead;
 
 use super::base64;
-use super::scan::json_plain_prefix;
+use super::scan::{json_plain_prefix, json_string_stop, json_string_stop_word};
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
@@ -164,6 +164,9 @@ fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// What a second value member of an entry is called in the message.
+const VALUE: &str = "value (\"data\"/\"dataBase64\")";
+
 fn show(b: Option<u8>) -> String {
     match b {
         None => "end of file".into(),
@@ -227,7 +230,7 @@ impl<R: BufRead> Reader<R> {
         }
         self.src.next()?;
         loop {
-            match self.src.take_until(out, |b| b == b'"' || b == b'\\' || b < 0x20)? {
+            match self.src.take_until(out, json_string_stop, json_string_stop_word)? {
                 None => return Err(self.err("unexpected end of file inside a string")),
                 Some(b'"') => {
                     self.src.next()?;
@@ -293,34 +296,45 @@ impl<R: BufRead> Reader<R> {
     /// Reads an unsigned 64-bit integer (exact).
     fn number(&mut self, what: &str) -> Result<u64> {
         self.ws()?;
-        let mut tok = Vec::new();
+        let mut buf = [0u8; 64];
+        let mut n = 0;
         while let Some(c) = self.src.peek()? {
             if !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')) {
                 break;
             }
-            if tok.len() >= 64 {
+            if n == buf.len() {
                 return Err(self.err(format!("number for \"{what}\" is too long")));
             }
-            tok.push(c);
+            buf[n] = c;
+            n += 1;
             self.src.next()?;
         }
-        let text = String::from_utf8_lossy(&tok);
+        let tok = &buf[..n];
         if tok.is_empty() {
             let got = self.src.peek()?;
             return Err(self.err(format!("expected a number for \"{what}\", found {}", show(got))));
         }
+        // The token's text only for a message.
+        let text = || String::from_utf8_lossy(tok);
         let digits = tok.iter().all(u8::is_ascii_digit);
         if !digits || (tok.len() > 1 && tok[0] == b'0') {
-            return Err(self.err(format!("\"{what}\" must be an unsigned 64-bit integer, found {text}")));
+            return Err(self.err(format!("\"{what}\" must be an unsigned 64-bit integer, found {}", text())));
         }
-        text.parse::<u64>().map_err(|_| self.err(format!("\"{what}\" {text} does not fit in 64 bits")))
+        tok.iter()
+            .try_fold(0u64, |v, &d| v.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+            .ok_or_else(|| self.err(format!("\"{what}\" {} does not fit in 64 bits", text())))
     }
 
-    fn member_name(&mut self) -> Result<String> {
+    /// Reads a member name into `self.tmp`, then the `:` after it.
+    fn member_name(&mut self) -> Result<()> {
         self.string(true)?;
-        let name = String::from_utf8_lossy(&self.tmp).into_owned();
-        self.expect(b':', &format!("after the member name \"{name}\""))?;
-        Ok(name)
+        let got = self.ws()?;
+        if got != Some(b':') {
+            let name = String::from_utf8_lossy(&self.tmp);
+            return Err(self.err(format!("expected ':' after the member name \"{name}\", found {}", show(got))));
+        }
+        self.src.next()?;
+        Ok(())
     }
 
     /// Reads the rest of the document after the top-level object's `}`.
@@ -351,26 +365,28 @@ impl<R: BufRead> Reader<R> {
             return Err(self.err("empty entry object (\"key\" and \"data\" are required)"));
         }
         loop {
-            let name = self.member_name()?;
-            let dup = match name.as_str() {
-                "key" => key.replace(self.number("key")?).is_some(),
-                "term" => term.replace(self.number("term")?).is_some(),
-                "cmd" => cmd.replace(self.number("cmd")?).is_some(),
-                "data" => {
+            self.member_name()?;
+            let (dup, what) = match self.tmp.as_slice() {
+                b"key" => (key.replace(self.number("key")?).is_some(), "key"),
+                b"term" => (term.replace(self.number("term")?).is_some(), "term"),
+                b"cmd" => (cmd.replace(self.number("cmd")?).is_some(), "cmd"),
+                b"data" => {
                     self.string(false)?;
-                    std::mem::replace(&mut have_data, true)
+                    (std::mem::replace(&mut have_data, true), VALUE)
                 }
-                "dataBase64" => {
+                b"dataBase64" => {
                     self.string(true)?;
                     if let Err(e) = base64::decode_into(&self.tmp, &mut self.data) {
                         return Err(self.err(format!("\"dataBase64\": {e}")));
                     }
-                    std::mem::replace(&mut have_data, true)
+                    (std::mem::replace(&mut have_data, true), VALUE)
                 }
-                other => return Err(self.err(format!("unknown member \"{other}\" in an entry"))),
+                other => {
+                    let other = String::from_utf8_lossy(other);
+                    return Err(self.err(format!("unknown member \"{other}\" in an entry")));
+                }
             };
             if dup {
-                let what = if name.starts_with("data") { "value (\"data\"/\"dataBase64\")" } else { &name };
                 return Err(self.err(format!("entry has more than one {what}")));
             }
             match self.ws()? {
@@ -420,7 +436,8 @@ impl<R: BufRead> Reader<R> {
                         }
                         self.src.next()?;
                     }
-                    let name = self.member_name()?;
+                    self.member_name()?;
+                    let name = String::from_utf8_lossy(&self.tmp).into_owned();
                     self.state = State::Members { first: false };
                     match name.as_str() {
                         "format" if !self.seen_format => {

@@ -25,25 +25,37 @@ fn has_below(w: u64, n: u8) -> u64 {
     w.wrapping_sub(ONES * n as u64) & !w & HIGH
 }
 
-/// The words of `data` (eight bytes each, any alignment) and the tail.
+/// The first byte of `data` that `stop` names, skipping eight bytes at a
+/// time while `word` (nonzero if a byte of the word may be one) says none
+/// is in them.
 #[inline(always)]
-fn words(data: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
-    let chunks = data.chunks_exact(8);
-    let tail = chunks.remainder();
-    (chunks.map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])), tail)
+pub(crate) fn find_stop(data: &[u8], stop: impl Fn(u8) -> bool, word: impl Fn(u64) -> u64) -> Option<usize> {
+    let mut at = 0;
+    while let Some(c) = data.get(at..at + 8) {
+        if word(u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])) != 0 {
+            break;
+        }
+        at += 8;
+    }
+    data[at..].iter().position(|&b| stop(b)).map(|i| at + i)
 }
 
-/// Bytes that make the original quote a CSV field.
+/// Bytes that make the original quote a CSV field (and end an unquoted
+/// one when read).
 #[inline(always)]
-fn csv_special(b: u8) -> bool {
+pub(crate) fn csv_special(b: u8) -> bool {
     matches!(b, b',' | b'"' | b'\n' | b'\r')
+}
+
+/// [`csv_special`] for the eight bytes of a word.
+#[inline(always)]
+pub(crate) fn csv_special_word(w: u64) -> u64 {
+    has(w, b',') | has(w, b'"') | has(w, b'\n') | has(w, b'\r')
 }
 
 /// True if `data` holds a [`csv_special`] byte.
 pub(crate) fn any_csv_special(data: &[u8]) -> bool {
-    let (mut ws, tail) = words(data);
-    ws.any(|w| (has(w, b',') | has(w, b'"') | has(w, b'\n') | has(w, b'\r')) != 0)
-        || tail.iter().any(|&b| csv_special(b))
+    find_stop(data, csv_special, csv_special_word).is_some()
 }
 
 /// True if JSON escapes `b`: `"`, `\`, a control byte (below 0x20) or DEL.
@@ -52,18 +64,41 @@ pub(crate) fn json_escaped(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\' || b == 0x7F
 }
 
+/// [`json_escaped`] for the eight bytes of a word.
+#[inline(always)]
+pub(crate) fn json_escaped_word(w: u64) -> u64 {
+    has_below(w, 0x20) | has(w, b'"') | has(w, b'\\') | has(w, 0x7F)
+}
+
+/// True if `b` ends the plain run of a JSON string being read: `"`, `\`, or
+/// a control byte (raw DEL is allowed in a string).
+#[inline(always)]
+pub(crate) fn json_string_stop(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// [`json_string_stop`] for the eight bytes of a word.
+#[inline(always)]
+pub(crate) fn json_string_stop_word(w: u64) -> u64 {
+    has_below(w, 0x20) | has(w, b'"') | has(w, b'\\')
+}
+
+/// True if `b` is `"` (ends the plain run of a quoted CSV field).
+#[inline(always)]
+pub(crate) fn quote(b: u8) -> bool {
+    b == b'"'
+}
+
+/// [`quote`] for the eight bytes of a word.
+#[inline(always)]
+pub(crate) fn quote_word(w: u64) -> u64 {
+    has(w, b'"')
+}
+
 /// How many bytes at the start of `data` JSON leaves as they are, to the
 /// first one it escapes (`data.len()` if none), found eight bytes at a time.
 pub(crate) fn json_plain_prefix(data: &[u8]) -> usize {
-    let mut at = 0;
-    let (ws, _) = words(data);
-    for w in ws {
-        if (has_below(w, 0x20) | has(w, b'"') | has(w, b'\\') | has(w, 0x7F)) != 0 {
-            break;
-        }
-        at += 8;
-    }
-    at + data[at..].iter().position(|&b| json_escaped(b)).unwrap_or(data.len() - at)
+    find_stop(data, json_escaped, json_escaped_word).unwrap_or(data.len())
 }
 
 /// "00" "01" ... "99".
@@ -112,6 +147,26 @@ mod tests {
                     assert_eq!(any_csv_special(&data), csv, "csv: byte {b:#x} at {at} of {len}");
                     let want = if json_escaped(b) { at } else { len };
                     assert_eq!(json_plain_prefix(&data), want, "json: byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        // Each (byte rule, word rule) pair the readers and writers use.
+        type Rules = (&'static str, fn(u8) -> bool, fn(u64) -> u64);
+        let pairs: [Rules; 4] = [
+            ("csv", csv_special, csv_special_word),
+            ("json escape", json_escaped, json_escaped_word),
+            ("json string", json_string_stop, json_string_stop_word),
+            ("quote", quote, quote_word),
+        ];
+        for (name, stop, word) in pairs {
+            for len in 1..=24 {
+                for at in 0..len {
+                    for b in 0..=255u8 {
+                        let mut data = vec![b'a'; len];
+                        data[at] = b;
+                        let want = stop(b).then_some(at);
+                        assert_eq!(find_stop(&data, stop, word), want, "{name}: byte {b:#x} at {at} of {len}");
+                    }
                 }
             }
         }
