@@ -7265,24 +7265,34 @@ skip:
  * page's worth of items. Returns how many were stored: 0 when the cursor is
  * not positioned on an item of a leaf page, after a delete, at EOF, in a
  * sub-cursor, a DUPSORT database or a failed transaction. */
+/* kvidxkit: the leaf page of the cursor's current item when a run may
+ * start there (mdb_cursor_run, mdb_cursor_records), else NULL: not
+ * positioned on an item, after a delete, at EOF, a sub-cursor, a DUPSORT
+ * database, a failed transaction, or a page that is not a plain leaf. */
+static MDB_page *
+mdb_run_page(MDB_cursor *mc)
+{
+	MDB_page *mp;
+	if ((mc->mc_flags & (C_INITIALIZED|C_EOF|C_DEL|C_SUB)) != C_INITIALIZED ||
+		(mc->mc_txn->mt_flags & MDB_TXN_BLOCKED) ||
+		(mc->mc_db->md_flags & MDB_DUPSORT))
+		return NULL;
+	mp = mc->mc_pg[mc->mc_top];
+	if (!IS_LEAF(mp) || IS_LEAF2(mp) || mc->mc_ki[mc->mc_top] >= NUMKEYS(mp))
+		return NULL;
+	return mp;
+}
+
 unsigned
 mdb_cursor_run(MDB_cursor *mc, int dir, MDB_val *keys, MDB_val *data, unsigned max)
 {
 	MDB_page *mp;
 	unsigned ki, last, nkeys, n = 0;
 
-	if (!mc || !keys || !data ||
-		(mc->mc_flags & (C_INITIALIZED|C_EOF|C_DEL|C_SUB)) != C_INITIALIZED ||
-		(mc->mc_txn->mt_flags & MDB_TXN_BLOCKED) ||
-		(mc->mc_db->md_flags & MDB_DUPSORT))
-		return 0;
-	mp = mc->mc_pg[mc->mc_top];
-	if (!IS_LEAF(mp) || IS_LEAF2(mp))
+	if (!mc || !keys || !data || !(mp = mdb_run_page(mc)))
 		return 0;
 	nkeys = NUMKEYS(mp);
 	ki = last = mc->mc_ki[mc->mc_top];
-	if (ki >= nkeys)
-		return 0;
 	while (n < max) {
 		MDB_node *leaf;
 		if (dir > 0) {
@@ -7342,6 +7352,40 @@ mdb_record_plain(const MDB_node *leaf, uintptr_t end, size_t min_data)
 	return dsz >= min_data && (uintptr_t)NODEKEY(leaf) + sizeof(uint64_t) + dsz <= end;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define KVX_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define KVX_ALWAYS_INLINE inline
+#endif
+
+/* kvidxkit: the loop of mdb_cursor_records() in one direction (`fwd` is a
+ * constant at each call, so each direction gets a loop of its own): up to
+ * `max` items after (before) item `ki`, stored in out[]; how many. The
+ * limits come as values, so that the stores to out[] do not make the loop
+ * reload them. */
+static KVX_ALWAYS_INLINE unsigned
+mdb_records_dir(MDB_page *mp, unsigned ki, int fwd, unsigned max, MDB_record *out,
+	uintptr_t end, size_t min_data, uint64_t prev, uint64_t bound)
+{
+	MDB_record *o = out;
+	unsigned i;
+	for (i = 0; i < max; i++) {
+		MDB_node *leaf = NODEPTR(mp, fwd ? ki + 1 + i : ki - 1 - i);
+		uint64_t k;
+		if (!mdb_record_plain(leaf, end, min_data))
+			break;
+		memcpy(&k, NODEKEY(leaf), sizeof(k));
+		if (fwd ? (k <= prev || k > bound) : (k >= prev || k < bound))
+			break;
+		o->key = k;
+		o->size = NODEDSZ(leaf);
+		o->data = (char *)NODEKEY(leaf) + sizeof(uint64_t);
+		o++;
+		prev = k;
+	}
+	return (unsigned)(o - out);
+}
+
 /* kvidxkit: mdb_cursor_run() for records: up to `max` items, stored in
  * out[], that follow (dir > 0) or precede (dir < 0) the cursor's current
  * one on the same leaf page, the cursor moved onto the last one returned.
@@ -7358,71 +7402,21 @@ mdb_cursor_records(MDB_cursor *mc, int dir, MDB_record *out, unsigned max,
 	const MDB_run_limits *lim, uint64_t prev)
 {
 	MDB_page *mp;
-	MDB_node *leaf;
-	MDB_record *o;
-	indx_t *ip, *ie;
 	unsigned ki, nkeys, n;
-	uint64_t k, bound;
-	uintptr_t end;
-	size_t min_data;
 
-	if (!mc || !out || !lim ||
-		(mc->mc_flags & (C_INITIALIZED|C_EOF|C_DEL|C_SUB)) != C_INITIALIZED ||
-		(mc->mc_txn->mt_flags & MDB_TXN_BLOCKED) ||
-		(mc->mc_db->md_flags & MDB_DUPSORT))
-		return 0;
-	mp = mc->mc_pg[mc->mc_top];
-	if (!IS_LEAF(mp) || IS_LEAF2(mp))
+	/* A node lies after its page's start, so a page at or after `base`
+	 * puts every item's data there too. */
+	if (!mc || !out || !lim || !(mp = mdb_run_page(mc)) || (uintptr_t)mp < lim->base)
 		return 0;
 	nkeys = NUMKEYS(mp);
 	ki = mc->mc_ki[mc->mc_top];
-	/* A node lies after its page's start, so a page at or after `base`
-	 * puts every item's data there too. */
-	if (ki >= nkeys || (uintptr_t)mp < lim->base)
-		return 0;
-	/* Locals, so that the stores to out[] do not make the loops reload
-	 * them. */
-	end = lim->end;
-	min_data = lim->min_data;
-	o = out;
 	if (dir > 0) {
-		bound = lim->hi;
-		if (max > nkeys - 1 - ki)
-			max = nkeys - 1 - ki;
-		for (ip = MP_PTRS(mp) + ki + 1, ie = ip + max; ip < ie; ip++) {
-			leaf = (MDB_node *)((char *)mp + *ip + PAGEBASE);
-			if (!mdb_record_plain(leaf, end, min_data))
-				break;
-			memcpy(&k, NODEKEY(leaf), sizeof(k));
-			if (k <= prev || k > bound)
-				break;
-			o->key = k;
-			o->size = NODEDSZ(leaf);
-			o->data = (char *)NODEKEY(leaf) + sizeof(uint64_t);
-			o++;
-			prev = k;
-		}
-		n = (unsigned)(o - out);
+		n = mdb_records_dir(mp, ki, 1, max < nkeys - 1 - ki ? max : nkeys - 1 - ki,
+			out, lim->end, lim->min_data, prev, lim->hi);
 		ki += n;
 	} else {
-		bound = lim->lo;
-		if (max > ki)
-			max = ki;
-		/* ip is one past the item read: no pointer before the array. */
-		for (ie = MP_PTRS(mp) + ki - max, ip = MP_PTRS(mp) + ki; ip > ie; ip--) {
-			leaf = (MDB_node *)((char *)mp + ip[-1] + PAGEBASE);
-			if (!mdb_record_plain(leaf, end, min_data))
-				break;
-			memcpy(&k, NODEKEY(leaf), sizeof(k));
-			if (k >= prev || k < bound)
-				break;
-			o->key = k;
-			o->size = NODEDSZ(leaf);
-			o->data = (char *)NODEKEY(leaf) + sizeof(uint64_t);
-			o++;
-			prev = k;
-		}
-		n = (unsigned)(o - out);
+		n = mdb_records_dir(mp, ki, 0, max < ki ? max : ki,
+			out, lim->end, lim->min_data, prev, lim->lo);
 		ki -= n;
 	}
 	mc->mc_ki[mc->mc_top] = (indx_t)ki;
