@@ -1518,11 +1518,24 @@ impl<E: Engine> Store<E> {
     }
 }
 
-/// What the C iterator does with its current entry ([`Cursor::visit_current`]);
-/// implementations mark `visit` `#[inline(always)]`.
-pub(crate) trait Visit {
+/// What is done with a chunk's entry ([`Cursor::visit_current`]), inlined
+/// into each kind of chunk's path; implementations mark `visit`
+/// `#[inline(always)]`.
+pub(crate) trait Visit<'a> {
     type Out;
-    fn visit(self, e: EntryRef<'_>) -> Self::Out;
+    fn visit(self, e: EntryRef<'a>) -> Self::Out;
+}
+
+/// The entry itself.
+struct Borrow;
+
+impl<'a> Visit<'a> for Borrow {
+    type Out = EntryRef<'a>;
+
+    #[inline(always)]
+    fn visit(self, e: EntryRef<'a>) -> EntryRef<'a> {
+        e
+    }
 }
 
 /// A buffer of entries read in one engine call: fixed-size rows with their
@@ -1561,39 +1574,22 @@ impl Chunk {
     /// that a record in place goes to it without passing through the code
     /// that reads a copied row.
     #[inline(always)]
-    fn visit<V: Visit>(&self, i: usize, v: V) -> Option<V::Out> {
+    fn visit<'a, V: Visit<'a>>(&'a self, i: usize, v: V) -> Option<V::Out> {
+        // SAFETY (both): copied bytes live in the arena (`push` appends a
+        // row's bytes and the row together, `clear` empties both); records
+        // in place stay readable while the cursor's pin is untouched (the
+        // engine's promise), and the cursor drops or passes its pin only
+        // when it refills or clears this chunk.
         if self.records {
             let (key, term, cmd, p, len) = self.recs.get(i)?;
-            // SAFETY: as in `get`.
             let data = unsafe { std::slice::from_raw_parts(p as *const u8, len) };
             Some(v.visit(EntryRef { key, term, cmd, data }))
         } else {
             let &(key, term, cmd, at, len) = self.rows.get(i)?;
             debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
-            // SAFETY: as in `get`.
             let data = unsafe { std::slice::from_raw_parts(self.arena.as_ptr().add(at), len) };
             Some(v.visit(EntryRef { key, term, cmd, data }))
         }
-    }
-
-    /// The entry at `i` (never panics: the C iterator reads it unguarded).
-    #[inline]
-    fn get(&self, i: usize) -> Option<EntryRef<'_>> {
-        let (key, term, cmd, p, len) = if self.records {
-            self.recs.get(i)?
-        } else {
-            let &(key, term, cmd, at, len) = self.rows.get(i)?;
-            debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
-            // SAFETY: `push` appends a row's bytes to the arena and the row
-            // together, and `clear` empties both: the row's bytes are inside.
-            (key, term, cmd, unsafe { self.arena.as_ptr().add(at) } as usize, len)
-        };
-        // SAFETY: copied bytes live in the arena; records in place stay
-        // readable while the cursor's pin is untouched (the engine's
-        // promise), and the cursor drops or passes its pin only when it
-        // refills or clears this chunk.
-        let data = unsafe { std::slice::from_raw_parts(p as *const u8, len) };
-        Some(EntryRef { key, term, cmd, data })
     }
 }
 
@@ -1674,12 +1670,12 @@ impl Cursor {
     }
 
     pub(crate) fn current(&self) -> Option<EntryRef<'_>> {
-        if self.pos == Position::At { self.chunk.get(self.idx) } else { None }
+        self.visit_current(Borrow)
     }
 
     /// `v` of the current entry, if any ([`Chunk::visit`]).
     #[inline(always)]
-    pub(crate) fn visit_current<V: Visit>(&self, v: V) -> Option<V::Out> {
+    pub(crate) fn visit_current<'a, V: Visit<'a>>(&'a self, v: V) -> Option<V::Out> {
         if self.pos == Position::At { self.chunk.visit(self.idx, v) } else { None }
     }
 

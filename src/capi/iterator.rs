@@ -239,7 +239,7 @@ struct Out {
     len: *mut usize,
 }
 
-impl Visit for Out {
+impl Visit<'_> for Out {
     type Out = ();
 
     #[inline(always)]
