@@ -51,8 +51,7 @@
 use std::io::BufRead;
 
 use super::base64;
-use super::json::push_u64;
-use super::scan::{any_csv_special, csv_special, csv_special_word, quote, quote_word};
+use super::scan::{any_csv_special, csv_special, csv_special_word, push_u64, quote, quote_word};
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;

@@ -43,7 +43,7 @@
 use std::io::BufRead;
 
 use super::base64;
-use super::scan::{json_plain_prefix, json_string_stop, json_string_stop_word};
+use super::scan::{json_plain_prefix, json_string_stop, json_string_stop_word, push_u64};
 use super::text::Src;
 use crate::error::{Error, Result};
 use crate::store::EntryRef;
@@ -67,8 +67,6 @@ pub fn footer(out: &mut Vec<u8>, pretty: bool) {
     }
     out.extend_from_slice(b"]}\n");
 }
-
-pub(crate) use super::scan::push_u64;
 
 /// Appends `data` escaped as the original does (without the quotes).
 #[doc(hidden)]

@@ -1,28 +1,23 @@
-//! Byte scans of the text writers, eight bytes at a time: whether a value
-//! holds a byte the format must quote or escape, and decimal numbers two
-//! digits at a time. A value's bytes are mostly plain, so the writers ask
-//! once per eight bytes instead of once per byte.
+//! Byte scans of the text formats, eight bytes at a time: where a value
+//! holds a byte a writer must quote or escape, or where a reader's plain
+//! run ends; and decimal numbers two digits at a time. Bytes are mostly
+//! plain, so the scans ask once per eight bytes instead of once per byte.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 
-/// Nonzero if a byte of `w` is zero (exact: never a false answer).
-#[inline(always)]
-fn zero_byte(w: u64) -> u64 {
-    w.wrapping_sub(ONES) & !w & HIGH
-}
-
-/// Nonzero if a byte of `w` equals `c`.
-#[inline(always)]
-fn has(w: u64, c: u8) -> u64 {
-    zero_byte(w ^ (ONES * c as u64))
-}
-
-/// Nonzero if a byte of `w` is below `n` (`n` at most 128: exact).
+/// Nonzero if a byte of `w` is below `n` (`n` at most 128: exact, never a
+/// false answer).
 #[inline(always)]
 fn has_below(w: u64, n: u8) -> u64 {
     debug_assert!(n <= 128);
     w.wrapping_sub(ONES * n as u64) & !w & HIGH
+}
+
+/// Nonzero if a byte of `w` equals `c` (a zero byte of `w ^ c...c`).
+#[inline(always)]
+fn has(w: u64, c: u8) -> u64 {
+    has_below(w ^ (ONES * c as u64), 1)
 }
 
 /// The first byte of `data` that `stop` names, skipping eight bytes at a
