@@ -12,10 +12,11 @@
 #![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
+#[path = "support/raw_lmdb.rs"]
+mod raw_lmdb;
 #[path = "support/shim.rs"]
 mod shim;
 
-use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::ptr::null_mut;
 use std::sync::{Arc, Mutex};
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::formats::{ExportOptions, ImportOptions};
 use kvidxkit::{Config, Engine, ErrorCode, JournalMode, Lmdb, SetCondition, Sqlite, Store, SyncMode, Ttl};
+use raw_lmdb::{raw_dbi, rc, with_raw_lmdb};
 
 const HOUR: u64 = 3_600_000;
 
@@ -96,38 +98,6 @@ mod raw_rocksdb {
 // ----------------------------------------------------------------------
 // Raw access to the TTL records on disk (with the store closed).
 
-fn rc(r: i32) {
-    assert_eq!(r, 0, "LMDB call failed with {r}");
-}
-
-/// Runs `f` on a raw LMDB transaction of the environment at `dir`.
-fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_txn) -> R) -> R {
-    unsafe {
-        let mut env = null_mut();
-        rc(ffi::mdb_env_create(&mut env));
-        rc(ffi::mdb_env_set_maxdbs(env, 2));
-        rc(ffi::mdb_env_set_mapsize(env, 1 << 30));
-        let p = CString::new(dir.to_str().unwrap()).unwrap();
-        rc(ffi::mdb_env_open(env, p.as_ptr(), ffi::MDB_NOTLS, 0o644));
-        let mut txn = null_mut();
-        rc(ffi::mdb_txn_begin(env, null_mut(), if write { 0 } else { ffi::MDB_RDONLY }, &mut txn));
-        let r = f(txn);
-        if write {
-            rc(ffi::mdb_txn_commit(txn));
-        } else {
-            ffi::mdb_txn_abort(txn);
-        }
-        ffi::mdb_env_close(env);
-        r
-    }
-}
-
-unsafe fn raw_dbi(txn: *mut ffi::MDB_txn, name: &std::ffi::CStr) -> ffi::MDB_dbi {
-    let mut dbi = 0;
-    unsafe { rc(ffi::mdb_dbi_open(txn, name.as_ptr(), ffi::MDB_INTEGERKEY, &mut dbi)) };
-    dbi
-}
-
 /// The keys that have a TTL record on disk.
 fn ttl_records<E: Engine>(path: &Path) -> Vec<u64> {
     #[cfg(feature = "rocksdb")]
@@ -165,13 +135,7 @@ fn put_raw_ttl<E: Engine>(path: &Path, key: u64, at: u64) {
         return raw_rocksdb::put_ttl(path, key, at);
     }
     if E::NAME == "LMDB" {
-        with_raw_lmdb(path, true, |txn| unsafe {
-            let dbi = raw_dbi(txn, c"_kvidx_ttl");
-            let mut k = ffi::MDB_val { mv_size: 8, mv_data: &key as *const u64 as *mut _ };
-            let b = at.to_ne_bytes();
-            let mut v = ffi::MDB_val { mv_size: 8, mv_data: b.as_ptr() as *mut _ };
-            rc(ffi::mdb_put(txn, dbi, &mut k, &mut v, 0));
-        })
+        raw_lmdb::put_raw(path, c"_kvidx_ttl", key, &at.to_ne_bytes())
     } else {
         let c = rusqlite::Connection::open(path).unwrap();
         c.execute("INSERT OR REPLACE INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)", [key as i64, at as i64])
