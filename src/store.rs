@@ -1443,8 +1443,10 @@ impl<E: Engine> Store<E> {
         out: &mut Chunk,
         pin: Option<&mut ScanPin>,
     ) -> Result<()> {
-        self.refresh()?;
+        // Emptied first: a failed refresh must not leave the caller the
+        // chunk it read before, as if it had been read again.
         out.clear();
+        self.refresh()?;
         if lo > hi || limit == 0 {
             return Ok(());
         }

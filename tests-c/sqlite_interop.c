@@ -88,6 +88,53 @@ static void damaged_row(const char *dir) {
     }
 }
 
+/* Another connection (the instance opened with the shared "unix" VFS)
+ * commits damage (a TTL record whose expiry is text) while an iterator is
+ * inside its range: its next read takes in that commit and fails. The iterator then stops with KVIDX_ERROR_CORRUPT after the
+ * entries it had already handed out, and hands out none of them again. */
+static void damaged_commit_under_an_iterator(const char *dir) {
+    enum { N = 600, FIRST = 16 };
+    char path[4096];
+    const char *err = NULL;
+    kvidxInstance inst;
+    kvidxConfig cfg = kvidxConfigDefault();
+    kvidxIterator *it;
+    sqlite3 *db = NULL;
+    uint64_t k, seen = 0;
+    snprintf(path, sizeof path, "%s/damaged_commit.db", dir);
+    memset(&inst, 0, sizeof inst);
+    inst.interface = kvidxInterfaceSqlite3;
+    cfg.vfsName = "unix";
+    CHECK(kvidxOpenWithConfig(&inst, path, &cfg, &err), "open %s: %s", path, err ? err : "(null)");
+    CHECK(kvidxBegin(&inst), "");
+    for (k = 1; k <= N; k++) {
+        CHECK(kvidxInsert(&inst, k, k + 1, k + 2, &k, sizeof k), "insert %" PRIu64, k);
+    }
+    CHECK(kvidxCommit(&inst), "");
+    it = kvidxIteratorCreate(&inst, 1, N, KVIDX_ITER_FORWARD);
+    CHECK(it != NULL, "");
+    if (it == NULL) {
+        return;
+    }
+    while (seen < FIRST && kvidxIteratorNext(it)) {
+        CHECK_EQ_U64(kvidxIteratorKey(it), seen + 1);
+        seen++;
+    }
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, "INSERT INTO _kvidx_ttl (id, expires_at) VALUES (3, 'damaged');", NULL, NULL, NULL),
+                 SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_close(db), SQLITE_OK);
+    while (kvidxIteratorNext(it)) {
+        CHECK_EQ_U64(kvidxIteratorKey(it), seen + 1);
+        seen++;
+    }
+    CHECK_EQ_U64(seen, FIRST);
+    CHECK_EQ_INT(kvidxGetLastError(&inst), KVIDX_ERROR_CORRUPT);
+    CHECK(!kvidxIteratorValid(it), "");
+    kvidxIteratorDestroy(it);
+    CHECK(kvidxClose(&inst), "");
+}
+
 int main(int argc, char **argv) {
     char path[4096];
     sqlite3 *db = NULL;
@@ -150,5 +197,7 @@ int main(int argc, char **argv) {
 
     check_set_context("a damaged row under an iterator");
     damaged_row(argc > 1 ? argv[1] : ".");
+    check_set_context("a damaging commit under an iterator");
+    damaged_commit_under_an_iterator(argc > 1 ? argv[1] : ".");
     return check_report();
 }

@@ -2,12 +2,15 @@
 //! showed it: concurrent creation of an LMDB directory (3), opening while
 //! another process grows the map (4), fork() without exec (6), "no space"
 //! reported as DISK_FULL on every engine (9) and TTL changes made by
-//! another process or connection (10).
+//! another process or connection (10); and an iterator whose next read
+//! takes in another process's damaging commit.
 #![cfg(all(feature = "sqlite", feature = "lmdb"))]
 
 mod common;
 #[path = "support/proc.rs"]
 mod proc;
+#[path = "support/raw_lmdb.rs"]
+mod raw_lmdb;
 #[path = "support/shim.rs"]
 mod shim;
 
@@ -30,6 +33,7 @@ fn child_role() {
             "shim" => role_shim(&r),
             "ttl-writer-lmdb" => role_ttl_writer(&r),
             "edit-lmdb" => role_edit_lmdb(&r),
+            "damage-ttl-lmdb" => role_damage_ttl_lmdb(&r),
             other => {
                 eprintln!("unknown role {other}");
                 90
@@ -568,4 +572,63 @@ fn sqlite_begin_takes_in_other_connections_ttls() {
     s.commit().unwrap();
     assert_eq!(s.get(1).unwrap().unwrap().data, b"new");
     assert_eq!(s.ttl(1).unwrap(), Ttl::Persistent);
+}
+
+// ----------------------------------------------------------------------
+// An iterator whose next read takes in another process's (or connection's)
+// commit, which damaged the file: a TTL record whose expiry is not a
+// number. The read that takes it in fails with CORRUPT; the iterator must
+// end with that error after the entries it returned, returning none of them
+// again. (It returned its previous chunk as if read again: the Rust
+// iterator then ended silently, the C iterator went back to the range's
+// start; tests-c/sqlite_interop.c has the C side.)
+
+/// Child: writes a TTL record of 3 bytes (LMDB's are 8) for key 3.
+fn role_damage_ttl_lmdb(r: &proc::Role) -> i32 {
+    raw_lmdb::put_raw(Path::new(r.arg(0)), c"_kvidx_ttl", 3, b"bad");
+    0
+}
+
+fn iterator_meets_a_damaging_commit<E: Engine>(s: &mut Store<E>, damage: impl FnOnce()) {
+    const N: u64 = 600;
+    s.atomically(|t| (1..=N).try_for_each(|k| t.insert(k, k + 1, k + 2, &k.to_le_bytes()))).unwrap();
+    let mut it = s.range(1..=N);
+    // Past the first chunk (16 entries), inside the second.
+    let mut keys: Vec<u64> = (&mut it).take(20).map(|e| e.unwrap().key).collect();
+    damage();
+    let mut end = None;
+    for e in it {
+        match e {
+            Ok(e) => keys.push(e.key),
+            Err(e) => {
+                end = Some(e);
+                break;
+            }
+        }
+    }
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "{}: keys came back out of order: {keys:?}", E::NAME);
+    assert!(
+        matches!(end, Some(kvidxkit::Error::Corrupt(_))),
+        "{}: the iteration ended with {end:?} after {} keys",
+        E::NAME,
+        keys.len()
+    );
+}
+
+#[test]
+fn an_iterator_ends_with_the_error_of_a_damaging_commit_it_takes_in() {
+    let path = common::scratch("iter-damage-xconn").join("db.sqlite3");
+    let cfg = Config { vfs_name: Some("unix".into()), busy_timeout_ms: 5000, ..Config::default() };
+    let mut s = Store::<Sqlite>::open_with_config(&path, &cfg).unwrap();
+    iterator_meets_a_damaging_commit(&mut s, || {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute("INSERT INTO _kvidx_ttl (id, expires_at) VALUES (3, 'damaged')", []).unwrap();
+    });
+
+    let dir = common::scratch("iter-damage-xproc").join("env");
+    let mut s = Store::<Lmdb>::open(&dir).unwrap();
+    iterator_meets_a_damaging_commit(&mut s, || {
+        let o = proc::run_limited(proc::command("damage-ttl-lmdb", &[dir.to_str().unwrap()]), Duration::from_secs(60));
+        assert!(o.ok(), "child: {} {}{}", o.describe(), o.stdout, o.stderr);
+    });
 }
