@@ -91,18 +91,36 @@ impl RecordBuf {
         self.recs.push(r);
     }
 
-    /// The record at `i` as (key, term, cmd, data address, data length).
+    /// The record at `i`.
     #[inline]
-    pub(crate) fn get(&self, i: usize) -> Option<(u64, u64, u64, usize, usize)> {
-        let r = *self.recs.get(i)?;
-        // SAFETY: a record was checked when appended: a value of at least
-        // RECORD_HEADER bytes, readable while the engine keeps it
-        // (unaligned in the engine's pages).
-        unsafe {
-            let term = std::ptr::read_unaligned(r.addr as *const u64);
-            let cmd = std::ptr::read_unaligned((r.addr + 8) as *const u64);
-            Some((r.key, term, cmd, r.addr + RECORD_HEADER, r.size - RECORD_HEADER))
-        }
+    pub(crate) fn get(&self, i: usize) -> Option<&Record> {
+        self.recs.get(i)
+    }
+}
+
+// A record was checked when appended (see [`RecordBuf`]): a value of at
+// least RECORD_HEADER bytes, readable while the engine keeps it (unaligned
+// in the engine's pages). Reading it is up to the caller, who knows that the
+// engine still keeps it.
+impl Record {
+    /// # Safety
+    /// The engine still keeps the record (see [`Engine::scan_records`]).
+    #[inline(always)]
+    pub(crate) unsafe fn term(&self) -> u64 {
+        unsafe { std::ptr::read_unaligned(self.addr as *const u64) }
+    }
+
+    /// # Safety
+    /// As for [`Record::term`].
+    #[inline(always)]
+    pub(crate) unsafe fn cmd(&self) -> u64 {
+        unsafe { std::ptr::read_unaligned((self.addr + 8) as *const u64) }
+    }
+
+    /// The data's address and length.
+    #[inline(always)]
+    pub(crate) fn data(&self) -> (usize, usize) {
+        (self.addr + RECORD_HEADER, self.size - RECORD_HEADER)
     }
 }
 

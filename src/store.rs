@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::config::{Config, Stats};
-use crate::engine::{Dir, Engine, OpenRequest, RecordBuf, Row, ScanPin};
+use crate::engine::{Dir, Engine, OpenRequest, Record, RecordBuf, Row, ScanPin};
 use crate::error::{Error, Result};
 use crate::runs::{Plan, RunIndex};
 use crate::ttl::{MAX_EXPIRY, TtlIndex, now_ms};
@@ -1459,22 +1459,21 @@ impl<E: Engine> Store<E> {
             (None, _) => Ok(false),
         };
         let r = match in_place {
-            Ok(true) => {
-                out.records = true;
-                Ok(())
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                // (Nothing was appended, the engine's promise; the chunk
+                // never holds both kinds of entry, whatever an engine does.)
+                out.recs.clear();
+                self.engine.scan_batch(lo, hi, dir, |row| {
+                    if !now.is_some_and(|n| ttl.expired(row.key, n)) {
+                        out.push(row);
+                    }
+                    out.rows.len() < limit
+                })
             }
-            Ok(false) => self.engine.scan_batch(lo, hi, dir, |row| {
-                if !now.is_some_and(|n| ttl.expired(row.key, n)) {
-                    out.push(row);
-                }
-                out.len() < limit
-            }),
             // The records before the error stay readable (the engine's
             // promise): the chunk keeps them.
-            Err(e) => {
-                out.records = out.recs.len() > 0;
-                Err(e)
-            }
+            Err(e) => Err(e),
         };
         self.sync_txn(r)
     }
@@ -1523,9 +1522,22 @@ impl<E: Engine> Store<E> {
 /// What is done with a chunk's entry ([`Cursor::visit_current`]), inlined
 /// into each kind of chunk's path; implementations mark `visit`
 /// `#[inline(always)]`.
-pub(crate) trait Visit<'a> {
+pub(crate) trait Visit<'a>: Sized {
     type Out;
     fn visit(self, e: EntryRef<'a>) -> Self::Out;
+
+    /// A record read in place: read whole and visited, unless the visitor
+    /// reads it its own way.
+    ///
+    /// # Safety
+    /// The engine keeps `r` readable for `'a`.
+    #[inline(always)]
+    unsafe fn visit_record(self, r: &'a Record) -> Self::Out {
+        let (p, len) = r.data();
+        // SAFETY: as the caller promises.
+        let (term, cmd, data) = unsafe { (r.term(), r.cmd(), std::slice::from_raw_parts(p as *const u8, len)) };
+        self.visit(EntryRef { key: r.key, term, cmd, data })
+    }
 }
 
 /// The entry itself.
@@ -1541,15 +1553,15 @@ impl<'a> Visit<'a> for Borrow {
 }
 
 /// A buffer of entries read in one engine call: fixed-size rows with their
-/// values copied into one arena or, `records`, the engine's own records
-/// left where it keeps them readable (see [`Engine::scan_records`]).
+/// values copied into one arena or the engine's own records left where it
+/// keeps them readable (see [`Engine::scan_records`]); never both at once
+/// ([`Store::scan_chunk`] copies only when the engine appended no record).
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
     /// (key, term, cmd, value offset in the arena, length)
     rows: Vec<(u64, u64, u64, usize, usize)>,
     arena: Vec<u8>,
     recs: RecordBuf,
-    records: bool,
 }
 
 impl Chunk {
@@ -1557,7 +1569,6 @@ impl Chunk {
         self.rows.clear();
         self.arena.clear();
         self.recs.clear();
-        self.records = false;
     }
 
     fn push(&mut self, r: Row<'_>) {
@@ -1568,7 +1579,7 @@ impl Chunk {
 
     #[inline]
     fn len(&self) -> usize {
-        if self.records { self.recs.len() } else { self.rows.len() }
+        self.recs.len() + self.rows.len()
     }
 
     /// `v` of the entry at `i` (never panics: the C iterator reads it
@@ -1582,10 +1593,10 @@ impl Chunk {
         // in place stay readable while the cursor's pin is untouched (the
         // engine's promise), and the cursor drops or passes its pin only
         // when it refills or clears this chunk.
-        if self.records {
-            let (key, term, cmd, p, len) = self.recs.get(i)?;
-            let data = unsafe { std::slice::from_raw_parts(p as *const u8, len) };
-            Some(v.visit(EntryRef { key, term, cmd, data }))
+        // The records' bound is the first test: a chunk of copied rows has
+        // none.
+        if let Some(r) = self.recs.get(i) {
+            Some(unsafe { v.visit_record(r) })
         } else {
             let &(key, term, cmd, at, len) = self.rows.get(i)?;
             debug_assert!(at.checked_add(len).is_some_and(|end| end <= self.arena.len()));
@@ -1675,10 +1686,14 @@ impl Cursor {
         self.visit_current(Borrow)
     }
 
-    /// `v` of the current entry, if any ([`Chunk::visit`]).
+    /// `v` of the current entry, if any ([`Chunk::visit`]). The chunk is
+    /// empty unless the cursor is on an entry ([`Cursor::fill`] leaves it
+    /// `At` whenever it leaves entries, [`Cursor::exhaust`] empties it), so
+    /// the chunk's own bound is the only test.
     #[inline(always)]
     pub(crate) fn visit_current<'a, V: Visit<'a>>(&'a self, v: V) -> Option<V::Out> {
-        if self.pos == Position::At { self.chunk.visit(self.idx, v) } else { None }
+        debug_assert!(self.pos == Position::At || self.chunk.len() == 0);
+        self.chunk.visit(self.idx, v)
     }
 
     fn current_key(&self) -> Option<u64> {
@@ -1689,19 +1704,20 @@ impl Cursor {
     /// `None` means the store must be consulted ([`Cursor::advance`]).
     #[inline]
     pub(crate) fn advance_cached(&mut self, generation: u64) -> Option<bool> {
+        // The step within the chunk first: `chunk_len` is 0 unless the
+        // cursor is `At` (as for [`Cursor::visit_current`]).
+        if generation == self.generation && self.idx + 1 < self.chunk_len {
+            self.idx += 1;
+            return Some(true);
+        }
         match self.pos {
             Position::Exhausted => Some(false),
             Position::NotStarted => None,
             Position::At => {
                 if generation != self.generation {
-                    return None;
-                }
-                if self.idx + 1 < self.chunk_len {
-                    self.idx += 1;
-                    Some(true)
+                    None
                 } else if self.chunk_is_last && self.pin.is_none() && self.deferred.is_none() {
-                    self.pos = Position::Exhausted;
-                    Some(false)
+                    Some(self.exhaust())
                 } else {
                     // (The end of a chunk read in place: `advance` lets go
                     // of what the engine holds for it.)

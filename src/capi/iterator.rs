@@ -9,19 +9,26 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::adapter::{NativeOps, native_ops, write_entry};
-use super::boundary::{I, guard, record, set_error};
+use super::boundary::{I, guard, put, record, set_error};
 use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
 use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
-use crate::engine::Dir;
+use crate::engine::{Dir, Record};
 use crate::store::{Cursor, EntryRef, Shared, Visit};
 
 pub(crate) struct IterState {
     inst: I,
+    /// The instance's shared state, once a built-in engine's iterator has
+    /// read (never set for a caller's adapter): the per-entry calls test it
+    /// first, so that one test both selects the built-in path and reaches
+    /// the generation counter and the closed flag.
+    shared: Option<Arc<Shared>>,
+    /// The built-in engines' cursor (unused on a caller's adapter).
+    cursor: Cursor,
     mode: Mode,
 }
 
 enum Mode {
-    Native { ops: &'static NativeOps, cursor: Cursor, shared: Option<Arc<Shared>> },
+    Native(&'static NativeOps),
     Generic(GenericCursor),
 }
 
@@ -138,7 +145,7 @@ pub unsafe extern "C" fn kvidxIteratorCreate(
         }
         let dir = if direction == 0 { Dir::Forward } else { Dir::Backward };
         let mode = match native_ops(i) {
-            Some(ops) => Mode::Native { ops, cursor: Cursor::new(startKey, endKey, dir), shared: None },
+            Some(ops) => Mode::Native(ops),
             None => Mode::Generic(GenericCursor {
                 lo: startKey,
                 hi: endKey,
@@ -151,7 +158,8 @@ pub unsafe extern "C" fn kvidxIteratorCreate(
                 data: Vec::new(),
             }),
         };
-        Box::into_raw(Box::new(kvidxIterator { inner: IterState { inst: i, mode } }))
+        let cursor = Cursor::new(startKey, endKey, dir);
+        Box::into_raw(Box::new(kvidxIterator { inner: IterState { inst: i, shared: None, cursor, mode } }))
     })
 }
 
@@ -168,8 +176,8 @@ pub unsafe extern "C" fn kvidxIteratorNext(it: *mut kvidxIterator) -> bool {
     // Fast path, within the chunk already read: plain integer work that
     // cannot panic, so it runs outside the guard (and without the frame
     // of the slow path, which is a function of its own).
-    if let Mode::Native { cursor, shared: Some(sh), .. } = &mut st.mode
-        && let Some(r) = cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
+    if let Some(sh) = &st.shared
+        && let Some(r) = st.cursor.advance_cached(sh.generation.load(Ordering::Relaxed))
     {
         return r;
     }
@@ -188,7 +196,7 @@ unsafe extern "C" fn next_slow(st: &mut IterState) -> bool {
             return false;
         }
         match &mut st.mode {
-            Mode::Native { ops, cursor, shared } => match (ops.advance)(inst, cursor, shared) {
+            Mode::Native(ops) => match (ops.advance)(inst, &mut st.cursor, &mut st.shared) {
                 Ok(r) => r,
                 Err(e) => {
                     record(inst, "IteratorNext", &e);
@@ -219,14 +227,18 @@ pub unsafe extern "C" fn kvidxIteratorGet(
     }
     // No guard needed: reading the current entry cannot panic (no
     // allocation, no indexing that can fail) and it runs once per entry.
-    match unsafe { &(*it).inner.mode } {
+    let st = unsafe { &(*it).inner };
+    match &st.shared {
         // The instance first: records read in place are not even looked
         // at once it is closed (the map they lie in is gone).
-        Mode::Native { cursor, shared: Some(s), .. } if !s.closed.load(Ordering::Relaxed) => {
-            cursor.visit_current(Out { key, term, cmd, data, len }).is_some()
+        Some(s) if !s.closed.load(Ordering::Relaxed) => {
+            st.cursor.visit_current(Out { key, term, cmd, data, len }).is_some()
         }
-        Mode::Native { .. } => false,
-        Mode::Generic(g) => unsafe { g.get(key, term, cmd, data, len) },
+        Some(_) => false,
+        None => match &st.mode {
+            Mode::Generic(g) => unsafe { g.get(key, term, cmd, data, len) },
+            Mode::Native(_) => false,
+        },
     }
 }
 
@@ -247,17 +259,35 @@ impl Visit<'_> for Out {
         // SAFETY: kvidxIteratorGet's caller hands writable or NULL pointers.
         unsafe { write_entry(e, self.key, self.term, self.cmd, self.data, self.len) }
     }
+
+    /// Each field is written as soon as it is read (what [`write_entry`]
+    /// writes, in its order): reading them all first would hold five values
+    /// and five out-parameters at once, more than the registers a call may
+    /// use without saving any.
+    #[inline(always)]
+    unsafe fn visit_record(self, r: &Record) {
+        // SAFETY: kvidxIteratorGet's caller hands writable or NULL
+        // pointers; the record is readable (the visit's promise).
+        unsafe {
+            put(self.key, r.key);
+            put(self.term, r.term());
+            put(self.cmd, r.cmd());
+            let (p, len) = r.data();
+            put(self.data, if len == 0 { std::ptr::null() } else { p as *const u8 });
+            put(self.len, len);
+        }
+    }
 }
 
 /// The entry a built-in engine's iterator is on: none once its instance is
 /// closed (a value read in place went with it; a copy is not handed out
 /// either, so that every engine answers alike).
 #[inline(always)]
-fn current<'c>(cursor: &'c Cursor, shared: &Option<Arc<Shared>>) -> Option<EntryRef<'c>> {
+fn current(st: &IterState) -> Option<EntryRef<'_>> {
     // The instance first: records read in place are not even looked at
     // once it is closed (the map they lie in is gone).
-    match shared {
-        Some(s) if !s.closed.load(Ordering::Relaxed) => cursor.current(),
+    match &st.shared {
+        Some(s) if !s.closed.load(Ordering::Relaxed) => st.cursor.current(),
         _ => None,
     }
 }
@@ -271,8 +301,9 @@ pub unsafe extern "C" fn kvidxIteratorKey(it: *const kvidxIterator) -> u64 {
     if it.is_null() {
         return 0;
     }
-    match unsafe { &(*it).inner.mode } {
-        Mode::Native { cursor, shared, .. } => current(cursor, shared).map_or(0, |e| e.key),
+    let st = unsafe { &(*it).inner };
+    match &st.mode {
+        Mode::Native(_) => current(st).map_or(0, |e| e.key),
         Mode::Generic(g) if g.valid => g.key,
         Mode::Generic(_) => 0,
     }
@@ -287,8 +318,9 @@ pub unsafe extern "C" fn kvidxIteratorValid(it: *const kvidxIterator) -> bool {
     if it.is_null() {
         return false;
     }
-    match unsafe { &(*it).inner.mode } {
-        Mode::Native { cursor, shared, .. } => current(cursor, shared).is_some(),
+    let st = unsafe { &(*it).inner };
+    match &st.mode {
+        Mode::Native(_) => current(st).is_some(),
         Mode::Generic(g) => g.valid,
     }
 }
@@ -310,7 +342,7 @@ pub unsafe extern "C" fn kvidxIteratorSeek(it: *mut kvidxIterator, key: u64) -> 
             return false;
         }
         match &mut st.mode {
-            Mode::Native { ops, cursor, shared } => match (ops.seek)(inst, cursor, shared, key) {
+            Mode::Native(ops) => match (ops.seek)(inst, &mut st.cursor, &mut st.shared, key) {
                 Ok(r) => r,
                 Err(e) => {
                     record(inst, "IteratorSeek", &e);
