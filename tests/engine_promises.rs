@@ -2,6 +2,8 @@
 //! each test here fails when its promise is broken on purpose.
 //! - every delete removes the TTL record on disk, not just in memory;
 //! - orphan TTL records are dropped at open;
+//! - an ExpireScan that fails part way inside a transaction leaves the TTL
+//!   index and the file in agreement (outside one it changes nothing);
 //! - a failed UpdateConfig leaves the engine's real settings (read back
 //!   from the engine, not from the cached configuration);
 //! - an LMDB transaction belongs to the thread that began it;
@@ -535,4 +537,80 @@ fn fsync_is_a_real_barrier_on_both_engines() {
             );
         }
     }
+}
+
+// ----------------------------------------------------------------------
+// ExpireScan inside a transaction takes no savepoint (behaviour.md D2): a
+// failure part way keeps what it reclaimed before, in the transaction, and
+// the in-memory index says exactly what the file holds. The failure is
+// made by a trigger (added through SQLite) that refuses, once per
+// transaction, the delete of key 4's TTL record: after key 4's entry went.
+
+const KEYS: std::ops::RangeInclusive<u64> = 1..=10;
+
+fn expired_keys_with_a_refusing_trigger(path: &Path) -> Store<Sqlite> {
+    let mut s = Store::<Sqlite>::open(path).unwrap();
+    for k in KEYS {
+        s.insert(k, k, k, b"expired").unwrap();
+        s.expire_at(k, std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_000)).unwrap();
+    }
+    close(s);
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(
+        "CREATE TABLE fired (x);
+         CREATE TRIGGER refuse_once BEFORE DELETE ON _kvidx_ttl
+         WHEN old.id = 4 AND NOT EXISTS (SELECT 1 FROM fired)
+         BEGIN INSERT INTO fired VALUES (1); SELECT RAISE(FAIL, 'refused once'); END;",
+    )
+    .unwrap();
+    drop(c);
+    Store::<Sqlite>::open(path).unwrap()
+}
+
+fn live_or_kept(s: &mut Store<Sqlite>) -> (Vec<u64>, usize) {
+    (KEYS.filter(|&k| s.exists(k).unwrap()).collect(), s.ttl_count())
+}
+
+#[test]
+fn an_expire_scan_that_fails_part_way_leaves_index_and_file_in_agreement() {
+    let path = path_for::<Sqlite>("expire-scan-part-way");
+    let mut s = expired_keys_with_a_refusing_trigger(&path);
+    assert_eq!(s.ttl_count(), 10);
+
+    // Outside a transaction: its own, rolled back whole.
+    assert!(s.expire_scan(0).is_err());
+    assert_eq!(live_or_kept(&mut s), (vec![], 10), "outside a transaction nothing is reclaimed");
+
+    // Inside one: keys 1-3 reclaimed, key 4's entry gone and its TTL record
+    // kept (on disk and in the index), keys 5-10 not reached.
+    s.begin().unwrap();
+    assert!(s.expire_scan(0).is_err());
+    assert!(s.in_transaction(), "the failed scan ended the transaction");
+    assert_eq!(live_or_kept(&mut s), (vec![], 7), "after the failure: TTL records of keys 4-10 kept");
+    // Key 4 inserted again: its leftover TTL record goes (the trigger has
+    // fired in this transaction), the new entry is persistent.
+    s.insert(4, 40, 40, b"new").unwrap();
+    assert_eq!(s.ttl(4).unwrap(), Ttl::Persistent);
+    assert_eq!(s.expire_scan(0).unwrap(), 6, "the scan again: keys 5-10");
+    assert_eq!(live_or_kept(&mut s), (vec![4], 0));
+    s.commit().unwrap();
+    close(s);
+
+    // The file agrees: key 4 alone, no TTL record left.
+    assert_eq!(ttl_records::<Sqlite>(&path), Vec::<u64>::new());
+    let mut s = Store::<Sqlite>::open(&path).unwrap();
+    assert_eq!(live_or_kept(&mut s), (vec![4], 0));
+    assert_eq!(s.get(4).unwrap().map(|e| (e.term, e.data.to_vec())), Some((40, b"new".to_vec())));
+    assert_eq!(s.count_range(..).unwrap(), 1);
+
+    // Abort undoes a scan that failed part way like any other call.
+    let path = path_for::<Sqlite>("expire-scan-part-way-abort");
+    let mut s = expired_keys_with_a_refusing_trigger(&path);
+    s.begin().unwrap();
+    assert!(s.expire_scan(0).is_err());
+    assert_eq!(live_or_kept(&mut s), (vec![], 7));
+    s.abort().unwrap();
+    assert_eq!(live_or_kept(&mut s), (vec![], 10));
+    close(s);
+    assert_eq!(ttl_records::<Sqlite>(&path), KEYS.collect::<Vec<u64>>());
 }
