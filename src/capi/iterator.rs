@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::adapter::{NativeOps, native_ops, write_entry};
-use super::boundary::{I, guard, put, record, set_error};
+use super::boundary::{I, data_ptr, guard, put, record, set_error};
 use super::dispatch::{kvidxGet, kvidxGetNext, kvidxGetPrev};
 use super::types::{kvidxError, kvidxInstance, kvidxIterDirectionRaw, kvidxIterator};
 use crate::engine::{Dir, Record};
@@ -273,7 +273,7 @@ impl Visit<'_> for Out {
             put(self.term, r.term());
             put(self.cmd, r.cmd());
             let (p, len) = r.data();
-            put(self.data, if len == 0 { std::ptr::null() } else { p as *const u8 });
+            put(self.data, data_ptr(std::slice::from_raw_parts(p as *const u8, len)));
             put(self.len, len);
         }
     }
