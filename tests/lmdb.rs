@@ -4,12 +4,14 @@
 #![cfg(feature = "lmdb")]
 
 mod common;
+#[path = "support/raw_lmdb.rs"]
+mod raw_lmdb;
 
-use std::ffi::CString;
 use std::ptr::null_mut;
 
 use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::{Config, Lmdb, Store, SyncMode};
+use raw_lmdb::{raw_dbi, raw_env, rc};
 
 /// A deterministic pseudo-random sequence (xorshift64) from `seed`.
 fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
@@ -19,29 +21,6 @@ fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
         seed ^= seed << 17;
         seed
     }
-}
-
-fn rc(r: i32) {
-    assert_eq!(r, 0, "LMDB call failed with {r}");
-}
-
-/// A raw environment on `dir` with the original's settings.
-unsafe fn raw_env(dir: &std::path::Path) -> *mut ffi::MDB_env {
-    unsafe {
-        let mut env = null_mut();
-        rc(ffi::mdb_env_create(&mut env));
-        rc(ffi::mdb_env_set_maxdbs(env, 2));
-        rc(ffi::mdb_env_set_mapsize(env, 1 << 30));
-        let p = CString::new(dir.to_str().unwrap()).unwrap();
-        rc(ffi::mdb_env_open(env, p.as_ptr(), ffi::MDB_NOTLS, 0o644));
-        env
-    }
-}
-
-unsafe fn raw_dbi(txn: *mut ffi::MDB_txn, name: &std::ffi::CStr) -> ffi::MDB_dbi {
-    let mut dbi = 0;
-    unsafe { rc(ffi::mdb_dbi_open(txn, name.as_ptr(), ffi::MDB_INTEGERKEY | ffi::MDB_CREATE, &mut dbi)) };
-    dbi
 }
 
 fn value(term: u64, cmd: u64, data: &[u8]) -> Vec<u8> {

@@ -4,15 +4,16 @@
 //! (absent when standard error is not a terminal, present on a
 //! pseudo-terminal). Each run of the binary has a time limit: a hang fails.
 
-use std::ffi::CString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::ptr::null_mut;
 use std::time::{Duration, Instant};
 
-use kvidxkit::engines::lmdb_ffi as ffi;
 use kvidxkit::{Lmdb, Sqlite, Store};
+
+#[path = "../../tests/support/raw_lmdb.rs"]
+mod raw_lmdb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kvidx");
 /// Longest a run of the binary may take.
@@ -424,10 +425,6 @@ fn copy_sqlite_to_lmdb_to_sqlite_keeps_entries_and_expiry_times() {
 // ----------------------------------------------------------------------
 // Verify, compact, expire-scan.
 
-fn rc(r: i32) {
-    assert_eq!(r, 0, "LMDB call failed with {r}");
-}
-
 /// Writes a TTL record for `key` directly on disk, without its entry.
 fn put_orphan_ttl(engine: &str, path: &Path, key: u64) {
     let at: u64 = 4_000_000_000_000;
@@ -436,25 +433,7 @@ fn put_orphan_ttl(engine: &str, path: &Path, key: u64) {
         c.execute("INSERT INTO _kvidx_ttl (id, expires_at) VALUES (?1, ?2)", [key as i64, at as i64]).unwrap();
         return;
     }
-    // SAFETY: LMDB's C API used as documented, on an environment no one else has open.
-    unsafe {
-        let mut env = null_mut();
-        rc(ffi::mdb_env_create(&mut env));
-        rc(ffi::mdb_env_set_maxdbs(env, 2));
-        rc(ffi::mdb_env_set_mapsize(env, 1 << 30));
-        let p = CString::new(path.to_str().unwrap()).unwrap();
-        rc(ffi::mdb_env_open(env, p.as_ptr(), ffi::MDB_NOTLS, 0o644));
-        let mut txn = null_mut();
-        rc(ffi::mdb_txn_begin(env, null_mut(), 0, &mut txn));
-        let mut dbi = 0;
-        rc(ffi::mdb_dbi_open(txn, c"_kvidx_ttl".as_ptr(), ffi::MDB_INTEGERKEY, &mut dbi));
-        let mut k = ffi::MDB_val { mv_size: 8, mv_data: &key as *const u64 as *mut _ };
-        let b = at.to_ne_bytes();
-        let mut v = ffi::MDB_val { mv_size: 8, mv_data: b.as_ptr() as *mut _ };
-        rc(ffi::mdb_put(txn, dbi, &mut k, &mut v, 0));
-        rc(ffi::mdb_txn_commit(txn));
-        ffi::mdb_env_close(env);
-    }
+    raw_lmdb::put_raw(path, c"_kvidx_ttl", key, &at.to_ne_bytes());
 }
 
 /// The file holding an engine's pages.

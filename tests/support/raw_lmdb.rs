@@ -14,9 +14,12 @@ pub fn rc(r: i32) {
     assert_eq!(r, 0, "LMDB call failed with {r}");
 }
 
-/// Runs `f` on a raw LMDB transaction of the environment at `dir`
-/// (committed when `write`).
-pub fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_txn) -> R) -> R {
+/// A raw environment on `dir` with the original's settings (created if
+/// the directory holds none).
+///
+/// # Safety
+/// No other environment handle on `dir` is open in this process.
+pub unsafe fn raw_env(dir: &Path) -> *mut ffi::MDB_env {
     unsafe {
         let mut env = null_mut();
         rc(ffi::mdb_env_create(&mut env));
@@ -24,6 +27,15 @@ pub fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_tx
         rc(ffi::mdb_env_set_mapsize(env, 1 << 30));
         let p = CString::new(dir.to_str().unwrap()).unwrap();
         rc(ffi::mdb_env_open(env, p.as_ptr(), ffi::MDB_NOTLS, 0o644));
+        env
+    }
+}
+
+/// Runs `f` on a raw LMDB transaction of the environment at `dir`
+/// (committed when `write`).
+pub fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_txn) -> R) -> R {
+    unsafe {
+        let env = raw_env(dir);
         let mut txn = null_mut();
         rc(ffi::mdb_txn_begin(env, null_mut(), if write { 0 } else { ffi::MDB_RDONLY }, &mut txn));
         let r = f(txn);
@@ -37,13 +49,14 @@ pub fn with_raw_lmdb<R>(dir: &Path, write: bool, f: impl FnOnce(*mut ffi::MDB_tx
     }
 }
 
-/// The library's database `name` (`_kvidx_data`, `_kvidx_ttl`).
+/// The library's database `name` (`_kvidx_data`, `_kvidx_ttl`), created
+/// by a write transaction that does not find it.
 ///
 /// # Safety
 /// `txn` is a live transaction.
 pub unsafe fn raw_dbi(txn: *mut ffi::MDB_txn, name: &CStr) -> ffi::MDB_dbi {
     let mut dbi = 0;
-    unsafe { rc(ffi::mdb_dbi_open(txn, name.as_ptr(), ffi::MDB_INTEGERKEY, &mut dbi)) };
+    unsafe { rc(ffi::mdb_dbi_open(txn, name.as_ptr(), ffi::MDB_INTEGERKEY | ffi::MDB_CREATE, &mut dbi)) };
     dbi
 }
 
