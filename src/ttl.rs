@@ -44,15 +44,24 @@ pub const MAX_EXPIRY: u64 = i64::MAX as u64;
 /// * `points`, a hash map key → expiry, is the truth: the point lookup of
 ///   every read (when any key has a TTL) and the source of every range
 ///   question (rare: range deletes, counts while something has expired).
-/// * `heap` orders expiries for the two questions that need the soonest
-///   one first (has anything expired yet? which keys does ExpireScan take
-///   first?). Updates only push: an entry whose expiry no longer matches
+/// * The soonest expiry answers the question every scan asks (has
+///   anything expired yet?). While expiries are only added or moved
+///   earlier it is one number, `first`, kept exact. Once the soonest one is
+///   removed or moved later, it can no longer be known without ordering
+///   them all, and `heap` is built from `points` (once; `heaped`), then
+///   kept: updates only push, an entry whose expiry no longer matches
 ///   `points` is stale and skipped, and the heap is rebuilt when stale
 ///   entries outnumber live ones. So setting an expiry costs a hash insert
-///   and a heap push, without an allocation per call.
+///   (and a heap push once the heap exists), without an allocation per
+///   call; a store that only adds expiries (time series with retention,
+///   leases, fresh keys) keeps no heap at all.
 #[derive(Debug, Default)]
 pub(crate) struct TtlIndex {
     points: HashMap<u64, u64, BuildHasherDefault<MixHasher>>,
+    /// The soonest expiry in `points` while `heaped` is false (meaningless
+    /// when `points` is empty).
+    first: u64,
+    heaped: bool,
     heap: BinaryHeap<Reverse<(u64, u64)>>,
     /// (key, previous expiry) for every change since the outermost open
     /// transaction or atomic unit began.
@@ -86,7 +95,13 @@ impl TtlIndex {
     /// The soonest expiry of any key (the heap's top is kept live).
     #[inline]
     fn soonest(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse((at, _))| *at)
+        if self.heaped {
+            self.heap.peek().map(|Reverse((at, _))| *at)
+        } else if self.points.is_empty() {
+            None
+        } else {
+            Some(self.first)
+        }
     }
 
     /// For a scan: `Some(now)` if some key may have expired by now (rows
@@ -101,21 +116,40 @@ impl TtlIndex {
     /// Records a change (already made in the engine).
     pub(crate) fn set(&mut self, key: u64, at: Option<u64>, record: bool) {
         let old = match at {
-            Some(t) => {
-                let old = self.points.insert(key, t);
-                if old != Some(t) {
-                    self.heap.push(Reverse((t, key)));
-                }
-                old
-            }
+            Some(t) => self.points.insert(key, t),
             None => self.points.remove(&key),
         };
-        if record && old != at {
+        if old == at {
+            return;
+        }
+        if record {
             self.undo.push((key, old));
         }
-        if old.is_some() && old != at && !self.deferring {
-            self.tidy();
+        if self.heaped {
+            if let Some(t) = at {
+                self.heap.push(Reverse((t, key)));
+            }
+            if old.is_some() && !self.deferring {
+                self.tidy();
+            }
+            return;
         }
+        match (old, at) {
+            // The soonest one goes or moves later: what comes next is only
+            // known by ordering them all, from now on (nothing to order
+            // when it was the last one).
+            (Some(o), _) if o == self.first && at.is_none_or(|t| t > o) && !self.points.is_empty() => {
+                self.build_heap();
+            }
+            (_, Some(t)) if t < self.first || self.points.len() == 1 => self.first = t,
+            _ => {}
+        }
+    }
+
+    /// Orders every expiry in a heap of its own (stale entries dropped).
+    fn build_heap(&mut self) {
+        self.heap = self.points.iter().map(|(&k, &t)| Reverse((t, k))).collect();
+        self.heaped = true;
     }
 
     /// Leaves the heap untidied through the removals that follow, until
@@ -132,13 +166,31 @@ impl TtlIndex {
     pub(crate) fn end_defer(&mut self) {
         self.deferring = false;
         self.tidy();
+        // The soonest expiry is the tidied top: the heap can go (a bulk
+        // removal costs a pass over every expiry anyway, so building it
+        // again at the next removal of the soonest one costs no more), and
+        // expiries added after it push nothing.
+        if let Some(&Reverse((t, _))) = self.heap.peek() {
+            self.first = t;
+            self.heap = BinaryHeap::new();
+            self.heaped = false;
+        }
     }
 
     /// Rebuilds the heap when stale entries outnumber live ones, else drops
-    /// stale entries from its top.
+    /// stale entries from its top; without expiries, goes without a heap
+    /// again.
     fn tidy(&mut self) {
+        if !self.heaped {
+            return;
+        }
+        if self.points.is_empty() {
+            self.heap = BinaryHeap::new();
+            self.heaped = false;
+            return;
+        }
         if self.heap.len() > 2 * self.points.len() + 64 {
-            self.heap = self.points.iter().map(|(&k, &t)| Reverse((t, k))).collect();
+            self.build_heap();
             return;
         }
         while let Some(&Reverse((t, k))) = self.heap.peek() {
@@ -211,13 +263,17 @@ mod tests {
                 // Expiries in reverse key order, so the soonest is the last key.
                 t.set(k, Some(10_000 - k), false);
             }
+            assert!(!t.heaped, "expiries only added: no heap");
+            check(&t);
             t.defer_tidy();
-            // Remove the soonest `removed`, as ExpireScan does.
+            // Remove the soonest `removed`, as ExpireScan does: the first
+            // removal orders the others in a heap.
             for k in (n - removed..n).rev() {
                 t.set(k, None, false);
             }
             // Untidied meanwhile: the top may be stale, never later than the truth.
-            assert!(t.heap.len() as u64 >= n.min(removed + 1), "no pops while deferring");
+            assert!(t.heaped);
+            assert_eq!(t.heap.len() as u64, n - 1, "no pops while deferring");
             if let Some(min) = t.points.values().min() {
                 assert!(t.soonest().is_some_and(|s| s <= *min));
             }
@@ -249,5 +305,52 @@ mod tests {
         assert_eq!(t.len(), 100);
         assert_eq!(t.get(0), Some(1000));
         check(&t);
+    }
+
+    /// Random sets, moves and removals (with rollbacks), on few keys so
+    /// that the soonest one is often moved or removed: after every step
+    /// the soonest expiry is the truth's, with or without a heap.
+    #[test]
+    fn the_soonest_expiry_is_exact_through_any_change() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let (mut heaped, mut unheaped) = (0, 0);
+        for _ in 0..200 {
+            let mut t = TtlIndex::default();
+            let keys = 1 + next(40);
+            let mut mark = None;
+            for _ in 0..300 {
+                let k = next(keys);
+                match next(10) {
+                    0..=5 => t.set(k, Some(next(1000)), mark.is_some()),
+                    6..=7 => t.set(k, None, mark.is_some()),
+                    8 => {
+                        if let Some(m) = mark.take() {
+                            t.rollback_to(m);
+                            t.forget_undo();
+                        } else {
+                            mark = Some(t.mark());
+                        }
+                    }
+                    _ => {
+                        // A bulk removal of everything that expired by then.
+                        let now = next(1000);
+                        t.defer_tidy();
+                        for k in t.expired_keys(now, 0) {
+                            t.set(k, None, mark.is_some());
+                        }
+                        t.end_defer();
+                    }
+                }
+                check(&t);
+                if t.heaped { heaped += 1 } else { unheaped += 1 }
+            }
+        }
+        assert!(heaped > 1000 && unheaped > 1000, "both ways exercised: {heaped} with a heap, {unheaped} without");
     }
 }
