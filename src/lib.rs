@@ -285,3 +285,17 @@ pub use store::{BatchOutcome, Entry, EntryRef, Iter, SetCondition, Store, Transa
 pub use config::FileStats;
 #[doc(hidden)]
 pub use engine::{Dir, OpenRequest, Row};
+
+/// Helpers of the unit tests.
+#[cfg(test)]
+mod test_util {
+    /// A deterministic pseudo-random sequence (xorshift64) from `seed`.
+    pub(crate) fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+}

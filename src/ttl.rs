@@ -312,13 +312,8 @@ mod tests {
     /// the soonest expiry is the truth's, with or without a heap.
     #[test]
     fn the_soonest_expiry_is_exact_through_any_change() {
-        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut rng = crate::test_util::xorshift(0x9E37_79B9_7F4A_7C15);
+        let mut next = move |n: u64| rng() % n;
         let (mut heaped, mut unheaped) = (0, 0);
         for _ in 0..200 {
             let mut t = TtlIndex::default();

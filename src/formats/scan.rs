@@ -181,11 +181,9 @@ mod tests {
             v.extend([p - 1, p, p + 1]);
             p *= 10;
         }
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut rng = crate::test_util::xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..10_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng();
             v.push(x >> (x % 64));
         }
         for n in v {
