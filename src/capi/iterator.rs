@@ -228,17 +228,12 @@ pub unsafe extern "C" fn kvidxIteratorGet(
     // No guard needed: reading the current entry cannot panic (no
     // allocation, no indexing that can fail) and it runs once per entry.
     let st = unsafe { &(*it).inner };
-    match &st.shared {
-        // The instance first: records read in place are not even looked
-        // at once it is closed (the map they lie in is gone).
-        Some(s) if !s.closed.load(Ordering::Relaxed) => {
-            st.cursor.visit_current(Out { key, term, cmd, data, len }).is_some()
-        }
-        Some(_) => false,
-        None => match &st.mode {
-            Mode::Generic(g) => unsafe { g.get(key, term, cmd, data, len) },
-            Mode::Native(_) => false,
-        },
+    if st.shared.is_some() {
+        return live(st).and_then(|c| c.visit_current(Out { key, term, cmd, data, len })).is_some();
+    }
+    match &st.mode {
+        Mode::Generic(g) => unsafe { g.get(key, term, cmd, data, len) },
+        Mode::Native(_) => false,
     }
 }
 
@@ -279,17 +274,23 @@ impl Visit<'_> for Out {
     }
 }
 
-/// The entry a built-in engine's iterator is on: none once its instance is
-/// closed (a value read in place went with it; a copy is not handed out
-/// either, so that every engine answers alike).
+/// The cursor of a built-in engine's iterator that has read, while its
+/// instance is open: none once it is closed (a value read in place went
+/// with it; a copy is not handed out either, so that every engine answers
+/// alike). The instance is tested first: records read in place are not
+/// even looked at once it is closed (the map they lie in is gone).
 #[inline(always)]
-fn current(st: &IterState) -> Option<EntryRef<'_>> {
-    // The instance first: records read in place are not even looked at
-    // once it is closed (the map they lie in is gone).
+fn live(st: &IterState) -> Option<&Cursor> {
     match &st.shared {
-        Some(s) if !s.closed.load(Ordering::Relaxed) => st.cursor.current(),
+        Some(s) if !s.closed.load(Ordering::Relaxed) => Some(&st.cursor),
         _ => None,
     }
+}
+
+/// The entry a built-in engine's iterator is on ([`live`]).
+#[inline(always)]
+fn current(st: &IterState) -> Option<EntryRef<'_>> {
+    live(st)?.current()
 }
 
 /// The current key (0 when the iterator is NULL or not positioned).
