@@ -48,7 +48,7 @@ pub const MAX_EXPIRY: u64 = i64::MAX as u64;
 ///   anything expired yet?). While expiries are only added or moved
 ///   earlier it is one number, `first`, kept exact. Once the soonest one is
 ///   removed or moved later, it can no longer be known without ordering
-///   them all, and `heap` is built from `points` (once; `heaped`), then
+///   them all, and `heap` is built from `points` (once), then
 ///   kept: updates only push, an entry whose expiry no longer matches
 ///   `points` is stale and skipped, and the heap is rebuilt when stale
 ///   entries outnumber live ones. So setting an expiry costs a hash insert
@@ -58,10 +58,11 @@ pub const MAX_EXPIRY: u64 = i64::MAX as u64;
 #[derive(Debug, Default)]
 pub(crate) struct TtlIndex {
     points: HashMap<u64, u64, BuildHasherDefault<MixHasher>>,
-    /// The soonest expiry in `points` while `heaped` is false (meaningless
+    /// The soonest expiry in `points` while there is no heap (meaningless
     /// when `points` is empty).
     first: u64,
-    heaped: bool,
+    /// Empty until built; then it holds every live expiry (and stale
+    /// ones), so it is empty again only when it is dropped.
     heap: BinaryHeap<Reverse<(u64, u64)>>,
     /// (key, previous expiry) for every change since the outermost open
     /// transaction or atomic unit began.
@@ -95,8 +96,8 @@ impl TtlIndex {
     /// The soonest expiry of any key (the heap's top is kept live).
     #[inline]
     fn soonest(&self) -> Option<u64> {
-        if self.heaped {
-            self.heap.peek().map(|Reverse((at, _))| *at)
+        if let Some(Reverse((at, _))) = self.heap.peek() {
+            Some(*at)
         } else if self.points.is_empty() {
             None
         } else {
@@ -125,7 +126,7 @@ impl TtlIndex {
         if record {
             self.undo.push((key, old));
         }
-        if self.heaped {
+        if self.heaped() {
             if let Some(t) = at {
                 self.heap.push(Reverse((t, key)));
             }
@@ -149,7 +150,12 @@ impl TtlIndex {
     /// Orders every expiry in a heap of its own (stale entries dropped).
     fn build_heap(&mut self) {
         self.heap = self.points.iter().map(|(&k, &t)| Reverse((t, k))).collect();
-        self.heaped = true;
+    }
+
+    /// True once the heap is built (see the type's description).
+    #[inline]
+    fn heaped(&self) -> bool {
+        !self.heap.is_empty()
     }
 
     /// Leaves the heap untidied through the removals that follow, until
@@ -173,7 +179,6 @@ impl TtlIndex {
         if let Some(&Reverse((t, _))) = self.heap.peek() {
             self.first = t;
             self.heap = BinaryHeap::new();
-            self.heaped = false;
         }
     }
 
@@ -181,12 +186,11 @@ impl TtlIndex {
     /// stale entries from its top; without expiries, goes without a heap
     /// again.
     fn tidy(&mut self) {
-        if !self.heaped {
+        if !self.heaped() {
             return;
         }
         if self.points.is_empty() {
             self.heap = BinaryHeap::new();
-            self.heaped = false;
             return;
         }
         if self.heap.len() > 2 * self.points.len() + 64 {
@@ -263,7 +267,7 @@ mod tests {
                 // Expiries in reverse key order, so the soonest is the last key.
                 t.set(k, Some(10_000 - k), false);
             }
-            assert!(!t.heaped, "expiries only added: no heap");
+            assert!(!t.heaped(), "expiries only added: no heap");
             check(&t);
             t.defer_tidy();
             // Remove the soonest `removed`, as ExpireScan does: the first
@@ -272,7 +276,7 @@ mod tests {
                 t.set(k, None, false);
             }
             // Untidied meanwhile: the top may be stale, never later than the truth.
-            assert!(t.heaped);
+            assert!(t.heaped());
             assert_eq!(t.heap.len() as u64, n - 1, "no pops while deferring");
             if let Some(min) = t.points.values().min() {
                 assert!(t.soonest().is_some_and(|s| s <= *min));
@@ -343,7 +347,7 @@ mod tests {
                     }
                 }
                 check(&t);
-                if t.heaped { heaped += 1 } else { unheaped += 1 }
+                if t.heaped() { heaped += 1 } else { unheaped += 1 }
             }
         }
         assert!(heaped > 1000 && unheaped > 1000, "both ways exercised: {heaped} with a heap, {unheaped} without");
