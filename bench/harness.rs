@@ -176,7 +176,7 @@ pub struct Env {
     /// Temporary directory (removed at the end).
     pub dir: PathBuf,
     /// Populated databases (keys 1..=n), one per side, byte-identical;
-    /// read rows open them, write rows copy them.
+    /// write rows copy them, read rows open [`Env::read_db`].
     pub populated_kvidx: PathBuf,
     pub populated_raw: PathBuf,
     counter: Cell<u64>,
@@ -293,6 +293,25 @@ impl Env {
             counter: Cell::new(0),
             templates: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The database both sides of a read row open: the kvidx side's copy,
+    /// which the raw side reads directly (SQLite and LMDB; RocksDB's rows
+    /// keep a copy per side, since opening a RocksDB database writes to its
+    /// directory). A row's runs alternate sides; with a copy per side each
+    /// run found the caches holding the pages the other side had just read,
+    /// and a run after the other side's came out slower than one after its
+    /// own (LMDB random read, 31 runs: kvidx 3.2 M/s after raw's run and
+    /// 3.6 M/s after its own, raw 3.55 M/s and 3.8 M/s), so the median fell
+    /// in either group and the ratio moved from 1.02 to 1.14 between runs of
+    /// one binary. On one file every run follows a run over the same pages.
+    pub fn read_db(&self) -> &Path {
+        &self.populated_kvidx
+    }
+
+    /// [`Env::template`]'s kvidx copy, for read rows (see [`Env::read_db`]).
+    pub fn read_template(&self, name: &'static str, build: fn(&Env, &Path)) -> PathBuf {
+        self.template(name, build).0
     }
 
     /// The template `name` as (kvidx copy, raw copy): built on first use by

@@ -152,14 +152,14 @@ unsafe fn get_all(kv: &mut Kv, keys: impl Iterator<Item = u64>) -> u64 {
 }
 
 pub fn seq_read(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let mut kv = Kv::open(env.read_db(), env.engine.iface);
     let t = Timer::start();
     let n = unsafe { get_all(&mut kv, 1..=env.n) };
     t.stop(n)
 }
 
 pub fn rand_read(env: &Env) -> Sample {
-    rand_read_at(env, &env.populated_kvidx)
+    rand_read_at(env, env.read_db())
 }
 
 fn rand_read_at(env: &Env, path: &Path) -> Sample {
@@ -170,7 +170,7 @@ fn rand_read_at(env: &Env, path: &Path) -> Sample {
 }
 
 pub fn iter_scan(env: &Env) -> Sample {
-    iter_scan_at(env, &env.populated_kvidx)
+    iter_scan_at(env, env.read_db())
 }
 
 fn iter_scan_at(env: &Env, path: &Path) -> Sample {
@@ -201,7 +201,7 @@ fn iter_scan_at(env: &Env, path: &Path) -> Sample {
 }
 
 pub fn range_count(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let mut kv = Kv::open(env.read_db(), env.engine.iface);
     let i = kv.ptr();
     let t = Timer::start();
     let mut total = 0u64;
@@ -329,7 +329,7 @@ pub fn batch_insert(env: &Env) -> Sample {
 /// Range count over the wide ranges (kvidxCountRange per range), whole
 /// passes over them until `MIN_RUN` has elapsed.
 pub fn wide_count(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let mut kv = Kv::open(env.read_db(), env.engine.iface);
     let i = kv.ptr();
     timed_passes(|| {
         let mut total = 0u64;
@@ -347,7 +347,7 @@ pub fn wide_count(env: &Env) -> Sample {
 
 /// Full forward scan with kvidxGetNext from key 0 (no iterator).
 pub fn getnext_scan(env: &Env) -> Sample {
-    let mut kv = Kv::open(&env.populated_kvidx, env.engine.iface);
+    let mut kv = Kv::open(env.read_db(), env.engine.iface);
     let i = kv.ptr();
     let t = Timer::start();
     let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
@@ -423,7 +423,7 @@ pub fn build_large(env: &Env, path: &Path) {
 /// template once, in random order, outside a transaction; the first and
 /// last byte of every value are looked at.
 pub fn large_read(env: &Env) -> Sample {
-    let (tmpl, _) = env.template("large", build_large);
+    let tmpl = env.read_template("large", build_large);
     let mut kv = Kv::open(&tmpl, env.engine.iface);
     let i = kv.ptr();
     let mut sink = 0u64;

@@ -27,6 +27,10 @@
 //! without TTLs; both sides kvidx). To add a row, add a `Case` to the
 //! lists below: the kvidx side is generic over `Env::engine`, only the
 //! ceiling is engine-specific.
+//!
+//! Both sides of a read row open one and the same database
+//! (`Env::read_db`; on RocksDB, a copy each), so that each run finds the
+//! caches as a run of the same row left them, whichever side ran before.
 
 mod export;
 mod harness;

@@ -111,21 +111,21 @@ fn get_all(c: &Connection, keys: &mut dyn Iterator<Item = u64>) -> u64 {
 }
 
 pub fn seq_read(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let t = Timer::start();
     let n = get_all(&c, &mut (1..=env.n));
     t.stop(n)
 }
 
 pub fn rand_read(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let t = Timer::start();
     let n = get_all(&c, &mut env.rand_read_keys.iter().copied());
     t.stop(n)
 }
 
 pub fn iter_scan(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let t = Timer::start();
     let mut n = 0u64;
     let mut sink = 0u64;
@@ -148,7 +148,7 @@ pub fn iter_scan(env: &Env) -> Sample {
 }
 
 pub fn range_count(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let t = Timer::start();
     let mut total = 0u64;
     {
@@ -266,7 +266,7 @@ pub fn batch_insert(env: &Env) -> Sample {
 }
 
 pub fn wide_count(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let mut stmt = c.prepare(COUNT).unwrap();
     timed_passes(|| {
         let mut total = 0u64;
@@ -281,7 +281,7 @@ pub fn wide_count(env: &Env) -> Sample {
 
 /// One `SELECT .. WHERE id > ?1 ORDER BY id LIMIT 1` per entry.
 pub fn getnext_scan(env: &Env) -> Sample {
-    let c = open(&env.populated_raw);
+    let c = open(env.read_db());
     let mut stmt = c.prepare(NEXT).unwrap();
     let t = Timer::start();
     let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
@@ -310,7 +310,7 @@ pub fn large_insert(env: &Env) -> Sample {
 /// autocommit (one implicit read transaction per statement, as kvidxGet
 /// outside a transaction).
 pub fn large_read(env: &Env) -> Sample {
-    let (_, tmpl) = env.template("large", build_large);
+    let tmpl = env.read_template("large", build_large);
     let c = open(&tmpl);
     let mut stmt = c.prepare(GET).unwrap();
     let mut sink = 0u64;

@@ -161,7 +161,7 @@ pub fn rand_insert(env: &Env) -> Sample {
 }
 
 fn get_all(env: &Env, keys: &mut dyn Iterator<Item = u64>) -> Sample {
-    let db = Lmdb::open(&env.populated_raw);
+    let db = Lmdb::open(env.read_db());
     let t = Timer::start();
     let txn = db.read();
     let mut n = 0u64;
@@ -189,7 +189,7 @@ pub fn rand_read(env: &Env) -> Sample {
 }
 
 pub fn iter_scan(env: &Env) -> Sample {
-    let db = Lmdb::open(&env.populated_raw);
+    let db = Lmdb::open(env.read_db());
     let t = Timer::start();
     let txn = db.read();
     let mut n = 0u64;
@@ -217,7 +217,7 @@ pub fn iter_scan(env: &Env) -> Sample {
 }
 
 pub fn range_count(env: &Env) -> Sample {
-    let db = Lmdb::open(&env.populated_raw);
+    let db = Lmdb::open(env.read_db());
     let t = Timer::start();
     let total = count_ranges(&db, &env.ranges);
     let s = t.stop(env.ranges.len() as u64);
@@ -360,7 +360,7 @@ pub fn batch_insert(env: &Env) -> Sample {
 /// Whole passes over the wide ranges until `MIN_RUN` has elapsed, a read
 /// transaction per pass.
 pub fn wide_count(env: &Env) -> Sample {
-    let db = Lmdb::open(&env.populated_raw);
+    let db = Lmdb::open(env.read_db());
     timed_passes(|| {
         assert_eq!(count_ranges(&db, &env.wide_ranges), env.wide_total);
         env.wide_ranges.len() as u64
@@ -372,7 +372,7 @@ pub fn wide_count(env: &Env) -> Sample {
 /// as GetNext's contract is; a cursor walk with MDB_NEXT is the iterator
 /// scan's ceiling).
 pub fn getnext_scan(env: &Env) -> Sample {
-    let db = Lmdb::open(&env.populated_raw);
+    let db = Lmdb::open(env.read_db());
     let t = Timer::start();
     let txn = db.read();
     let (mut n, mut sink, mut key) = (0u64, 0u64, 0u64);
@@ -410,7 +410,7 @@ pub fn large_insert(env: &Env) -> Sample {
 /// transaction (values read in place, from their overflow pages); the
 /// first and last byte of every value are looked at.
 pub fn large_read(env: &Env) -> Sample {
-    let (_, tmpl) = env.template("large", build_large);
+    let tmpl = env.read_template("large", build_large);
     let db = Lmdb::open(&tmpl);
     let mut sink = 0u64;
     let t = Timer::start();
