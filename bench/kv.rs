@@ -176,27 +176,29 @@ pub fn iter_scan(env: &Env) -> Sample {
 fn iter_scan_at(env: &Env, path: &Path) -> Sample {
     let mut kv = Kv::open(path, env.engine.iface);
     let i = kv.ptr();
-    let t = Timer::start();
-    let mut n = 0u64;
     let mut sink = 0u64;
-    unsafe {
-        let it = kvidxIteratorCreate(i, 0, u64::MAX, 0);
-        if it.is_null() {
-            kv.fail("kvidxIteratorCreate");
-        }
-        while kvidxIteratorNext(it) {
-            let (mut key, mut term, mut cmd, mut data, mut len) = (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
-            if !kvidxIteratorGet(it, &mut key, &mut term, &mut cmd, &mut data, &mut len) {
-                kv.fail("kvidxIteratorGet");
+    let s = timed_passes(|| {
+        let mut n = 0u64;
+        unsafe {
+            let it = kvidxIteratorCreate(i, 0, u64::MAX, 0);
+            if it.is_null() {
+                kv.fail("kvidxIteratorCreate");
             }
-            sink = sink.wrapping_add(key ^ term ^ cmd ^ len as u64 ^ *data as u64);
-            n += 1;
+            while kvidxIteratorNext(it) {
+                let (mut key, mut term, mut cmd, mut data, mut len) =
+                    (0u64, 0u64, 0u64, std::ptr::null::<u8>(), 0usize);
+                if !kvidxIteratorGet(it, &mut key, &mut term, &mut cmd, &mut data, &mut len) {
+                    kv.fail("kvidxIteratorGet");
+                }
+                sink = sink.wrapping_add(key ^ term ^ cmd ^ len as u64 ^ *data as u64);
+                n += 1;
+            }
+            kvidxIteratorDestroy(it);
         }
-        kvidxIteratorDestroy(it);
-    }
-    let s = t.stop(n);
+        assert_eq!(n, env.n, "iterator saw {n} entries");
+        n
+    });
     black_box(sink);
-    assert_eq!(n, env.n, "iterator saw {n} entries");
     s
 }
 

@@ -126,11 +126,10 @@ pub fn rand_read(env: &Env) -> Sample {
 
 pub fn iter_scan(env: &Env) -> Sample {
     let c = open(env.read_db());
-    let t = Timer::start();
-    let mut n = 0u64;
     let mut sink = 0u64;
-    {
-        let mut stmt = c.prepare(SCAN).unwrap();
+    let s = timed_passes(|| {
+        let mut n = 0u64;
+        let mut stmt = c.prepare_cached(SCAN).unwrap();
         let mut rows = stmt.query([]).unwrap();
         while let Some(row) = rows.next().unwrap() {
             let key = row.get_ref(0).unwrap().as_i64().unwrap() as u64;
@@ -140,10 +139,10 @@ pub fn iter_scan(env: &Env) -> Sample {
             sink = sink.wrapping_add(key ^ term ^ cmd ^ data.len() as u64 ^ data[0] as u64);
             n += 1;
         }
-    }
-    let s = t.stop(n);
+        assert_eq!(n, env.n);
+        n
+    });
     black_box(sink);
-    assert_eq!(n, env.n);
     s
 }
 

@@ -190,29 +190,30 @@ pub fn rand_read(env: &Env) -> Sample {
 
 pub fn iter_scan(env: &Env) -> Sample {
     let db = Lmdb::open(env.read_db());
-    let t = Timer::start();
-    let txn = db.read();
-    let mut n = 0u64;
     let mut sink = 0u64;
-    unsafe {
-        let mut cur = null_mut();
-        ok(ffi::mdb_cursor_open(txn, db.data, &mut cur), "mdb_cursor_open");
-        let (mut k, mut v) = (empty(), empty());
-        let mut rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_FIRST);
-        while rc == 0 {
-            let key = u64_at(&k, 0);
-            let data = &bytes(&v)[HEADER..];
-            sink = sink.wrapping_add(key ^ u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64);
-            n += 1;
-            rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_NEXT);
+    let s = timed_passes(|| {
+        let txn = db.read();
+        let mut n = 0u64;
+        unsafe {
+            let mut cur = null_mut();
+            ok(ffi::mdb_cursor_open(txn, db.data, &mut cur), "mdb_cursor_open");
+            let (mut k, mut v) = (empty(), empty());
+            let mut rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_FIRST);
+            while rc == 0 {
+                let key = u64_at(&k, 0);
+                let data = &bytes(&v)[HEADER..];
+                sink = sink.wrapping_add(key ^ u64_at(&v, 0) ^ u64_at(&v, 8) ^ data.len() as u64 ^ data[0] as u64);
+                n += 1;
+                rc = ffi::mdb_cursor_get(cur, &mut k, &mut v, ffi::MDB_NEXT);
+            }
+            assert_eq!(rc, ffi::MDB_NOTFOUND);
+            ffi::mdb_cursor_close(cur);
+            ffi::mdb_txn_abort(txn);
         }
-        assert_eq!(rc, ffi::MDB_NOTFOUND);
-        ffi::mdb_cursor_close(cur);
-        ffi::mdb_txn_abort(txn);
-    }
-    let s = t.stop(n);
+        assert_eq!(n, env.n);
+        n
+    });
     black_box(sink);
-    assert_eq!(n, env.n);
     s
 }
 

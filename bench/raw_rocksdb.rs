@@ -225,32 +225,33 @@ pub fn rand_read(env: &Env) -> Sample {
 
 pub fn iter_scan(env: &Env) -> Sample {
     let db = Rocks::open(&env.populated_raw);
-    let t = Timer::start();
-    let mut n = 0u64;
     let mut sink = 0u64;
-    unsafe {
-        let it = db.iter();
-        ffi::rocksdb_iter_seek_to_first(it);
-        while ffi::rocksdb_iter_valid(it) != 0 {
-            let (mut kl, mut vl) = (0, 0);
-            let k = bytes(ffi::rocksdb_iter_key(it, &mut kl), kl);
-            if kl == 8 {
-                let v = bytes(ffi::rocksdb_iter_value(it, &mut vl), vl);
-                let key = u64::from_be_bytes(k.try_into().unwrap());
-                let data = &v[HEADER..];
-                sink = sink.wrapping_add(key ^ u64_at(v, 0) ^ u64_at(v, 8) ^ data.len() as u64 ^ data[0] as u64);
-                n += 1;
+    let s = timed_passes(|| {
+        let mut n = 0u64;
+        unsafe {
+            let it = db.iter();
+            ffi::rocksdb_iter_seek_to_first(it);
+            while ffi::rocksdb_iter_valid(it) != 0 {
+                let (mut kl, mut vl) = (0, 0);
+                let k = bytes(ffi::rocksdb_iter_key(it, &mut kl), kl);
+                if kl == 8 {
+                    let v = bytes(ffi::rocksdb_iter_value(it, &mut vl), vl);
+                    let key = u64::from_be_bytes(k.try_into().unwrap());
+                    let data = &v[HEADER..];
+                    sink = sink.wrapping_add(key ^ u64_at(v, 0) ^ u64_at(v, 8) ^ data.len() as u64 ^ data[0] as u64);
+                    n += 1;
+                }
+                ffi::rocksdb_iter_next(it);
             }
-            ffi::rocksdb_iter_next(it);
+            let mut err = null_mut();
+            ffi::rocksdb_iter_get_error(it, &mut err);
+            ok(err, "rocksdb_iter");
+            ffi::rocksdb_iter_destroy(it);
         }
-        let mut err = null_mut();
-        ffi::rocksdb_iter_get_error(it, &mut err);
-        ok(err, "rocksdb_iter");
-        ffi::rocksdb_iter_destroy(it);
-    }
-    let s = t.stop(n);
+        assert_eq!(n, env.n);
+        n
+    });
     black_box(sink);
-    assert_eq!(n, env.n);
     s
 }
 
