@@ -1674,7 +1674,8 @@ static int  mdb_env_write_meta(MDB_txn *txn);
 #endif
 static void mdb_env_close0(MDB_env *env, int excl);
 
-static MDB_node *mdb_node_search(MDB_cursor *mc, MDB_val *key, int *exactp);
+static MDB_node *mdb_node_search_at(MDB_cursor *mc, MDB_val *key, int *exactp, int cold);
+#define mdb_node_search(mc, key, exactp) mdb_node_search_at(mc, key, exactp, 0)
 static int  mdb_node_add(MDB_cursor *mc, indx_t indx,
 			    MDB_val *key, MDB_val *data, pgno_t pgno, unsigned int flags);
 static void mdb_node_del(MDB_cursor *mc, int ksize);
@@ -6157,9 +6158,11 @@ mdb_cmp_memnr(const MDB_val *a, const MDB_val *b)
  * in *exactp (1 or 0).
  * Updates the cursor index with the index of the found entry.
  * If no entry larger or equal to the key is found, returns NULL.
+ * kvidxkit: \b cold says the page was just reached by a descent from the
+ * root (see the inline mdb_cmp_u64() search below).
  */
 static MDB_node *
-mdb_node_search(MDB_cursor *mc, MDB_val *key, int *exactp)
+mdb_node_search_at(MDB_cursor *mc, MDB_val *key, int *exactp, int cold)
 {
 	unsigned int	 i = 0, nkeys;
 	int		 low, high;
@@ -6207,13 +6210,29 @@ mdb_node_search(MDB_cursor *mc, MDB_val *key, int *exactp)
 				high = i - 1;
 		}
 	} else if (cmp == mdb_cmp_u64 && key->mv_size == sizeof(uint64_t)) {
-		/* kvidxkit: mdb_cmp_u64() inline, the same probes and result. */
+		/* kvidxkit: mdb_cmp_u64() inline, the same probes and result.
+		 * On a leaf page just reached from the root (cold), each probe
+		 * first asks for the keys of both possible next probes, so that
+		 * the next one is on its way from memory whichever way the
+		 * comparison goes: a random read's leaf page is usually not in
+		 * the cache, and without this each probe waits for the previous
+		 * one's line. Prefetches never fault and only read nodes of the
+		 * range the search reads from anyway. Branch pages (few, kept in
+		 * the cache by every descent) and the page a cursor already rests
+		 * on are searched without them, as the extra loads would only
+		 * cost there. */
 		uint64_t k, nk;
 
 		memcpy(&k, key->mv_data, sizeof(k));
 		while (low <= high) {
 			i = (low + high) >> 1;
 			node = NODEPTR(mp, i);
+			if (cold) {
+				if (low < (int)i)
+					__builtin_prefetch(NODEKEY(NODEPTR(mp, (low + (int)i - 1) >> 1)));
+				if ((int)i < high)
+					__builtin_prefetch(NODEKEY(NODEPTR(mp, ((int)i + 1 + high) >> 1)));
+			}
 			memcpy(&nk, NODEKEY(node), sizeof(nk));
 			if (k > nk) {
 				rc = 1;
@@ -7514,6 +7533,7 @@ mdb_cursor_set(MDB_cursor *mc, MDB_val *key, MDB_val *data,
     MDB_cursor_op op, int *exactp)
 {
 	int		 rc;
+	int		 cold = 0;	/* kvidxkit: leaf page reached from the root */
 	MDB_page	*mp;
 	MDB_node	*leaf = NULL;
 	DKBUF;
@@ -7626,9 +7646,10 @@ mdb_cursor_set(MDB_cursor *mc, MDB_val *key, MDB_val *data,
 
 	mp = mc->mc_pg[mc->mc_top];
 	mdb_cassert(mc, IS_LEAF(mp));
+	cold = 1;
 
 set2:
-	leaf = mdb_node_search(mc, key, exactp);
+	leaf = mdb_node_search_at(mc, key, exactp, cold);
 	if (exactp != NULL && !*exactp) {
 		/* MDB_SET specified and not an exact match. */
 		return MDB_NOTFOUND;
